@@ -1,0 +1,22 @@
+import type { Argv, CommandModule } from 'yargs';
+import { withClient, interruptSignal, type GlobalArgs } from '../context.js';
+import { exportLines, type Shell } from '../shell-quote.js';
+import { issueCopy, withUpFlags, type UpFlags } from './up-flags.js';
+
+type Args = GlobalArgs & UpFlags & { shell: Shell };
+
+export const envCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'env',
+  describe: 'get a copy and print shell lines exporting DATABASE_URL and DITTO_COPY_ID: eval "$(ditto env)"',
+  builder: (y: Argv<GlobalArgs>) =>
+    withUpFlags(y).option('shell', { choices: ['sh', 'fish'] as const, default: 'sh' as Shell, describe: 'the shell to print for' }) as Argv<Args>,
+  handler: async (args) => {
+    const interrupt = interruptSignal();
+    try {
+      const copy = await withClient(args, (client) => issueCopy(client, args, interrupt.signal));
+      process.stdout.write(exportLines({ DATABASE_URL: copy.connectionString, DITTO_COPY_ID: copy.id }, args.shell) + '\n');
+    } finally {
+      interrupt.dispose();
+    }
+  },
+};

@@ -1,0 +1,22 @@
+import type { Argv, CommandModule } from 'yargs';
+import { withClient, type GlobalArgs } from '../context.js';
+import { age, copyJson, note, printJson, statusLabel, table, ttlLeft } from '../output.js';
+
+type Args = GlobalArgs & { all?: boolean; json?: boolean };
+
+export const lsCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'ls',
+  describe: 'list copies: status, age, TTL left, port, label',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('all', { type: 'boolean', describe: 'include destroyed and failed copies' })
+      .option('json', { type: 'boolean', describe: 'print JSON' }) as Argv<Args>,
+  handler: async (args) => {
+    const copies = await withClient(args, (client) => client.list({ all: args.all ?? false }));
+    if (args.json) return printJson(copies.map(copyJson));
+    if (copies.length === 0) return note(args.all ? 'no copies' : 'no active copies (ditto ls --all shows past ones)');
+    const now = Date.now();
+    const rows = copies.map((c) => [c.id, statusLabel(c), age(c.createdAt, now), ttlLeft(c, now), c.port === null ? '-' : String(c.port), c.runtime, c.label ?? '', c.status === 'failed' ? (c.errorMessage ?? '') : '']);
+    process.stdout.write(table(['ID', 'STATUS', 'AGE', 'TTL LEFT', 'PORT', 'RUNTIME', 'LABEL', 'ERROR'], rows));
+  },
+};

@@ -1,0 +1,57 @@
+import os from 'node:os';
+import type { Argv, CommandModule } from 'yargs';
+import { DittoError } from '../../errors.js';
+import { withClient, interruptSignal, type GlobalArgs } from '../context.js';
+import { issueCopy, withUpFlags, type UpFlags } from './up-flags.js';
+
+type Args = GlobalArgs & UpFlags & { command?: string[]; '--'?: string[] };
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+export const runCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'run [command..]',
+  describe: 'get a copy, run a command with DATABASE_URL and DITTO_COPY_ID, destroy the copy when it exits',
+  builder: (y: Argv<GlobalArgs>) =>
+    withUpFlags(y).positional('command', { type: 'string', array: true, describe: 'the command and its arguments, after --' }) as Argv<Args>,
+  handler: async (args) => {
+    const argv = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
+    if (argv.length === 0) throw new DittoError('BAD_INPUT', 'name a command to run', { hint: 'ditto run -- npm test' });
+    process.exitCode = await withClient(args, async (client) => {
+      const interrupt = interruptSignal();
+      let copyId: string | undefined;
+      try {
+        const copy = await issueCopy(client, args, interrupt.signal);
+        copyId = copy.id;
+        interrupt.dispose();
+        return await runChild(argv, { DATABASE_URL: copy.connectionString, DITTO_COPY_ID: copy.id });
+      } finally {
+        interrupt.dispose();
+        // Whatever happened to the command, the copy goes.
+        if (copyId) await client.down({ ids: [copyId] });
+      }
+    });
+  },
+};
+
+/** Runs the command with inherited stdio; resolves to its exit code (128+n when killed by signal n). */
+async function runChild(argv: string[], env: Record<string, string>): Promise<number> {
+  const { execa } = await import('execa');
+  const child = execa(argv[0]!, argv.slice(1), { stdio: 'inherit', reject: false, env, cleanup: true });
+  const forward = (name: NodeJS.Signals) => {
+    // A terminal's Ctrl-C already reaches the child (same foreground process group): don't double it.
+    if (name === 'SIGINT' && process.stdin.isTTY) return;
+    child.kill(name);
+  };
+  for (const name of FORWARDED) process.on(name, forward);
+  try {
+    const result = await child;
+    if (result.failed && result.exitCode === undefined && result.signal === undefined) {
+      const notFound = (result.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+      throw new DittoError('BAD_INPUT', notFound ? `command not found: ${argv[0]}` : `could not run ${argv[0]}: ${result.shortMessage}`);
+    }
+    if (result.signal) return 128 + (os.constants.signals[result.signal] ?? 0);
+    return result.exitCode ?? 1;
+  } finally {
+    for (const name of FORWARDED) process.off(name, forward);
+  }
+}

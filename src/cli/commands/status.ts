@@ -1,0 +1,38 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { StatusReport } from '../../client/copy-client.js';
+import { formatDuration } from '../../config/duration.js';
+import { withClient, type GlobalArgs } from '../context.js';
+import { printJson } from '../output.js';
+
+type Args = GlobalArgs & { json?: boolean };
+
+export const statusCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'status',
+  describe: 'runtime in use, dump freshness, pool, free ports, active copies',
+  builder: (y: Argv<GlobalArgs>) => y.option('json', { type: 'boolean', describe: 'print JSON' }) as Argv<Args>,
+  handler: async (args) => {
+    const report = await withClient(args, (client) => client.status());
+    if (args.json) return printJson(report);
+    process.stdout.write(renderStatus(report));
+  },
+};
+
+export function renderStatus(r: StatusReport): string {
+  const lines = [
+    ['version', r.version],
+    ['runtime', `${r.runtime.name} (${r.runtime.reason})`],
+    ['', r.runtime.detail],
+    ['dump', describeDump(r.dump)],
+    ['pool', `${r.pool.ready}/${r.pool.target} warm copies ready`],
+    ['ports', `${r.ports.free} free of ${r.ports.min}-${r.ports.max}`],
+    ['copies', `${r.copies.active} active, ${r.copies.provisioning} being made`],
+  ];
+  return lines.map(([k, v]) => `${k!.padEnd(8)}${v}`).join('\n') + '\n';
+}
+
+function describeDump(d: StatusReport['dump']): string {
+  if (!d.path) return 'none configured: copies are empty databases (`ditto reseed --source URL` makes one)';
+  if (d.ageSeconds === null) return `${d.path} (missing: \`ditto reseed\` makes it)`;
+  const stale = d.stale ? `; STALE: older than ${formatDuration(d.staleThresholdSeconds)}, run \`ditto reseed\`` : '';
+  return `${d.path} (${formatDuration(d.ageSeconds)} old${stale})`;
+}

@@ -1,0 +1,23 @@
+import type { Argv, CommandModule } from 'yargs';
+import { withClient, interruptSignal, type GlobalArgs } from '../context.js';
+import { copyJson, printJson } from '../output.js';
+import { issueCopy, withUpFlags, type UpFlags } from './up-flags.js';
+
+type Args = GlobalArgs & UpFlags & { json?: boolean };
+
+export const upCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'up',
+  describe: 'claim a warm copy or provision one; print its connection string',
+  builder: (y: Argv<GlobalArgs>) => withUpFlags(y).option('json', { type: 'boolean', describe: 'print the copy as JSON' }) as Argv<Args>,
+  handler: async (args) => {
+    const interrupt = interruptSignal();
+    try {
+      const copy = await withClient(args, (client) => issueCopy(client, args, interrupt.signal));
+      // stdout carries the connection string alone, so DB=$(ditto up) works.
+      if (args.json) printJson(copyJson(copy));
+      else process.stdout.write(copy.connectionString + '\n');
+    } finally {
+      interrupt.dispose();
+    }
+  },
+};

@@ -1,0 +1,53 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { DittoError, asDittoError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { downCommand } from './commands/down.js';
+import { envCommand } from './commands/env.js';
+import { logsCommand } from './commands/logs.js';
+import { lsCommand } from './commands/ls.js';
+import { runCommand } from './commands/run.js';
+import { statusCommand } from './commands/status.js';
+import { upCommand } from './commands/up.js';
+import type { GlobalArgs } from './context.js';
+
+export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
+  const parser = yargs(argv)
+    .scriptName('ditto')
+    .usage('$0 <command> [options]\n\nEphemeral copies of a database: one clean copy per CI job, test run or shell.')
+    .option('home', { type: 'string', global: true, describe: 'state directory (env DITTO_HOME, default ~/.ditto)' })
+    .option('config', { type: 'string', global: true, describe: 'config file (default ./ditto.yaml, ~/.ditto/ditto.yaml, /etc/ditto/ditto.yaml)' })
+    .command(upCommand)
+    .command(envCommand)
+    .command(runCommand)
+    .command(downCommand)
+    .command(lsCommand)
+    .command(logsCommand)
+    .command(statusCommand)
+    .demandCommand(1, 'name a command (ditto --help lists them)')
+    .strict()
+    .parserConfiguration({ 'populate--': true })
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns ?? 80))
+    .fail((message, err) => {
+      throw err ?? new DittoError('BAD_INPUT', message, { hint: 'see ditto --help' });
+    });
+  try {
+    await parser.parseAsync();
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return report(err);
+  }
+}
+
+/** One line on stderr, the stack only with DITTO_DEBUG=1; returns the exit code. */
+export function report(err: unknown): number {
+  const error = asDittoError(err);
+  process.stderr.write(`ditto: ${error.toLine()}\n`);
+  if (process.env.DITTO_DEBUG === '1') process.stderr.write(`${(error.cause as Error | undefined)?.stack ?? error.stack}\n`);
+  return error.exitCode;
+}
+
+export type { GlobalArgs };

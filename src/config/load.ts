@@ -1,0 +1,164 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { DittoError } from '../errors.js';
+import { configSchema, type Config } from './schema.js';
+
+/** Variables that steer ditto itself rather than a config key. */
+const RESERVED_ENV = new Set(['DITTO_HOME', 'DITTO_CONFIG', 'DITTO_DEBUG', 'DITTO_SERVER', 'DITTO_TOKEN', 'DITTO_COPY_ID']);
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file the config came from, or null when only defaults and environment apply. */
+  file: string | null;
+  home: string;
+}
+
+export interface LoadOptions {
+  /** `--config`: an explicit file, which must exist. */
+  configPath?: string | undefined;
+  /** `--home`; falls back to DITTO_HOME, then ~/.ditto. */
+  home?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export function resolveHome(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = flag ?? env.DITTO_HOME;
+  return path.resolve(chosen && chosen.length > 0 ? chosen : path.join(os.homedir(), '.ditto'));
+}
+
+/** The config file in force: `--config`, DITTO_CONFIG, ./ditto.yaml, <home>/ditto.yaml, /etc/ditto/ditto.yaml. */
+export function findConfigFile(opts: LoadOptions, home: string): string | null {
+  const env = opts.env ?? process.env;
+  const explicit = opts.configPath ?? env.DITTO_CONFIG;
+  if (explicit) {
+    const file = path.resolve(opts.cwd ?? process.cwd(), explicit);
+    if (!fs.existsSync(file)) {
+      throw new DittoError('CONFIG', `config file ${file} does not exist`, { hint: 'check --config or DITTO_CONFIG' });
+    }
+    return file;
+  }
+  const candidates = [
+    path.join(opts.cwd ?? process.cwd(), 'ditto.yaml'),
+    path.join(home, 'ditto.yaml'),
+    '/etc/ditto/ditto.yaml',
+  ];
+  return candidates.find((file) => fs.existsSync(file)) ?? null;
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const home = resolveHome(opts.home, env);
+  const file = findConfigFile(opts, home);
+  const raw = file ? readYaml(file) : {};
+  applyEnvOverrides(raw, env);
+  const config = validate(raw, file ?? 'environment');
+  if (file && config.dump.path) config.dump.path = path.resolve(path.dirname(file), config.dump.path);
+  return { config, file, home };
+}
+
+function readYaml(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DittoError('CONFIG', `cannot read config ${file}: ${(err as Error).message}`);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    throw new DittoError('CONFIG', `${file}: invalid YAML: ${first.message.split('\n')[0]}`);
+  }
+  const value: unknown = doc.toJS() ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new DittoError('CONFIG', `${file}: expected a mapping of keys at the top level`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Validates a raw config object, naming the first offending key and what was expected. */
+export function validate(raw: unknown, source: string): Config {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const where = issue.path.join('.');
+  let message: string;
+  if (issue.code === 'unrecognized_keys') {
+    const key = [...issue.path, issue.keys[0]].join('.');
+    message = `unknown key '${key}'`;
+  } else {
+    message = `${where || 'config'}: ${describeIssue(issue)}`;
+  }
+  throw new DittoError('CONFIG', `${source}: ${message}`, { hint: 'see `ditto init` for a commented example' });
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      return `expected at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `expected at most ${String(issue.maximum)}`;
+    default:
+      return issue.message;
+  }
+}
+
+/**
+ * DITTO_<KEY> and DITTO_<SECTION>_<KEY> override the file: DITTO_RUNTIME=local, DITTO_POOL_SIZE=0,
+ * DITTO_DUMP_PATH=/x.dump. Numbers are converted for numeric keys; an unknown DITTO_* variable is
+ * ignored, since shells carry unrelated ones (DITTO_COPY_ID, for one).
+ */
+export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  const leaves = envLeaves();
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('DITTO_') || RESERVED_ENV.has(name) || value === undefined) continue;
+    const leaf = leaves.get(name);
+    if (!leaf) continue;
+    let target = raw;
+    for (const key of leaf.path.slice(0, -1)) {
+      const next = target[key];
+      if (typeof next !== 'object' || next === null) target[key] = {};
+      target = target[key] as Record<string, unknown>;
+    }
+    const converted = leaf.numeric && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+    target[leaf.path.at(-1)!] = converted;
+  }
+}
+
+interface EnvLeaf {
+  path: string[];
+  numeric: boolean;
+}
+
+let leavesCache: Map<string, EnvLeaf> | undefined;
+
+function envLeaves(): Map<string, EnvLeaf> {
+  if (leavesCache) return leavesCache;
+  leavesCache = new Map();
+  const walk = (schema: z.ZodType, at: string[]): void => {
+    const inner = unwrap(schema);
+    if (inner instanceof z.ZodObject) {
+      for (const [key, child] of Object.entries(inner.shape as Record<string, z.ZodType>)) walk(child, [...at, key]);
+      return;
+    }
+    const name = `DITTO_${at.join('_').toUpperCase()}`;
+    leavesCache!.set(name, { path: at, numeric: inner instanceof z.ZodNumber });
+  };
+  walk(configSchema, []);
+  return leavesCache;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current: z.ZodType = schema;
+  while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) {
+    current = current.unwrap() as z.ZodType;
+  }
+  return current;
+}

@@ -1,0 +1,59 @@
+import type { EngineName } from '../copies/copy.js';
+
+/** Where and as whom to reach one database server. */
+export interface Endpoint {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+export type DumpFormat = 'custom' | 'sql';
+
+/** A dump file that has been checked to exist and to look like a dump. */
+export interface DumpFile {
+  path: string;
+  format: DumpFormat;
+  size: number;
+  modifiedAt: number;
+}
+
+/**
+ * Runs one of the engine's client tools where the server runs: on this machine for the local
+ * runtime, inside the container for Docker. Paths it is given are as the tool sees them.
+ */
+export interface ToolRunner {
+  run(tool: string, args: string[], env: Record<string, string>): Promise<void>;
+  /** The dump's path as the tool sees it. */
+  dumpPath(dump: DumpFile): string;
+}
+
+/** How to run a server of this engine from its own binaries in a data directory. */
+export interface LocalServerSpec {
+  /** Binaries the local runtime must find, first the ones that prove a server install. */
+  binaries: readonly string[];
+  /** initdb-style command that creates a data directory whose superuser has `password` in `pwfile`. */
+  initCommand(binDir: string, dataDir: string, user: string, pwfile: string): { file: string; args: string[] };
+  /** The server command, listening on 127.0.0.1:port only. */
+  serverCommand(binDir: string, dataDir: string, port: number): { file: string; args: string[] };
+  /** A line of the server's log that means its port was taken by someone else. */
+  portInUse: RegExp;
+}
+
+/** One kind of database: readiness, restore, connection strings. */
+export interface Engine {
+  readonly name: EngineName;
+  readonly defaultUser: string;
+  readonly defaultDatabase: string;
+  readonly local: LocalServerSpec;
+  connectionString(endpoint: Endpoint): string;
+  /**
+   * Resolves once a real connection succeeds and answers a query. Fails early when `alive`
+   * reports the server gone, and after `timeoutMs`.
+   */
+  waitReady(endpoint: Endpoint, opts: { timeoutMs: number; alive: () => Promise<boolean>; signal?: AbortSignal }): Promise<void>;
+  /** Checks a dump file before anything is provisioned for it. */
+  inspectDump(path: string, tools: { binDir: string | null }): Promise<DumpFile>;
+  restore(tools: ToolRunner, dump: DumpFile, endpoint: Endpoint): Promise<void>;
+}

@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import pg from 'pg';
+import { DittoError } from '../errors.js';
+import type { DumpFile, DumpFormat, Endpoint, Engine, LocalServerSpec, ToolRunner } from './engine.js';
+
+const CUSTOM_MAGIC = 'PGDMP';
+
+const local: LocalServerSpec = {
+  binaries: ['initdb', 'postgres', 'pg_restore', 'psql'],
+  initCommand(binDir, dataDir, user, pwfile) {
+    return {
+      file: path.join(binDir, 'initdb'),
+      args: ['-D', dataDir, '-U', user, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+    };
+  },
+  serverCommand(binDir, dataDir, port) {
+    return {
+      file: path.join(binDir, 'postgres'),
+      args: [
+        '-D', dataDir,
+        '-p', String(port),
+        '-c', 'listen_addresses=127.0.0.1',
+        // No Unix socket: copies are reached over loopback TCP only, and no shared socket dir is needed.
+        '-c', 'unix_socket_directories=',
+        // A copy is disposable: durability buys nothing and costs restore time.
+        '-c', 'fsync=off',
+        '-c', 'synchronous_commit=off',
+        '-c', 'full_page_writes=off',
+      ],
+    };
+  },
+  portInUse: /could not bind .*Address already in use|could not create any TCP\/IP sockets/i,
+};
+
+export class PostgresEngine implements Engine {
+  readonly name = 'postgres' as const;
+  readonly defaultUser = 'postgres';
+  readonly defaultDatabase = 'postgres';
+  readonly local = local;
+
+  connectionString(e: Endpoint): string {
+    const auth = `${encodeURIComponent(e.user)}:${encodeURIComponent(e.password)}`;
+    return `postgresql://${auth}@${formatHost(e.host)}:${e.port}/${encodeURIComponent(e.database)}?sslmode=disable`;
+  }
+
+  async waitReady(e: Endpoint, opts: { timeoutMs: number; alive: () => Promise<boolean>; signal?: AbortSignal }): Promise<void> {
+    const deadline = Date.now() + opts.timeoutMs;
+    let lastError = 'no answer';
+    for (let attempt = 0; ; attempt++) {
+      opts.signal?.throwIfAborted();
+      const client = new pg.Client({ ...e, connectionTimeoutMillis: 2000 });
+      // A connection refused mid-startup emits 'error' on the client too; the rejected connect() reports it.
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        return;
+      } catch (err) {
+        lastError = (err as Error).message;
+      } finally {
+        await client.end().catch(() => {});
+      }
+      // Checking liveness every few attempts keeps a dead server from costing the whole timeout.
+      if (attempt % 4 === 3 && !(await opts.alive())) {
+        throw new DittoError('PROVISION_FAILED', 'the database server exited while starting');
+      }
+      if (Date.now() > deadline) {
+        throw new DittoError('PROVISION_FAILED', `the database server did not accept connections within ${Math.round(opts.timeoutMs / 1000)}s (${lastError})`, {
+          hint: 'raise ready_timeout in ditto.yaml if the machine is slow',
+        });
+      }
+      await new Promise((r) => setTimeout(r, Math.min(25 * (attempt + 1), 200)));
+    }
+  }
+
+  async inspectDump(file: string, tools: { binDir: string | null }): Promise<DumpFile> {
+    const abs = path.resolve(file);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(abs);
+    } catch {
+      throw new DittoError('DUMP_INVALID', `dump file ${abs} does not exist`, {
+        hint: 'check dump.path in ditto.yaml or --dump, or make one with `ditto reseed`',
+      });
+    }
+    if (!stat.isFile()) throw new DittoError('DUMP_INVALID', `dump ${abs} is not a file`);
+    if (stat.size === 0) throw new DittoError('DUMP_INVALID', `dump file ${abs} is empty`, { hint: 'make a fresh one with `ditto reseed`' });
+    const format = readFormat(abs);
+    if (format === null) {
+      throw new DittoError('DUMP_INVALID', `dump file ${abs} is neither a pg_dump custom archive nor SQL text`, {
+        hint: 'make a fresh one with `ditto reseed` or `pg_dump -Fc`',
+      });
+    }
+    if (format === 'custom' && tools.binDir) {
+      // Reading the table of contents catches a corrupt archive before a server is started for it.
+      const listed = await execa(path.join(tools.binDir, 'pg_restore'), ['--list', abs], { reject: false, stdout: 'ignore' });
+      if (listed.exitCode !== 0) {
+        throw new DittoError('DUMP_INVALID', `dump file ${abs} is corrupt: ${firstLine(listed.stderr)}`, {
+          hint: 'make a fresh one with `ditto reseed`',
+        });
+      }
+    }
+    return { path: abs, format, size: stat.size, modifiedAt: stat.mtimeMs };
+  }
+
+  async restore(tools: ToolRunner, dump: DumpFile, e: Endpoint): Promise<void> {
+    const conn = ['-h', e.host, '-p', String(e.port), '-U', e.user, '-d', e.database];
+    const env = { PGPASSWORD: e.password, PGCONNECT_TIMEOUT: '10' };
+    const dumpPath = tools.dumpPath(dump);
+    try {
+      if (dump.format === 'custom') {
+        // Objects are owned by the copy's superuser: the source's roles need not exist here.
+        await tools.run('pg_restore', [...conn, '--no-owner', '--no-acl', '--exit-on-error', dumpPath], env);
+      } else {
+        await tools.run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...conn, '-f', dumpPath], env);
+      }
+    } catch (err) {
+      throw new DittoError('DUMP_INVALID', `restoring ${dump.path} failed: ${firstLine((err as Error).message)}`, {
+        hint: 'check the dump (is it complete?) or make a fresh one with `ditto reseed`',
+        cause: err,
+      });
+    }
+  }
+}
+
+function readFormat(file: string): DumpFormat | null {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(8192);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    const bytes = head.subarray(0, n);
+    if (bytes.subarray(0, CUSTOM_MAGIC.length).toString('latin1') === CUSTOM_MAGIC) return 'custom';
+    return bytes.includes(0) ? null : 'sql';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export function firstLine(text: string): string {
+  const line = text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+  return line.length > 300 ? line.slice(0, 300) + '…' : line;
+}

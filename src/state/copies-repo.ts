@@ -1,0 +1,161 @@
+import type { Copy, CopyEvent, CopyStatus } from '../copies/copy.js';
+import type { Db } from './store.js';
+
+/** Copy field -> column. One table keeps the row mapping in one place. */
+const COLUMNS = {
+  id: 'id',
+  status: 'status',
+  warm: 'warm',
+  runtime: 'runtime',
+  engine: 'engine',
+  host: 'host',
+  port: 'port',
+  user: 'user',
+  password: 'password',
+  database: 'database',
+  label: 'label',
+  owner: 'owner',
+  runId: 'run_id',
+  jobName: 'job_name',
+  ttlSeconds: 'ttl_seconds',
+  dumpPath: 'dump_path',
+  createdAt: 'created_at',
+  readyAt: 'ready_at',
+  claimedAt: 'claimed_at',
+  expiresAt: 'expires_at',
+  destroyedAt: 'destroyed_at',
+  driver: 'driver',
+  driverHost: 'driver_host',
+  errorMessage: 'error_message',
+} as const satisfies Record<keyof Copy, string>;
+
+type Row = Record<string, unknown>;
+
+export interface EventInput {
+  action: string;
+  actor: string;
+  metadata?: Record<string, unknown>;
+}
+
+export function rowToCopy(row: Row): Copy {
+  const copy = {} as Record<string, unknown>;
+  for (const [field, column] of Object.entries(COLUMNS)) copy[field] = row[column] ?? null;
+  copy.warm = row.warm === 1;
+  return copy as unknown as Copy;
+}
+
+function toColumns(fields: Partial<Copy>): Row {
+  const row: Row = {};
+  for (const [field, value] of Object.entries(fields)) {
+    const column = COLUMNS[field as keyof Copy];
+    row[column] = typeof value === 'boolean' ? Number(value) : value;
+  }
+  return row;
+}
+
+export interface ListFilter {
+  /** Include destroyed and failed copies. */
+  includeFinal?: boolean;
+  owner?: string | null;
+}
+
+/** The copies, events and port_leases tables. Every status change writes its event in the same transaction. */
+export class CopiesRepo {
+  constructor(readonly db: Db) {}
+
+  insert(copy: Copy, event: EventInput): void {
+    const row = toColumns(copy);
+    const keys = Object.keys(row);
+    this.db.transaction(() => {
+      this.db
+        .prepare(`INSERT INTO copies (${keys.map((k) => `"${k}"`).join(',')}) VALUES (${keys.map((k) => '@' + k).join(',')})`)
+        .run(row);
+      this.addEvent(copy.id, event, copy.createdAt);
+    })();
+  }
+
+  get(id: string): Copy | undefined {
+    const row = this.db.prepare('SELECT * FROM copies WHERE id = ?').get(id) as Row | undefined;
+    return row ? rowToCopy(row) : undefined;
+  }
+
+  list(filter: ListFilter = {}): Copy[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (!filter.includeFinal) where.push("status NOT IN ('destroyed','failed')");
+    if (filter.owner !== undefined && filter.owner !== null) {
+      where.push('owner = ?');
+      params.push(filter.owner);
+    }
+    const sql = `SELECT * FROM copies ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id`;
+    return (this.db.prepare(sql).all(...params) as Row[]).map(rowToCopy);
+  }
+
+  /**
+   * Moves a copy to a new state only if it is still in one of `from`; returns the updated copy,
+   * or undefined when someone else moved it first.
+   */
+  transition(id: string, from: readonly CopyStatus[], patch: Partial<Copy>, event: EventInput): Copy | undefined {
+    const row = toColumns(patch);
+    const sets = Object.keys(row).map((k) => `"${k}" = @${k}`);
+    const placeholders = from.map((_, i) => `@from${i}`).join(',');
+    const params: Row = { ...row, id };
+    from.forEach((status, i) => (params[`from${i}`] = status));
+    return this.db.transaction(() => {
+      const updated = this.db
+        .prepare(`UPDATE copies SET ${sets.join(', ')} WHERE id = @id AND status IN (${placeholders}) RETURNING *`)
+        .get(params) as Row | undefined;
+      if (!updated) return undefined;
+      this.addEvent(id, event);
+      return rowToCopy(updated);
+    }).immediate();
+  }
+
+  addEvent(copyId: string, event: EventInput, at = Date.now()): void {
+    this.db
+      .prepare('INSERT INTO events (copy_id, action, actor, metadata, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(copyId, event.action, event.actor, JSON.stringify(event.metadata ?? {}), at);
+  }
+
+  events(copyId: string): CopyEvent[] {
+    const rows = this.db
+      .prepare('SELECT copy_id, action, actor, metadata, created_at FROM events WHERE copy_id = ? ORDER BY id')
+      .all(copyId) as Row[];
+    return rows.map((r) => ({
+      copyId: r.copy_id as string,
+      action: r.action as string,
+      actor: r.actor as string,
+      metadata: JSON.parse(r.metadata as string) as Record<string, unknown>,
+      createdAt: r.created_at as number,
+    }));
+  }
+
+  leasedPorts(): Set<number> {
+    const rows = this.db.prepare('SELECT port FROM port_leases').all() as { port: number }[];
+    return new Set(rows.map((r) => r.port));
+  }
+
+  /** Takes `port` for `copyId` and records it on the copy; false if another copy holds it. */
+  leasePort(copyId: string, port: number): boolean {
+    return this.db.transaction(() => {
+      const taken = this.db.prepare('INSERT OR IGNORE INTO port_leases (port, copy_id, leased_at) VALUES (?, ?, ?)').run(port, copyId, Date.now());
+      if (taken.changes === 0) return false;
+      this.db.prepare('UPDATE copies SET port = ? WHERE id = ?').run(port, copyId);
+      return true;
+    }).immediate();
+  }
+
+  releasePorts(copyId: string): void {
+    this.db.prepare('DELETE FROM port_leases WHERE copy_id = ?').run(copyId);
+  }
+
+  /** Final copies that still hold a port lease: their resources were not confirmed removed. */
+  unreleased(): Copy[] {
+    const rows = this.db
+      .prepare(
+        "SELECT c.* FROM copies c WHERE c.status IN ('destroyed','failed') AND EXISTS (SELECT 1 FROM port_leases p WHERE p.copy_id = c.id)",
+      )
+      .all() as Row[];
+    return rows.map(rowToCopy);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Schema versions, applied in order; PRAGMA user_version records how many ran. Never edit a
+ * released entry: append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE copies (
+    id            TEXT PRIMARY KEY,
+    status        TEXT NOT NULL CHECK (status IN ('pending','creating','ready','destroying','destroyed','failed')),
+    warm          INTEGER NOT NULL DEFAULT 0,
+    runtime       TEXT NOT NULL,
+    engine        TEXT NOT NULL,
+    host          TEXT NOT NULL,
+    port          INTEGER,
+    user          TEXT NOT NULL,
+    password      TEXT NOT NULL,
+    database      TEXT NOT NULL,
+    label         TEXT,
+    owner         TEXT,
+    run_id        TEXT,
+    job_name      TEXT,
+    ttl_seconds   INTEGER NOT NULL,
+    dump_path     TEXT,
+    created_at    INTEGER NOT NULL,
+    ready_at      INTEGER,
+    claimed_at    INTEGER,
+    expires_at    INTEGER,
+    destroyed_at  INTEGER,
+    driver        TEXT,
+    driver_host   TEXT,
+    error_message TEXT
+  );
+  CREATE INDEX copies_status ON copies (status);
+  CREATE INDEX copies_expires ON copies (expires_at) WHERE status = 'ready';
+
+  CREATE TABLE events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    copy_id    TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    metadata   TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX events_copy ON events (copy_id, id);
+
+  -- A port is leased to one copy from before its server starts until its resources are gone;
+  -- the primary key is what makes two concurrent ditto processes unable to share a port.
+  CREATE TABLE port_leases (
+    port      INTEGER PRIMARY KEY,
+    copy_id   TEXT NOT NULL,
+    leased_at INTEGER NOT NULL
+  );
+  CREATE INDEX port_leases_copy ON port_leases (copy_id);
+  `,
+];

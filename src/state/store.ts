@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { DittoError } from '../errors.js';
+import { MIGRATIONS } from './migrations.js';
+import { ensurePrivateDir } from './private-files.js';
+
+export type Db = Database.Database;
+
+export const STATE_FILE = 'state.db';
+
+/**
+ * Opens `<home>/state.db`: WAL so readers never block the writer, a busy timeout so concurrent
+ * ditto processes queue instead of failing, migrations applied under a write lock.
+ */
+export function openState(home: string): Db {
+  ensurePrivateDir(home);
+  const file = path.join(home, STATE_FILE);
+  // Create it 0600 ourselves: SQLite would use the umask, and its -wal/-shm files copy this mode.
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  fs.chmodSync(file, 0o600);
+  let db: Db;
+  try {
+    db = new Database(file, { timeout: 10_000 });
+  } catch (err) {
+    throw new DittoError('INTERNAL', `cannot open state ${file}: ${(err as Error).message}`);
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+export function migrate(db: Db): void {
+  const current = () => db.pragma('user_version', { simple: true }) as number;
+  if (current() >= MIGRATIONS.length) return;
+  db.transaction(() => {
+    // Re-read under the write lock: another process may have migrated meanwhile.
+    for (let version = current(); version < MIGRATIONS.length; version++) {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }
+  }).immediate();
+}
