@@ -69,7 +69,7 @@ export class Runtimes {
  * Copies live under the home, except when servers run as another account: the home is 0700, so
  * they live in /var/tmp/ditto-<hash of home>, where that account can reach its own directory.
  */
-function defaultDataRoot(home: string, otherAccount: boolean): string {
+export function defaultDataRoot(home: string, otherAccount: boolean): string {
   if (!otherAccount) return path.join(home, 'copies');
   const key = crypto.createHash('sha256').update(home).digest('hex').slice(0, 12);
   return `/var/tmp/ditto-${key}`;

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian machine ready for `npm test`: PostgreSQL server binaries, npm packages.
+# Idempotent; CI (.ci/run) and the README's test command both start here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+missing=()
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+command -v psql >/dev/null || missing+=(postgresql-client)
+command -v script >/dev/null || missing+=(bsdutils)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  # The package would start a cluster of its own on 5432; ditto needs only the binaries.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+npm ci --no-audit --no-fund

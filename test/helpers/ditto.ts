@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import YAML from 'yaml';
+
+export const REPO = path.resolve(import.meta.dirname, '../..');
+export const CLI = path.join(REPO, 'dist/ditto.cjs');
+export const PAGILA = path.resolve(REPO, '../shared/fixtures/pagila');
+
+export interface Result {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/**
+ * A ditto home of its own (temp dir, ditto.yaml, a port range no other test home uses), and a
+ * way to run the CLI against it as a script would.
+ */
+export class TestHome {
+  readonly dir: string;
+  readonly ports: { min: number; max: number };
+
+  constructor(config: Record<string, unknown> = {}, opts: { portCount?: number } = {}) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-test-'));
+    this.ports = nextPortRange(opts.portCount ?? 20);
+    this.writeConfig(config);
+  }
+
+  get configFile(): string {
+    return path.join(this.dir, 'ditto.yaml');
+  }
+
+  /** Rewrites ditto.yaml; the test's port range applies unless `config` sets its own. */
+  writeConfig(config: Record<string, unknown>): void {
+    const full = { ports: this.ports, pool: { size: 0 }, ...config };
+    fs.writeFileSync(this.configFile, YAML.stringify(full));
+  }
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return { DITTO_HOME: this.dir, DITTO_CONFIG: this.configFile, ...extra };
+  }
+
+  /** Runs `ditto args...` with stdout and stderr as pipes (the way `DB=$(ditto up)` sees it). */
+  async run(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<Result> {
+    const result = await execa(process.execPath, [CLI, ...args], {
+      env: this.env(opts.env),
+      cwd: opts.cwd ?? this.dir,
+      reject: false,
+      stdin: 'ignore',
+    });
+    return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? -1 };
+  }
+
+  /** Starts `ditto args...` without waiting, for signal tests. */
+  spawn(args: string[]): ResultPromise {
+    return execa(process.execPath, [CLI, ...args], { env: this.env(), cwd: this.dir, reject: false, stdin: 'ignore' });
+  }
+
+  /** Runs `ditto args...` under a pseudo-terminal (util-linux `script`); output is stdout and stderr merged. */
+  async runTty(args: string[]): Promise<Result> {
+    const command = [process.execPath, CLI, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
+    const result = await execa('script', ['-qefc', command, '/dev/null'], { env: { ...this.env(), TERM: 'xterm' }, cwd: this.dir, reject: false, stdin: 'ignore' });
+    return { stdout: result.stdout.replaceAll('\r', ''), stderr: result.stderr, exitCode: result.exitCode ?? -1 };
+  }
+
+  /** `ditto up` that must succeed; returns the connection string. */
+  async up(args: string[] = []): Promise<string> {
+    const result = await this.run(['up', ...args]);
+    if (result.exitCode !== 0) throw new Error(`ditto up failed (${result.exitCode}): ${result.stderr}`);
+    return result.stdout.trim();
+  }
+
+  async ls(all = false): Promise<CopyJson[]> {
+    const result = await this.run(['ls', '--json', ...(all ? ['--all'] : [])]);
+    if (result.exitCode !== 0) throw new Error(`ditto ls failed: ${result.stderr}`);
+    return JSON.parse(result.stdout) as CopyJson[];
+  }
+
+  /** Destroys every copy and removes the home. */
+  async cleanup(): Promise<void> {
+    await this.run(['down', '--all']);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface CopyJson {
+  id: string;
+  status: string;
+  warm: boolean;
+  runtime: string;
+  port: number | null;
+  connection_string?: string;
+  label: string | null;
+  error_message: string | null;
+  expires_at: string | null;
+}
+
+/**
+ * Port ranges that never overlap between homes, within a worker (a counter) or across workers
+ * (VITEST_POOL_ID), so parallel test files cannot race for a port.
+ */
+let homesMade = 0;
+function nextPortRange(count: number): { min: number; max: number } {
+  const worker = Number(process.env.VITEST_POOL_ID ?? '1');
+  const slot = homesMade++ % 100;
+  const min = 20000 + (worker - 1) * 4000 + slot * 40;
+  return { min, max: min + Math.min(count, 40) - 1 };
+}
