@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   DUMP_INVALID: { exit: 65, http: 400 },
   PROVISION_FAILED: { exit: 70, http: 500 },
   REMOTE: { exit: 69, http: 502 },
+  /** `ditto run`'s command could not be started: the shell's own code for it. */
+  COMMAND_NOT_FOUND: { exit: 127, http: 400 },
   INTERRUPTED: { exit: 130, http: 499 },
   INTERNAL: { exit: 70, http: 500 },
 } as const;

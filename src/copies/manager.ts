@@ -220,6 +220,8 @@ export class Manager implements CopyClient {
       return copy;
     } catch (err) {
       const error = options.signal?.aborted ? new DittoError('INTERRUPTED', 'interrupted; the copy being made was removed') : asDittoError(err);
+      // No port, no server: nothing was made, so nothing is recorded (a full range changes nothing).
+      if (this.repo.discardPending(copy.id)) throw error;
       this.repo.transition(copy.id, ['pending', 'creating'], { status: 'failed', errorMessage: error.message }, { action: 'failed', actor: this.actor, metadata: { reason: error.message } });
       await this.removeResources(copy).catch(() => {});
       throw error;

@@ -111,6 +111,16 @@ export class CopiesRepo {
     }).immediate();
   }
 
+  /** Forgets a copy that never got past `pending`: it holds no resources, so no record is owed. */
+  discardPending(id: string): boolean {
+    return this.db.transaction(() => {
+      const removed = this.db.prepare("DELETE FROM copies WHERE id = ? AND status = 'pending'").run(id);
+      if (removed.changes === 0) return false;
+      this.db.prepare('DELETE FROM events WHERE copy_id = ?').run(id);
+      return true;
+    }).immediate();
+  }
+
   addEvent(copyId: string, event: EventInput, at = Date.now()): void {
     this.db
       .prepare('INSERT INTO events (copy_id, action, actor, metadata, created_at) VALUES (?, ?, ?, ?, ?)')

@@ -61,7 +61,8 @@ export class TestHome {
   /** Runs `ditto args...` under a pseudo-terminal (util-linux `script`); output is stdout and stderr merged. */
   async runTty(args: string[]): Promise<Result> {
     const command = [process.execPath, CLI, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
-    const result = await execa('script', ['-qefc', command, '/dev/null'], { env: { ...this.env(), TERM: 'xterm' }, cwd: this.dir, reject: false, stdin: 'ignore' });
+    // A pty from `script` starts 0 columns wide; give it a real terminal's size.
+    const result = await execa('script', ['-qefc', `stty cols 120 rows 40; ${command}`, '/dev/null'], { env: { ...this.env(), TERM: 'xterm' }, cwd: this.dir, reject: false, stdin: 'ignore' });
     return { stdout: result.stdout.replaceAll('\r', ''), stderr: result.stderr, exitCode: result.exitCode ?? -1 };
   }
 

@@ -10,9 +10,9 @@ export function dataRootOf(home: TestHome): string {
   return defaultDataRoot(home.dir, process.getuid?.() === 0);
 }
 
-/** Server processes whose data directory lies under `root`. */
-export function serverProcessesUnder(root: string): number[] {
-  const pids: number[] = [];
+/** Server processes whose data directory lies under `root`, with the copy id their directory names. */
+export function serverProcessesUnder(root: string): { pid: number; copyId: string }[] {
+  const pids: { pid: number; copyId: string }[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let args: string[];
@@ -22,23 +22,30 @@ export function serverProcessesUnder(root: string): number[] {
       continue;
     }
     const data = args[args.indexOf('-D') + 1];
-    if (args.includes('-D') && data?.startsWith(root + path.sep)) pids.push(Number(entry));
+    if (args.includes('-D') && data?.startsWith(root + path.sep)) {
+      pids.push({ pid: Number(entry), copyId: data.slice(root.length + 1).split(path.sep)[0]! });
+    }
   }
   return pids;
 }
 
-/** Everything a home's copies could leave behind: processes, directories, listening ports, leases. */
-export async function leftovers(home: TestHome, ports: number[] = []): Promise<string[]> {
+/**
+ * Everything a home's copies could leave behind: processes, directories, listening ports, leases.
+ * With `copyIds`, only what belongs to those copies counts.
+ */
+export async function leftovers(home: TestHome, ports: number[] = [], copyIds?: string[]): Promise<string[]> {
+  const mine = (id: string) => copyIds === undefined || copyIds.includes(id);
   const found: string[] = [];
   const root = dataRootOf(home);
-  const pids = serverProcessesUnder(root);
-  if (pids.length) found.push(`server processes ${pids.join(', ')}`);
-  if (fs.existsSync(root) && fs.readdirSync(root).length > 0) found.push(`copy directories ${fs.readdirSync(root).join(', ')}`);
+  const servers = serverProcessesUnder(root).filter((s) => mine(s.copyId));
+  if (servers.length) found.push(`server processes ${servers.map((s) => `${s.pid}:${s.copyId}`).join(', ')}`);
+  const dirs = fs.existsSync(root) ? fs.readdirSync(root).filter(mine) : [];
+  if (dirs.length) found.push(`copy directories ${dirs.join(', ')}`);
   for (const port of ports) if (await isPortHeld(port)) found.push(`port ${port} still listening`);
   const stateFile = path.join(home.dir, 'state.db');
   if (fs.existsSync(stateFile)) {
     const db = new Database(stateFile, { readonly: true });
-    const leases = db.prepare('SELECT port, copy_id FROM port_leases').all() as { port: number; copy_id: string }[];
+    const leases = (db.prepare('SELECT port, copy_id FROM port_leases').all() as { port: number; copy_id: string }[]).filter((l) => mine(l.copy_id));
     db.close();
     if (leases.length) found.push(`port leases ${leases.map((l) => `${l.port}:${l.copy_id}`).join(', ')}`);
   }

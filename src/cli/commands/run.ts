@@ -47,7 +47,7 @@ async function runChild(argv: string[], env: Record<string, string>): Promise<nu
     const result = await child;
     if (result.failed && result.exitCode === undefined && result.signal === undefined) {
       const notFound = (result.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-      throw new DittoError('BAD_INPUT', notFound ? `command not found: ${argv[0]}` : `could not run ${argv[0]}: ${result.shortMessage}`);
+      throw new DittoError(notFound ? 'COMMAND_NOT_FOUND' : 'BAD_INPUT', notFound ? `command not found: ${argv[0]}` : `could not run ${argv[0]}: ${result.shortMessage}`);
     }
     if (result.signal) return 128 + (os.constants.signals[result.signal] ?? 0);
     return result.exitCode ?? 1;
