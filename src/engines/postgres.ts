@@ -1,7 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
-import pg from 'pg';
 import { DittoError } from '../errors.js';
 import type { DumpFile, DumpFormat, Endpoint, Engine, LocalServerSpec, ToolRunner } from './engine.js';
 
@@ -48,6 +46,8 @@ export class PostgresEngine implements Engine {
   async waitReady(e: Endpoint, opts: { timeoutMs: number; alive: () => Promise<boolean>; signal?: AbortSignal }): Promise<void> {
     const deadline = Date.now() + opts.timeoutMs;
     let lastError = 'no answer';
+    // Loaded here, not at the top: commands that never wait for a server (ls, down) skip pg's start-up cost.
+    const { default: pg } = await import('pg');
     for (let attempt = 0; ; attempt++) {
       opts.signal?.throwIfAborted();
       const client = new pg.Client({ ...e, connectionTimeoutMillis: 2000 });
@@ -95,6 +95,7 @@ export class PostgresEngine implements Engine {
     }
     if (format === 'custom' && tools.binDir) {
       // Reading the table of contents catches a corrupt archive before a server is started for it.
+      const { execa } = await import('execa');
       const listed = await execa(path.join(tools.binDir, 'pg_restore'), ['--list', abs], { reject: false, stdout: 'ignore' });
       if (listed.exitCode !== 0) {
         throw new DittoError('DUMP_INVALID', `dump file ${abs} is corrupt: ${firstLine(listed.stderr)}`, {

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { isPidAlive } from '../copies/driver.js';
 import type { DumpFile, Engine, ToolRunner } from '../engines/engine.js';
 import { firstLine } from '../engines/postgres.js';
@@ -55,6 +54,8 @@ export class LocalRuntime implements Runtime {
     fs.writeFileSync(pwfile, copy.password, { mode: 0o600 });
     this.chown(pwfile);
     const init = engine.local.initCommand(binDir, this.dataDir(copy.id), copy.user, pwfile);
+    // execa loads on first use: commands that start no process (ls, status) never pay for it.
+    const { execa } = await import('execa');
     const initialized = await execa(init.file, init.args, {
       cwd: dir,
       reject: false,
@@ -106,6 +107,7 @@ export class LocalRuntime implements Runtime {
     const { binDir } = this.opts;
     return {
       async run(tool, args, env) {
+        const { execa } = await import('execa');
         const result = await execa(path.join(binDir, tool), args, { env, extendEnv: false, reject: false, stdin: 'ignore' });
         if (result.exitCode !== 0) {
           throw new Error(`${tool} exited with ${result.exitCode}: ${errorLine(result.stderr)}`);

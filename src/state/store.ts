@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DittoError } from '../errors.js';
+import { sqliteNativeBinding } from '../runtime-env/sea.js';
 import { MIGRATIONS } from './migrations.js';
 import { ensurePrivateDir } from './private-files.js';
 
@@ -19,9 +20,13 @@ export function openState(home: string): Db {
   // Create it 0600 ourselves: SQLite would use the umask, and its -wal/-shm files copy this mode.
   fs.closeSync(fs.openSync(file, 'a', 0o600));
   fs.chmodSync(file, 0o600);
+  // In the single executable the addon comes from inside it; elsewhere better-sqlite3 finds its own.
+  const nativeBinding = sqliteNativeBinding();
+  // @types/better-sqlite3 knows only the path form of nativeBinding; the addon object is accepted too.
+  const options = { timeout: 10_000, ...(nativeBinding ? { nativeBinding } : {}) } as Database.Options;
   let db: Db;
   try {
-    db = new Database(file, { timeout: 10_000 });
+    db = new Database(file, options);
   } catch (err) {
     throw new DittoError('INTERNAL', `cannot open state ${file}: ${(err as Error).message}`);
   }

@@ -1,0 +1,112 @@
+// Start-up benchmark: wall time of the single executable's quick commands against the runtime's
+// own start (`node -e 0`, and an executable built the same way from an empty script).
+//
+//   node scripts/bench-startup.mjs [--runs N] [--rebuild]
+//
+// Runs are interleaved (one of each case per round) so drift on a busy machine hits every case
+// alike; the table shows medians. Results go to bench/results/startup.json.
+//
+// A warm `ditto up` (claiming a pooled copy) needs the warm pool, which does not exist yet;
+// `ditto ls` stands in for it: the same path of config, state open and heal, with no server work.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const dist = path.join(root, 'dist');
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1] ?? 0) || 30;
+const rebuild = args.includes('--rebuild');
+
+/** Newest modification time under `dir` (the sources the executable is built from). */
+function newest(dir) {
+  let latest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) latest = Math.max(latest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return latest;
+}
+
+function ensureBuilt(output, buildArgs) {
+  const file = path.join(dist, output);
+  const stale = !fs.existsSync(file) || fs.statSync(file).mtimeMs < newest(path.join(root, 'src'));
+  if (!rebuild && !stale) return;
+  const built = spawnSync(process.execPath, [path.join(root, 'scripts/build-binary.mjs'), ...buildArgs], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`building ${output} failed`);
+}
+
+ensureBuilt('ditto', []);
+if (rebuild || !fs.existsSync(path.join(dist, 'empty-sea'))) ensureBuilt('empty-sea', ['--empty']);
+
+// A home of its own: no copies, local runtime, a port range nothing else here uses.
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-bench-'));
+fs.writeFileSync(path.join(home, 'ditto.yaml'), 'runtime: local\npool:\n  size: 0\nports:\n  min: 38900\n  max: 38919\n');
+const env = { ...process.env, DITTO_HOME: home, DITTO_CONFIG: path.join(home, 'ditto.yaml'), XDG_CACHE_HOME: path.join(home, 'cache') };
+
+const ditto = path.join(dist, 'ditto');
+const cases = [
+  { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
+  { name: 'empty executable', argv: [path.join(dist, 'empty-sea')] },
+  { name: 'ditto --version', argv: [ditto, '--version'] },
+  { name: 'ditto ls', argv: [ditto, 'ls'] },
+  { name: 'node dist/ditto.cjs --version', argv: [process.execPath, path.join(dist, 'ditto.cjs'), '--version'] },
+  { name: 'node dist/ditto.cjs ls', argv: [process.execPath, path.join(dist, 'ditto.cjs'), 'ls'] },
+];
+
+function once(argv) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(argv[0], argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'], cwd: home });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return ms;
+}
+
+const times = cases.map(() => []);
+try {
+  // Warm-up: page cache, and the executable's first run, which writes the SQLite addon to the cache.
+  for (let i = 0; i < 3; i++) cases.forEach((c) => once(c.argv));
+  for (let round = 0; round < runs; round++) cases.forEach((c, i) => times[i].push(once(c.argv)));
+} finally {
+  fs.rmSync(home, { recursive: true, force: true });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const node = median(times[0]);
+const empty = median(times[1]);
+const rows = cases.map((c, i) => {
+  const m = median(times[i]);
+  return { case: c.name, median_ms: round(m), p10_ms: round(quantile(times[i], 0.1)), p90_ms: round(quantile(times[i], 0.9)), vs_node: round(m / node, 2), vs_empty_executable: round(m / empty, 2) };
+});
+
+function round(x, digits = 1) {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+const header = ['case', 'median ms', 'p10', 'p90', 'x node -e 0', 'x empty exe'];
+const body = rows.map((r) => [r.case, r.median_ms.toFixed(1), r.p10_ms.toFixed(1), r.p90_ms.toFixed(1), r.vs_node.toFixed(2), r.vs_empty_executable.toFixed(2)]);
+const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+process.stdout.write(`start-up, ${runs} interleaved runs each (target: ditto <= 1.3x the empty executable)\n`);
+process.stdout.write([line(header), ...body.map(line)].join('\n') + '\n');
+process.stdout.write('warm `ditto up` not measured: the warm pool does not exist yet; `ditto ls` stands in for it\n');
+
+const result = {
+  benchmark: 'startup',
+  date: new Date().toISOString(),
+  runs,
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? null, node: process.version, platform: `${process.platform}-${process.arch}` },
+  executable_bytes: fs.statSync(ditto).size,
+  notes: ['warm `ditto up` not measured: the warm pool does not exist yet; `ditto ls` (config, state, heal) stands in'],
+  results: rows,
+};
+const out = path.join(root, 'bench/results/startup.json');
+fs.mkdirSync(path.dirname(out), { recursive: true });
+fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+process.stdout.write(`wrote ${path.relative(root, out)}\n`);

@@ -1,0 +1,146 @@
+// Builds dist/ditto: one executable that needs neither Node.js nor node_modules on the machine.
+//
+// Node's own single-executable support (SEA), offline: this machine's `node` binary is copied and
+// the bundled CLI is injected into it with postject. better-sqlite3's native addon rides along as
+// an asset (src/runtime-env/sea.ts writes it to a private cache on first use).
+//
+//   node scripts/build-binary.mjs            dist/ditto
+//   node scripts/build-binary.mjs --empty    dist/empty-sea: the same runtime with an empty script,
+//                                            the baseline the start-up benchmark compares against
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(import.meta.dirname, '..');
+const dist = path.join(root, 'dist');
+const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+// Optional dependencies some libraries try to load and cope without (pg's native client, ssh2's
+// cpu-features). In the executable require() reaches only built-ins, so each becomes a module that
+// fails the way a missing package does; the libraries' own fallbacks then take over.
+const ABSENT = ['pg-native', 'cpu-features'];
+
+function fail(message) {
+  process.stderr.write(`build-binary: ${message}\n`);
+  process.exit(1);
+}
+
+/** The CLI as one CommonJS file with every dependency inside, better-sqlite3's JS included. */
+async function bundle(outfile) {
+  await build({
+    entryPoints: [path.join(root, 'src/bin.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    legalComments: 'none',
+    // Same shim as scripts/build.mjs: ESM dependencies (yargs) read import.meta.url.
+    define: { 'import.meta.url': '__ditto_import_meta_url' },
+    banner: { js: "const __ditto_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+    plugins: [absentModules(ABSENT)],
+    logLevel: 'warning',
+  });
+}
+
+function absentModules(names) {
+  const filter = new RegExp(`^(${names.map((n) => n.replace(/[-/]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'absent-modules',
+    setup(b) {
+      b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'absent' }));
+      b.onLoad({ filter: /.*/, namespace: 'absent' }, (args) => ({
+        contents: `const e = new Error("Cannot find module '${args.path}' (not carried in the ditto executable)"); e.code = 'MODULE_NOT_FOUND'; throw e;`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/** Non-builtin modules the bundle would still require() at run time: must be none. */
+function checkNoExternalRequires(file) {
+  const { builtinModules } = require('node:module');
+  const src = fs.readFileSync(file, 'utf8');
+  const leftover = new Set();
+  for (const m of src.matchAll(/\brequire\((["'])([^"']+)\1\)/g)) {
+    const name = m[2].replace(/^node:/, '');
+    if (!builtinModules.includes(name) && !builtinModules.includes(name.split('/')[0])) leftover.add(m[2]);
+  }
+  if (leftover.size) fail(`the bundle still requires ${[...leftover].join(', ')}, which the executable cannot load`);
+}
+
+/** Copies this node, injects the SEA blob made from `main` and `assets`, marks it executable. */
+function makeSea({ main, output, assets = {} }) {
+  const work = fs.mkdtempSync(path.join(dist, '.sea-'));
+  try {
+    const config = path.join(work, 'sea-config.json');
+    const blob = path.join(work, 'sea.blob');
+    fs.writeFileSync(
+      config,
+      JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }),
+    );
+    execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+    const exe = path.join(work, 'exe');
+    fs.copyFileSync(process.execPath, exe);
+    fs.chmodSync(exe, 0o755);
+    // Debug info is most of a distro node's size and none of its function; the dynamic symbol
+    // table native addons link against stays.
+    try {
+      execFileSync('strip', ['--strip-debug', exe], { stdio: 'ignore' });
+    } catch {
+      // No binutils: a bigger executable, same behaviour.
+    }
+    execFileSync(
+      process.execPath,
+      [require.resolve('postject/dist/cli.js'), exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', FUSE],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    // Rename over the old one: a running copy of it keeps its inode, nobody sees a half-written file.
+    fs.renameSync(exe, output);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function checkNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 12)) fail(`Node ${process.versions.node} is too old to build the executable; use Node >= 20.12`);
+  if (!fs.readFileSync(process.execPath).includes(FUSE)) {
+    fail(`${process.execPath} was built without single-executable support; use an official or distribution Node >= 20.12`);
+  }
+}
+
+async function main() {
+  checkNode();
+  fs.mkdirSync(dist, { recursive: true });
+  const started = Date.now();
+  if (process.argv.includes('--empty')) {
+    const main = path.join(dist, 'empty-sea.cjs');
+    fs.writeFileSync(main, '');
+    makeSea({ main, output: path.join(dist, 'empty-sea') });
+    process.stderr.write(`built dist/empty-sea in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    return;
+  }
+  const addon = require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  const addonHash = crypto.createHash('sha256').update(fs.readFileSync(addon)).digest('hex');
+  const hashFile = path.join(dist, 'better_sqlite3.sha256');
+  fs.writeFileSync(hashFile, addonHash + '\n');
+
+  const main = path.join(dist, 'ditto-sea.cjs');
+  await bundle(main);
+  checkNoExternalRequires(main);
+  // Asset keys match SQLITE_ADDON_ASSET and SQLITE_ADDON_HASH_ASSET in src/runtime-env/sea.ts.
+  makeSea({ main, output: path.join(dist, 'ditto'), assets: { 'better_sqlite3.node': addon, 'better_sqlite3.sha256': hashFile } });
+  const size = fs.statSync(path.join(dist, 'ditto')).size;
+  process.stderr.write(`built dist/ditto (${(size / 1048576).toFixed(0)} MiB) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+}
+
+await main();
