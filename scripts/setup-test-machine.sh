@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes a fresh Debian machine ready for `npm test`: PostgreSQL server binaries, npm packages.
+# Makes a fresh Debian machine ready for `npm test`: PostgreSQL server binaries, npm packages, a
+# Docker engine and the local test image.
 # Idempotent; CI (.ci/run) and the README's test command both start here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,3 +19,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 npm ci --no-audit --no-fund
+
+# A Docker engine (no bridge: containers share the host's loopback) and the local PostgreSQL image
+# the Docker runtime's tests use as copy_image; nothing is pulled.
+bash scripts/docker-test-engine.sh >/dev/null

@@ -44,6 +44,17 @@ const local = z
   })
   .default({});
 
+const docker = z
+  .strictObject({
+    /**
+     * `bridge`: the container has its own network and its port is published on 127.0.0.1 only.
+     * `host`: the container shares the host's network and the server listens on 127.0.0.1:<port>.
+     * `auto`: bridge when the engine has its default bridge network, else host.
+     */
+    network: z.enum(['auto', 'bridge', 'host']).default('auto'),
+  })
+  .default({ network: 'auto' });
+
 export const configSchema = z.strictObject({
   runtime: z.enum(['auto', 'local', 'docker']).default('auto'),
   engine: z.enum(['postgres']).default('postgres'),
@@ -55,6 +66,9 @@ export const configSchema = z.strictObject({
   ports,
   pool,
   local,
+  /** The image Docker copies run (default: the engine's official image, e.g. postgres:16). */
+  copy_image: z.string().min(1).optional(),
+  docker,
 });
 
 export type Config = z.output<typeof configSchema>;

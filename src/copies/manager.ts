@@ -170,7 +170,8 @@ export class Manager implements CopyClient {
   }
 
   private async removeResources(copy: Copy): Promise<void> {
-    await this.runtimes.get(copy.runtime).remove(copy.id);
+    const runtime = await this.runtimes.get(copy.runtime);
+    await runtime.remove(copy.id);
     this.repo.releasePorts(copy.id);
   }
 

@@ -27,6 +27,11 @@ export interface ToolRunner {
   run(tool: string, args: string[], env: Record<string, string>): Promise<void>;
   /** The dump's path as the tool sees it. */
   dumpPath(dump: DumpFile): string;
+  /**
+   * The server's endpoint as the tool sees it, when that differs from the client's (inside a
+   * bridge-networked container the server is on its own port, not the published one).
+   */
+  endpoint?(endpoint: Endpoint): Endpoint;
 }
 
 /** How to run a server of this engine from its own binaries in a data directory. */
@@ -41,12 +46,41 @@ export interface LocalServerSpec {
   portInUse: RegExp;
 }
 
+/** What a container of this engine is told, for the copy it serves. */
+export interface ContainerSettings {
+  user: string;
+  password: string;
+  database: string;
+  /**
+   * The port to listen on, on 127.0.0.1 only, when the container shares the host's network;
+   * null when it has a network of its own and its `port` is published instead.
+   */
+  hostPort: number | null;
+}
+
+/** How to run a server of this engine from an image that behaves like the engine's official one. */
+export interface ContainerServerSpec {
+  /** The official image copies use when `copy_image` is not set. */
+  defaultImage: string;
+  /** The port the server listens on inside a container with a network of its own. */
+  port: number;
+  /** Environment that makes the image initialize the copy's database and superuser on first start. */
+  env(settings: ContainerSettings): Record<string, string>;
+  /** The container's command: the server, with the same disposable-copy settings as the local runtime. */
+  command(settings: ContainerSettings): string[];
+  /** A line of the server's log that means its port was taken by someone else. */
+  portInUse: RegExp;
+  /** Client binaries that, found on this machine, check a dump before a container is started for it. */
+  hostTools: readonly string[];
+}
+
 /** One kind of database: readiness, restore, connection strings. */
 export interface Engine {
   readonly name: EngineName;
   readonly defaultUser: string;
   readonly defaultDatabase: string;
   readonly local: LocalServerSpec;
+  readonly container: ContainerServerSpec;
   connectionString(endpoint: Endpoint): string;
   /**
    * Resolves once a real connection succeeds and answers a query. Fails early when `alive`

@@ -1,9 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DittoError } from '../errors.js';
-import type { DumpFile, DumpFormat, Endpoint, Engine, LocalServerSpec, ToolRunner } from './engine.js';
+import type { ContainerServerSpec, DumpFile, DumpFormat, Endpoint, Engine, LocalServerSpec, ToolRunner } from './engine.js';
 
 const CUSTOM_MAGIC = 'PGDMP';
+
+/** A copy is disposable: durability buys nothing and costs restore time. Both runtimes use these. */
+const DISPOSABLE_SETTINGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+
+const PORT_IN_USE = /could not bind .*Address already in use|could not create any TCP\/IP sockets/i;
 
 const local: LocalServerSpec = {
   binaries: ['initdb', 'postgres', 'pg_restore', 'psql'],
@@ -22,14 +27,33 @@ const local: LocalServerSpec = {
         '-c', 'listen_addresses=127.0.0.1',
         // No Unix socket: copies are reached over loopback TCP only, and no shared socket dir is needed.
         '-c', 'unix_socket_directories=',
-        // A copy is disposable: durability buys nothing and costs restore time.
-        '-c', 'fsync=off',
-        '-c', 'synchronous_commit=off',
-        '-c', 'full_page_writes=off',
+        ...DISPOSABLE_SETTINGS,
       ],
     };
   },
-  portInUse: /could not bind .*Address already in use|could not create any TCP\/IP sockets/i,
+  portInUse: PORT_IN_USE,
+};
+
+/** The official `postgres` image's contract: POSTGRES_* variables, initdb on first start, `postgres` as the command. */
+const container: ContainerServerSpec = {
+  defaultImage: 'postgres:16',
+  port: 5432,
+  env({ user, password, database }) {
+    return {
+      POSTGRES_USER: user,
+      POSTGRES_PASSWORD: password,
+      POSTGRES_DB: database,
+      // Same cluster as the local runtime's initdb; --no-sync because the data dies with the container.
+      POSTGRES_INITDB_ARGS: '--encoding=UTF8 --locale=C --no-sync',
+    };
+  },
+  command({ hostPort }) {
+    // On the host's network the server must take the copy's port and stay on loopback.
+    const listen = hostPort === null ? [] : ['-p', String(hostPort), '-c', 'listen_addresses=127.0.0.1'];
+    return ['postgres', ...listen, ...DISPOSABLE_SETTINGS];
+  },
+  portInUse: PORT_IN_USE,
+  hostTools: ['pg_restore'],
 };
 
 export class PostgresEngine implements Engine {
@@ -37,6 +61,7 @@ export class PostgresEngine implements Engine {
   readonly defaultUser = 'postgres';
   readonly defaultDatabase = 'postgres';
   readonly local = local;
+  readonly container = container;
 
   connectionString(e: Endpoint): string {
     const auth = `${encodeURIComponent(e.user)}:${encodeURIComponent(e.password)}`;
@@ -106,7 +131,8 @@ export class PostgresEngine implements Engine {
     return { path: abs, format, size: stat.size, modifiedAt: stat.mtimeMs };
   }
 
-  async restore(tools: ToolRunner, dump: DumpFile, e: Endpoint): Promise<void> {
+  async restore(tools: ToolRunner, dump: DumpFile, copyEndpoint: Endpoint): Promise<void> {
+    const e = tools.endpoint?.(copyEndpoint) ?? copyEndpoint;
     const conn = ['-h', e.host, '-p', String(e.port), '-U', e.user, '-d', e.database];
     const env = { PGPASSWORD: e.password, PGCONNECT_TIMEOUT: '10' };
     const dumpPath = tools.dumpPath(dump);

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { RuntimeName } from '../copies/copy.js';
 import type { Config } from '../config/schema.js';
 import type { Engine } from '../engines/engine.js';
+import { DittoError } from '../errors.js';
+import { engineAddress, probeEngine, unreachable } from './docker-endpoint.js';
 import { findBinDir } from './local-binaries.js';
 import { serverAccount } from './local-user.js';
 import { LocalRuntime } from './local.js';
@@ -14,12 +16,17 @@ export interface RuntimeChoice {
   reason: string;
 }
 
+/** `runtime: auto` asks on every `ditto up`: an engine on a local socket answers in a millisecond or two. */
+const AUTO_PROBE_MS = 400;
+/** `runtime: docker` was asked for: give a slow or remote engine more time before calling it unreachable. */
+const EXPLICIT_PROBE_MS = 5000;
+
 /**
  * Builds runtimes on first use (a copy is always removed by the runtime that made it, whatever the
  * config says now) and chooses the one new copies use.
  */
 export class Runtimes {
-  private readonly built = new Map<RuntimeName, Runtime>();
+  private readonly built = new Map<RuntimeName, Promise<Runtime>>();
 
   constructor(
     private readonly config: Config,
@@ -27,10 +34,12 @@ export class Runtimes {
     private readonly engine: Engine,
   ) {}
 
-  get(name: RuntimeName): Runtime {
+  get(name: RuntimeName): Promise<Runtime> {
     let runtime = this.built.get(name);
     if (!runtime) {
       runtime = this.build(name);
+      // A failed build (binaries missing) is not remembered: the next call reports it afresh.
+      runtime.catch(() => this.built.delete(name));
       this.built.set(name, runtime);
     }
     return runtime;
@@ -39,18 +48,34 @@ export class Runtimes {
   /** The runtime for new copies, and why. */
   async choose(): Promise<RuntimeChoice> {
     const wanted = this.config.runtime;
+    const address = engineAddress();
     if (wanted === 'auto') {
-      return { runtime: this.get('local'), reason: 'runtime: auto, and the local runtime is the only one built in' };
+      const probe = await probeEngine(address, AUTO_PROBE_MS);
+      if (probe.ok) return { runtime: await this.get('docker'), reason: `runtime: auto; the Docker engine answered at ${address.display}` };
+      const noDocker = `no Docker engine at ${address.display}: ${probe.reason}`;
+      try {
+        return { runtime: await this.get('local'), reason: `runtime: auto; ${noDocker}; using local` };
+      } catch (err) {
+        if (!(err instanceof DittoError)) throw err;
+        throw new DittoError('RUNTIME_UNAVAILABLE', `no runtime: ${noDocker}, and ${err.message}`, {
+          hint: 'start a Docker engine (or set DOCKER_HOST), or install PostgreSQL server binaries',
+        });
+      }
     }
-    return { runtime: this.get(wanted), reason: `runtime: ${wanted} in config` };
+    if (wanted === 'docker') {
+      // Checked before a copy is recorded, so an absent engine leaves no failed copy or port lease behind.
+      const probe = await probeEngine(address, EXPLICIT_PROBE_MS);
+      if (!probe.ok) throw unreachable(address, probe.reason);
+    }
+    return { runtime: await this.get(wanted), reason: `runtime: ${wanted} in config` };
   }
 
-  private build(name: RuntimeName): Runtime {
+  private async build(name: RuntimeName): Promise<Runtime> {
     switch (name) {
       case 'local':
         return this.buildLocal();
       case 'docker':
-        throw new Error('the docker runtime is not available yet');
+        return this.buildDocker();
     }
   }
 
@@ -63,6 +88,24 @@ export class Runtimes {
       dataRoot: this.config.local.data_dir ?? defaultDataRoot(this.home, account !== null),
     });
   }
+
+  private async buildDocker(): Promise<Runtime> {
+    // Loaded on first use only: dockerode and its dependencies cost ~150 ms to load.
+    const { DockerRuntime } = await import('./docker.js');
+    return new DockerRuntime({
+      engine: this.engine,
+      address: engineAddress(),
+      image: this.config.copy_image ?? this.engine.container.defaultImage,
+      network: this.config.docker.network,
+      homeKey: homeKey(this.home),
+      hostBinDir: hostClientBinDir(this.engine, this.config.local.bin_dir),
+    });
+  }
+}
+
+/** A short, stable name for a ditto home, to scope shared resources (Docker containers, /var/tmp dirs) to it. */
+export function homeKey(home: string): string {
+  return crypto.createHash('sha256').update(home).digest('hex').slice(0, 12);
 }
 
 /**
@@ -71,6 +114,14 @@ export class Runtimes {
  */
 export function defaultDataRoot(home: string, otherAccount: boolean): string {
   if (!otherAccount) return path.join(home, 'copies');
-  const key = crypto.createHash('sha256').update(home).digest('hex').slice(0, 12);
-  return `/var/tmp/ditto-${key}`;
+  return `/var/tmp/ditto-${homeKey(home)}`;
+}
+
+/** The engine's client tools on this machine, used to check a dump before a container starts; none is fine. */
+function hostClientBinDir(engine: Engine, configured: string | undefined): string | null {
+  try {
+    return findBinDir(engine.container.hostTools, configured);
+  } catch {
+    return null;
+  }
 }
