@@ -15,7 +15,7 @@ export function loadFor(args: GlobalArgs): LoadedConfig {
 export async function withClient<T>(args: GlobalArgs, fn: (client: CopyClient, loaded: LoadedConfig) => Promise<T>): Promise<T> {
   const loaded = loadFor(args);
   const { createLocalClient } = await import('../client/local-client.js');
-  const client = createLocalClient(loaded, 'cli');
+  const client = createLocalClient(loaded, 'cli', { spawnMaintainer: true });
   try {
     return await fn(client, loaded);
   } finally {

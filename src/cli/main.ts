@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { downCommand } from './commands/down.js';
 import { envCommand } from './commands/env.js';
 import { logsCommand } from './commands/logs.js';
+import { poolCommand } from './commands/pool.js';
 import { lsCommand } from './commands/ls.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
@@ -24,6 +25,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .command(lsCommand)
     .command(logsCommand)
     .command(statusCommand)
+    .command(poolCommand)
     .demandCommand(1, 'name a command (ditto --help lists them)')
     .strict()
     .parserConfiguration({ 'populate--': true })

@@ -3,11 +3,25 @@ import { Manager } from '../copies/manager.js';
 import { PostgresEngine } from '../engines/postgres.js';
 import { Runtimes } from '../runtimes/registry.js';
 import { CopiesRepo } from '../state/copies-repo.js';
+import { MetaRepo } from '../state/meta-repo.js';
 import { openState } from '../state/store.js';
+import { ensureMaintainer } from './maintainer-spawn.js';
 
-/** The CopyClient for this machine: a Manager over the state in the configured home. */
-export function createLocalClient(loaded: LoadedConfig, actor: string): Manager {
-  const repo = new CopiesRepo(openState(loaded.home));
+/**
+ * The CopyClient for this machine: a Manager over the state in the configured home. With
+ * `spawnMaintainer`, every change to copies makes sure the detached maintainer runs.
+ */
+export function createLocalClient(loaded: LoadedConfig, actor: string, opts: { spawnMaintainer?: boolean } = {}): Manager {
+  const db = openState(loaded.home);
   const engine = new PostgresEngine();
-  return new Manager({ config: loaded.config, repo, engine, runtimes: new Runtimes(loaded.config, loaded.home, engine), actor });
+  const manager: Manager = new Manager({
+    config: loaded.config,
+    repo: new CopiesRepo(db),
+    meta: new MetaRepo(db),
+    engine,
+    runtimes: new Runtimes(loaded.config, loaded.home, engine),
+    actor,
+    ...(opts.spawnMaintainer ? { onChange: () => ensureMaintainer(manager, loaded.home, loaded.file) } : {}),
+  });
+  return manager;
 }

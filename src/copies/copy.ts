@@ -28,6 +28,10 @@ export interface Copy {
   ttlSeconds: number;
   /** The dump it was restored from, or null for an empty database. */
   dumpPath: string | null;
+  /** Which `up` requests this copy can serve while warm. */
+  poolKey: string | null;
+  /** The process an in-flight warm copy is promised to. */
+  reservedBy: string | null;
   createdAt: number;
   readyAt: number | null;
   claimedAt: number | null;

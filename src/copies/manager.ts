@@ -16,58 +16,88 @@ import type { DumpFile, Endpoint, Engine } from '../engines/engine.js';
 import { DittoError, asDittoError } from '../errors.js';
 import type { Runtimes } from '../runtimes/registry.js';
 import type { Runtime, StartableCopy } from '../runtimes/runtime.js';
-import type { CopiesRepo } from '../state/copies-repo.js';
+import type { Claim, CopiesRepo } from '../state/copies-repo.js';
+import type { MetaRepo } from '../state/meta-repo.js';
 import { VERSION } from '../version.js';
-import { DRIVEN_STATUSES, type Copy, type CopyEvent } from './copy.js';
+import { DRIVEN_STATUSES, isFinal, type Copy, type CopyEvent, type RuntimeName } from './copy.js';
 import { currentDriver, currentHost, isDriverAlive } from './driver.js';
 import { PortPool } from './port-pool.js';
 
 /** Ids are short enough to type and carry ~60 bits of randomness. */
 const newId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 12);
 const PORT_RETRIES = 3;
+/** How often a process waiting for an in-flight warm copy looks at it. */
+const WAIT_POLL_MS = 50;
+/** The last time anyone asked for a copy; the pool drains once this is older than pool.idle_ttl. */
+export const LAST_DEMAND_KEY = 'last_demand_at';
 
 export interface ManagerDeps {
   config: Config;
   repo: CopiesRepo;
+  meta: MetaRepo;
   engine: Engine;
   runtimes: Runtimes;
   /** Who acts, for the events log: `cli`, `maintainer`, `host:<caller>`. */
   actor: string;
+  /** Called after a command changed copies (the local client starts the maintainer here). */
+  onChange?: () => void;
+}
+
+export interface PoolReport {
+  target: number;
+  ready: number;
+  inFlight: number;
+  /** Warm copies made for another dump or runtime setting, waiting to be replaced. */
+  stale: number;
+  lastDemandAt: number | null;
+  /** When the pool drains for lack of demand. */
+  idleAt: number | null;
 }
 
 /** Decides a copy's life: provisions, claims, destroys, expires and heals, writing state before each side effect. */
 export class Manager implements CopyClient {
   readonly ports: PortPool;
-  private readonly config: Config;
-  private readonly repo: CopiesRepo;
+  readonly config: Config;
+  readonly repo: CopiesRepo;
+  readonly meta: MetaRepo;
   private readonly engine: Engine;
   private readonly runtimes: Runtimes;
   private readonly actor: string;
+  private readonly onChange: () => void;
 
   constructor(deps: ManagerDeps) {
-    ({ config: this.config, repo: this.repo, engine: this.engine, runtimes: this.runtimes, actor: this.actor } = deps);
+    ({ config: this.config, repo: this.repo, meta: this.meta, engine: this.engine, runtimes: this.runtimes, actor: this.actor } = deps);
+    this.onChange = deps.onChange ?? (() => {});
     this.ports = new PortPool(this.repo, this.config.ports);
   }
 
   async up(request: UpRequest, options: UpOptions = {}): Promise<IssuedCopy> {
     const progress = options.onProgress ?? (() => {});
-    const ttlSeconds = request.ttlSeconds ?? this.config.ttl;
-    const { runtime } = await this.runtimes.choose();
     await this.heal();
-
-    const notices: string[] = [];
     const dumpPath = request.dumpUri ?? this.config.dump.path ?? null;
-    let dump: DumpFile | null = null;
-    if (dumpPath) {
-      progress('Checking the dump');
-      dump = await this.engine.inspectDump(dumpPath, { binDir: runtime.hostBinDir() });
-    } else {
-      notices.push('no dump configured: this copy is an empty database; run `ditto reseed --source URL` (or set dump.path) to give copies your data');
+    const poolKey = this.poolKey(dumpPath);
+    const claim: Claim = {
+      ttl: request.ttlSeconds ?? this.config.ttl,
+      label: request.label ?? null,
+      owner: null,
+      runId: request.runId ?? null,
+      jobName: request.jobName ?? null,
+    };
+    this.meta.set(LAST_DEMAND_KEY, String(Date.now()));
+    try {
+      let copy = this.repo.claimWarm(poolKey, currentDriver(), claim, this.actor);
+      if (!copy) copy = await this.awaitInFlight(poolKey, claim, options);
+      if (!copy) {
+        const { runtime } = await this.runtimes.choose();
+        const dump = await this.checkDump(runtime, dumpPath, progress);
+        copy = await this.provision(runtime, { ...claim, poolKey, warm: false }, dump, options);
+      }
+      progress('Ready');
+      const notices = dumpPath ? [] : ['no dump configured: this copy is an empty database; run `ditto reseed --source URL` (or set dump.path) to give copies your data'];
+      return { ...toInfo(copy), connectionString: this.engine.connectionString(endpointOf(copy)), notices };
+    } finally {
+      this.onChange();
     }
-
-    const copy = await this.provision(runtime, { ttlSeconds, label: request.label ?? null, runId: request.runId ?? null, jobName: request.jobName ?? null }, dump, options);
-    progress('Ready');
-    return { ...toInfo(copy), connectionString: this.engine.connectionString(endpointOf(copy)), notices };
   }
 
   async down(selector: DownSelector): Promise<DownResult> {
@@ -78,7 +108,7 @@ export class Manager implements CopyClient {
       // Resolve every id before destroying any, so a typo destroys nothing.
       for (const id of selector.ids) {
         const copy = this.resolve(id);
-        if (copy.status === 'destroyed' || copy.status === 'failed') alreadyGone.push(copy.id);
+        if (isFinal(copy.status)) alreadyGone.push(copy.id);
         else targets.push(copy);
       }
     } else if (selector.all || selector.label !== undefined) {
@@ -88,20 +118,11 @@ export class Manager implements CopyClient {
     } else {
       throw new DittoError('BAD_INPUT', 'name the copies to destroy', { hint: 'give ids, --all, or --label L' });
     }
-    const destroyed: CopyInfo[] = [];
-    const failures: string[] = [];
-    for (const copy of targets) {
-      try {
-        const done = await this.destroy(copy, 'destroyed');
-        if (done) destroyed.push(toInfo(done));
-      } catch (err) {
-        failures.push(`${copy.id}: ${asDittoError(err).message}`);
-      }
+    try {
+      return { destroyed: (await this.destroyAll(targets, 'destroyed')).map(toInfo), alreadyGone };
+    } finally {
+      this.onChange();
     }
-    if (failures.length) {
-      throw new DittoError('INTERNAL', `could not destroy ${failures.join('; ')}`, { hint: 'run `ditto down` again; ditto retries cleanup on every run' });
-    }
-    return { destroyed, alreadyGone };
   }
 
   async list(options: { all?: boolean } = {}): Promise<CopyInfo[]> {
@@ -118,6 +139,7 @@ export class Manager implements CopyClient {
     const copies = this.repo.list();
     const dumpPath = this.config.dump.path ?? null;
     const age = dumpPath ? fileAgeSeconds(dumpPath) : null;
+    const pool = this.poolReport();
     return {
       version: VERSION,
       runtime: { name: choice.runtime.name, reason: choice.reason, detail: choice.runtime.describe() },
@@ -127,7 +149,7 @@ export class Manager implements CopyClient {
         stale: age !== null && age > this.config.dump.stale_threshold,
         staleThresholdSeconds: this.config.dump.stale_threshold,
       },
-      pool: { ready: copies.filter((c) => c.status === 'ready' && c.warm).length, target: this.config.pool.size },
+      pool: { ready: pool.ready, target: pool.target },
       ports: { min: this.config.ports.min, max: this.config.ports.max, free: this.ports.freeCount() },
       copies: {
         active: copies.filter((c) => c.status === 'ready' && !c.warm).length,
@@ -142,28 +164,229 @@ export class Manager implements CopyClient {
 
   /**
    * Cheap recovery, run by every command: fails and cleans copies whose driving process died,
-   * retries cleanup that did not finish, and destroys copies past their TTL.
+   * retries cleanup that did not finish, frees promises made to dead waiters, and destroys
+   * copies past their TTL.
    */
   async heal(): Promise<void> {
     const now = Date.now();
+    const deadWaiters = new Set<string>();
     for (const copy of this.repo.list()) {
+      if (copy.reservedBy && !isDriverAlive(copy.reservedBy, null)) deadWaiters.add(copy.reservedBy);
       if (DRIVEN_STATUSES.includes(copy.status) && !isDriverAlive(copy.driver, copy.driverHost)) {
         const pid = copy.driver?.split(':')[0] ?? 'unknown';
-        const failed = this.repo.transition(copy.id, [copy.status], { status: 'failed', errorMessage: `the process driving it (pid ${pid}) died while it was ${copy.status}`, driver: currentDriver(), driverHost: currentHost() }, { action: 'failed', actor: this.actor, metadata: { reason: 'driver died', was: copy.status } });
+        const reason = `the process driving it (pid ${pid}) died while it was ${copy.status}`;
+        const failed = this.repo.transition(
+          copy.id,
+          [copy.status],
+          { status: 'failed', errorMessage: reason, driver: currentDriver(), driverHost: currentHost() },
+          { action: 'failed', actor: this.actor, metadata: { reason, was: copy.status } },
+        );
         if (failed) await this.removeResources(failed).catch(() => {});
       } else if (copy.status === 'ready' && copy.expiresAt !== null && copy.expiresAt <= now) {
         await this.destroy(copy, 'expired').catch(() => {});
       }
     }
+    for (const waiter of deadWaiters) this.repo.releaseReservations(waiter);
     for (const copy of this.repo.unreleased()) {
-      if (isDriverAlive(copy.driver, copy.driverHost) && copy.driver !== currentDriver()) continue;
+      if (copy.driver !== currentDriver() && isDriverAlive(copy.driver, copy.driverHost)) continue;
       await this.removeResources(copy).catch(() => {});
     }
   }
 
+  /**
+   * One pass of the maintainer: remove untracked resources, heal, replace warm copies made for an
+   * old dump, drain the pool when idle, trim it to its target, and refill it.
+   */
+  async maintain(log: (message: string, fields?: Record<string, unknown>) => void = () => {}): Promise<void> {
+    for (const id of await this.removeOrphans()) log('removed untracked resources', { copy_id: id });
+    await this.heal();
+    const key = this.poolKey(this.config.dump.path ?? null);
+    const warm = this.repo.list().filter((c) => c.warm);
+    const stale = warm.filter((c) => c.poolKey !== key && c.status === 'ready');
+    const report = this.poolReport();
+    const idle = report.idleAt === null || report.idleAt <= Date.now();
+    const current = warm.filter((c) => c.poolKey === key && c.status === 'ready');
+    // Copies in flight count toward the target: keep only as many ready ones as they leave room for.
+    const excess = idle ? current : current.slice(Math.max(0, report.target - report.inFlight));
+    for (const copy of await this.destroyAll([...stale, ...excess], 'drained')) {
+      log('drained a warm copy', { copy_id: copy.id, reason: stale.includes(copy) ? 'dump or runtime changed' : idle ? 'idle' : 'above target' });
+    }
+    if (!idle) {
+      const made = await this.fillPool();
+      if (made > 0) log('refilled the pool', { made, target: report.target });
+    }
+  }
+
+  /** Provisions warm copies until the pool holds its target (ready or in flight); returns how many it made. */
+  async fillPool(options: UpOptions = {}): Promise<number> {
+    const dumpPath = this.config.dump.path ?? null;
+    const key = this.poolKey(dumpPath);
+    const report = this.poolReport();
+    const missing = report.target - report.ready - report.inFlight;
+    if (missing <= 0) return 0;
+    const { runtime } = await this.runtimes.choose();
+    const dump = await this.checkDump(runtime, dumpPath, options.onProgress ?? (() => {}));
+    const fields = { ttl: this.config.ttl, label: null, owner: null, runId: null, jobName: null, poolKey: key, warm: true };
+    // Two at a time: restores are CPU-bound, and a burst beyond the cores only slows each copy down.
+    let made = 0;
+    const errors: DittoError[] = [];
+    const worker = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        try {
+          await this.provision(runtime, fields, dump, options);
+          made++;
+        } catch (err) {
+          errors.push(asDittoError(err));
+          return;
+        }
+      }
+    };
+    await Promise.all([worker(Math.ceil(missing / 2)), worker(Math.floor(missing / 2))]);
+    if (made === 0 && errors.length) throw errors[0]!;
+    return made;
+  }
+
+  /** Destroys every warm copy and marks the pool idle, so nothing refills it until the next `up`. */
+  async drainPool(): Promise<Copy[]> {
+    this.meta.set(LAST_DEMAND_KEY, '0');
+    try {
+      return await this.destroyAll(this.repo.list().filter((c) => c.warm), 'drained');
+    } finally {
+      this.onChange();
+    }
+  }
+
+  poolReport(): PoolReport {
+    const key = this.poolKey(this.config.dump.path ?? null);
+    const warm = this.repo.list().filter((c) => c.warm);
+    const lastDemand = Number(this.meta.get(LAST_DEMAND_KEY) ?? '0');
+    return {
+      target: this.config.pool.size,
+      ready: warm.filter((c) => c.status === 'ready' && c.poolKey === key).length,
+      inFlight: warm.filter((c) => (c.status === 'pending' || c.status === 'creating') && c.poolKey === key).length,
+      stale: warm.filter((c) => c.poolKey !== key).length,
+      lastDemandAt: lastDemand > 0 ? lastDemand : null,
+      idleAt: lastDemand > 0 ? lastDemand + this.config.pool.idle_ttl * 1000 : null,
+    };
+  }
+
+  /** Whether any copy is alive (not destroyed or failed): the maintainer runs only while one is. */
+  hasCopies(): boolean {
+    return this.repo.list().length > 0;
+  }
+
+  /** When the maintainer next has work without being asked: the next expiry or idle drain. */
+  nextDeadline(): number | null {
+    const deadlines = this.repo
+      .list()
+      .filter((c) => c.status === 'ready' && c.expiresAt !== null)
+      .map((c) => c.expiresAt!);
+    const { idleAt, ready, inFlight } = this.poolReport();
+    if (idleAt !== null && ready + inFlight > 0) deadlines.push(idleAt);
+    return deadlines.length ? Math.min(...deadlines) : null;
+  }
+
+  /** Removes runtime resources that no live record accounts for; returns their copy ids. */
+  async removeOrphans(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of this.runtimesInUse()) {
+      let runtime: Runtime;
+      try {
+        runtime = await this.runtimes.get(name);
+      } catch {
+        continue; // Not usable here (no engine, no binaries): nothing of ours can run there either.
+      }
+      for (const id of await runtime.listResources().catch(() => [])) {
+        const record = this.repo.get(id);
+        if (record && !isFinal(record.status)) continue;
+        if (record && record.driver !== null && record.driver !== currentDriver() && isDriverAlive(record.driver, record.driverHost)) continue;
+        await runtime.remove(id);
+        if (record) this.repo.releasePorts(id);
+        removed.push(id);
+      }
+    }
+    return removed;
+  }
+
+  private runtimesInUse(): RuntimeName[] {
+    const names = new Set<RuntimeName>(this.repo.list({ includeFinal: true }).map((c) => c.runtime));
+    if (this.config.runtime !== 'auto') names.add(this.config.runtime);
+    else names.add('local');
+    return [...names];
+  }
+
+  /**
+   * Waits for a warm copy already being made, instead of making another: the copy is promised to
+   * this process, and claimed as soon as it is ready. Undefined when there is none, or it failed.
+   */
+  private async awaitInFlight(poolKey: string, claim: Claim, options: UpOptions): Promise<Copy | undefined> {
+    const me = currentDriver();
+    const promised = this.repo.reserveInFlight(poolKey, me);
+    if (!promised) return undefined;
+    options.onProgress?.('Waiting for a warm copy being made');
+    const deadline = Date.now() + (this.config.ready_timeout + 60) * 1000;
+    try {
+      for (;;) {
+        if (options.signal?.aborted) throw new DittoError('INTERRUPTED', 'interrupted while waiting for a warm copy');
+        const copy = this.repo.get(promised.id);
+        if (!copy || copy.status !== 'pending' && copy.status !== 'creating' && !(copy.status === 'ready' && copy.warm)) return undefined;
+        if (copy.status === 'ready') return this.repo.claimWarm(poolKey, me, claim, this.actor);
+        if (Date.now() > deadline) return undefined;
+        await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
+      }
+    } finally {
+      this.repo.releaseReservations(me);
+    }
+  }
+
+  private async checkDump(runtime: Runtime, dumpPath: string | null, progress: (step: string) => void): Promise<DumpFile | null> {
+    if (!dumpPath) return null;
+    progress('Checking the dump');
+    return this.engine.inspectDump(dumpPath, { binDir: runtime.hostBinDir() });
+  }
+
+  /**
+   * What a warm copy must match to serve a request: the runtime setting, the engine, and the dump
+   * as it is now (path, size and modification time), so a replaced dump never serves old data.
+   */
+  private poolKey(dumpPath: string | null): string {
+    let dump = 'empty';
+    if (dumpPath) {
+      try {
+        const stat = fs.statSync(dumpPath);
+        dump = `${dumpPath}:${stat.size}:${Math.round(stat.mtimeMs)}`;
+      } catch {
+        dump = `${dumpPath}:missing`;
+      }
+    }
+    return `${this.config.runtime}|${this.engine.name}|${dump}`;
+  }
+
+  private async destroyAll(targets: Copy[], action: 'destroyed' | 'drained'): Promise<Copy[]> {
+    const destroyed: Copy[] = [];
+    const failures: string[] = [];
+    for (const copy of targets) {
+      try {
+        const done = await this.destroy(copy, action);
+        if (done) destroyed.push(done);
+      } catch (err) {
+        failures.push(`${copy.id}: ${asDittoError(err).message}`);
+      }
+    }
+    if (failures.length) {
+      throw new DittoError('INTERNAL', `could not destroy ${failures.join('; ')}`, { hint: 'run `ditto down` again; ditto retries cleanup on every run' });
+    }
+    return destroyed;
+  }
+
   /** Destroys one copy; undefined when another process got to it first. */
-  private async destroy(copy: Copy, action: 'destroyed' | 'expired'): Promise<Copy | undefined> {
-    const destroying = this.repo.transition(copy.id, ['pending', 'creating', 'ready'], { status: 'destroying', driver: currentDriver(), driverHost: currentHost() }, { action: 'destroying', actor: this.actor, metadata: { reason: action } });
+  private async destroy(copy: Copy, action: 'destroyed' | 'expired' | 'drained'): Promise<Copy | undefined> {
+    const destroying = this.repo.transition(
+      copy.id,
+      ['pending', 'creating', 'ready'],
+      { status: 'destroying', driver: currentDriver(), driverHost: currentHost() },
+      { action: 'destroying', actor: this.actor, metadata: { reason: action } },
+    );
     if (!destroying) return undefined;
     await this.removeResources(destroying);
     return this.repo.transition(copy.id, ['destroying'], { status: 'destroyed', destroyedAt: Date.now(), driver: null, driverHost: null }, { action, actor: this.actor });
@@ -175,18 +398,17 @@ export class Manager implements CopyClient {
     this.repo.releasePorts(copy.id);
   }
 
-  private async provision(
-    runtime: Runtime,
-    fields: Pick<Copy, 'ttlSeconds' | 'label' | 'runId' | 'jobName'>,
-    dump: DumpFile | null,
-    options: UpOptions,
-  ): Promise<Copy> {
+  /**
+   * Makes a copy: record, port, server, restore, ready. A warm copy is left unclaimed for the pool;
+   * any other is claimed at once, its TTL starting when it is ready.
+   */
+  private async provision(runtime: Runtime, fields: Claim & { poolKey: string; warm: boolean }, dump: DumpFile | null, options: UpOptions): Promise<Copy> {
     const progress = options.onProgress ?? (() => {});
     const now = Date.now();
-    let copy: Copy = {
+    const copy: Copy = {
       id: newId(),
       status: 'pending',
-      warm: false,
+      warm: fields.warm,
       runtime: runtime.name,
       engine: this.engine.name,
       host: '127.0.0.1',
@@ -194,9 +416,14 @@ export class Manager implements CopyClient {
       user: this.engine.defaultUser,
       password: crypto.randomBytes(18).toString('base64url'),
       database: this.engine.defaultDatabase,
-      owner: null,
-      ...fields,
+      label: fields.label,
+      owner: fields.owner,
+      runId: fields.runId,
+      jobName: fields.jobName,
+      ttlSeconds: fields.ttl,
       dumpPath: dump?.path ?? null,
+      poolKey: fields.poolKey,
+      reservedBy: null,
       createdAt: now,
       readyAt: null,
       claimedAt: null,
@@ -206,19 +433,26 @@ export class Manager implements CopyClient {
       driverHost: currentHost(),
       errorMessage: null,
     };
-    this.repo.insert(copy, { action: 'created', actor: this.actor, metadata: { runtime: runtime.name, ttl_seconds: copy.ttlSeconds, dump: copy.dumpPath } });
+    this.repo.insert(copy, { action: 'created', actor: this.actor, metadata: { runtime: runtime.name, ttl_seconds: copy.ttlSeconds, dump: copy.dumpPath, warm: copy.warm } });
+    await failpoint('after-record');
     try {
       const started = await this.startServer(runtime, copy, options);
+      await failpoint('after-server-start');
       if (dump) {
         progress('Restoring the dump');
         await this.engine.restore(runtime.tools(started), dump, endpointOf(started));
         options.signal?.throwIfAborted();
       }
       const readyAt = Date.now();
-      const ready = this.repo.transition(copy.id, ['creating'], { status: 'ready', warm: false, readyAt, claimedAt: readyAt, expiresAt: readyAt + copy.ttlSeconds * 1000, driver: null, driverHost: null }, { action: 'ready', actor: this.actor, metadata: { port: started.port, ms: readyAt - now } });
+      const claimed = fields.warm ? { claimedAt: null, expiresAt: null } : { claimedAt: readyAt, expiresAt: readyAt + copy.ttlSeconds * 1000 };
+      const ready = this.repo.transition(
+        copy.id,
+        ['creating'],
+        { status: 'ready', readyAt, ...claimed, driver: null, driverHost: null },
+        { action: 'ready', actor: this.actor, metadata: { port: started.port, ms: readyAt - now, warm: fields.warm } },
+      );
       if (!ready) throw new DittoError('CONFLICT', `copy ${copy.id} was destroyed while it was being made`);
-      copy = ready;
-      return copy;
+      return ready;
     } catch (err) {
       const error = options.signal?.aborted ? new DittoError('INTERRUPTED', 'interrupted; the copy being made was removed') : asDittoError(err);
       // No port, no server: nothing was made, so nothing is recorded (a full range changes nothing).
@@ -268,6 +502,16 @@ export class Manager implements CopyClient {
     if (matches.length > 1) throw new DittoError('BAD_INPUT', `copy id '${idOrPrefix}' is ambiguous (${matches.length} copies start with it)`, { hint: 'give more characters of the id' });
     throw new DittoError('NOT_FOUND', `no copy with id '${idOrPrefix}'`, { hint: 'run `ditto ls --all` to see copies' });
   }
+}
+
+/**
+ * Fault injection for the crash-recovery tests: with DITTO_FAILPOINT=<name>, the process stops at
+ * that point (and says so in DITTO_FAILPOINT_FILE) until it is killed. Inert otherwise.
+ */
+async function failpoint(name: string): Promise<void> {
+  if (process.env.DITTO_FAILPOINT !== name) return;
+  if (process.env.DITTO_FAILPOINT_FILE) fs.writeFileSync(process.env.DITTO_FAILPOINT_FILE, String(process.pid));
+  await new Promise(() => setInterval(() => {}, 1 << 30));
 }
 
 export function endpointOf(copy: Copy & { port: number | null }): Endpoint & { port: number } {

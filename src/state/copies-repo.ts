@@ -19,6 +19,8 @@ const COLUMNS = {
   jobName: 'job_name',
   ttlSeconds: 'ttl_seconds',
   dumpPath: 'dump_path',
+  poolKey: 'pool_key',
+  reservedBy: 'reserved_by',
   createdAt: 'created_at',
   readyAt: 'ready_at',
   claimedAt: 'claimed_at',
@@ -30,6 +32,15 @@ const COLUMNS = {
 } as const satisfies Record<keyof Copy, string>;
 
 type Row = Record<string, unknown>;
+
+/** What a claim writes onto a warm copy: the request's own fields. */
+export interface Claim {
+  ttl: number;
+  label: string | null;
+  owner: string | null;
+  runId: string | null;
+  jobName: string | null;
+}
 
 export interface EventInput {
   action: string;
@@ -109,6 +120,45 @@ export class CopiesRepo {
       this.addEvent(id, event);
       return rowToCopy(updated);
     }).immediate();
+  }
+
+  /**
+   * Hands a warm ready copy of `poolKey` to a request in one statement, starting its TTL now.
+   * A copy reserved for a waiting process goes only to that process (and to it first).
+   */
+  claimWarm(poolKey: string, claimer: string, claim: Claim, actor: string): Copy | undefined {
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare(
+          `UPDATE copies SET warm = 0, reserved_by = NULL, claimed_at = @now, expires_at = @now + @ttl * 1000, ttl_seconds = @ttl,
+             label = @label, owner = @owner, run_id = @runId, job_name = @jobName
+           WHERE id = (SELECT id FROM copies WHERE status = 'ready' AND warm = 1 AND pool_key = @poolKey
+                       AND (reserved_by IS NULL OR reserved_by = @claimer) ORDER BY reserved_by IS NULL, ready_at LIMIT 1)
+           RETURNING *`,
+        )
+        .get({ ...claim, poolKey, claimer, now: Date.now() }) as Row | undefined;
+      if (!row) return undefined;
+      this.addEvent(row.id as string, { action: 'claimed', actor, metadata: { ttl_seconds: claim.ttl, label: claim.label } });
+      return rowToCopy(row);
+    }).immediate();
+  }
+
+  /** Promises the oldest unpromised in-flight warm copy of `poolKey` to `claimer`. */
+  reserveInFlight(poolKey: string, claimer: string): Copy | undefined {
+    const row = this.db
+      .prepare(
+        `UPDATE copies SET reserved_by = @claimer
+         WHERE id = (SELECT id FROM copies WHERE status IN ('pending','creating') AND warm = 1 AND pool_key = @poolKey
+                     AND reserved_by IS NULL ORDER BY created_at LIMIT 1)
+         RETURNING *`,
+      )
+      .get({ poolKey, claimer }) as Row | undefined;
+    return row ? rowToCopy(row) : undefined;
+  }
+
+  /** Takes back promises made to `claimer` (it stopped waiting, or died). */
+  releaseReservations(claimer: string): void {
+    this.db.prepare('UPDATE copies SET reserved_by = NULL WHERE reserved_by = ?').run(claimer);
   }
 
   /** Forgets a copy that never got past `pending`: it holds no resources, so no record is owed. */

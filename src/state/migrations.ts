@@ -21,6 +21,10 @@ export const MIGRATIONS: readonly string[] = [
     job_name      TEXT,
     ttl_seconds   INTEGER NOT NULL,
     dump_path     TEXT,
+    -- Which requests a warm copy can serve: same runtime setting, engine and dump.
+    pool_key      TEXT,
+    -- The waiting process an in-flight warm copy is promised to (its driver identity).
+    reserved_by   TEXT,
     created_at    INTEGER NOT NULL,
     ready_at      INTEGER,
     claimed_at    INTEGER,
@@ -32,6 +36,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX copies_status ON copies (status);
   CREATE INDEX copies_expires ON copies (expires_at) WHERE status = 'ready';
+  CREATE INDEX copies_pool ON copies (pool_key, status) WHERE warm = 1;
 
   CREATE TABLE events (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,5 +56,18 @@ export const MIGRATIONS: readonly string[] = [
     leased_at INTEGER NOT NULL
   );
   CREATE INDEX port_leases_copy ON port_leases (copy_id);
+
+  -- Named leases held by one live process: the pool maintainer's.
+  CREATE TABLE leases (
+    name         TEXT PRIMARY KEY,
+    holder       TEXT NOT NULL,
+    host         TEXT NOT NULL,
+    heartbeat_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
   `,
 ];

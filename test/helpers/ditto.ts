@@ -79,8 +79,9 @@ export class TestHome {
     return JSON.parse(result.stdout) as CopyJson[];
   }
 
-  /** Destroys every copy and removes the home. */
+  /** Destroys every copy (warm ones first, so nothing refills), and removes the home. */
   async cleanup(): Promise<void> {
+    await this.run(['pool', 'drain']);
     await this.run(['down', '--all']);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import type { Db } from '../state/store.js';
+import { currentDriver, currentHost, isDriverAlive } from './driver.js';
+import type { Manager } from './manager.js';
+
+export const MAINTAINER_LEASE = 'maintainer';
+/** A holder on another host that has not beaten for this long is presumed dead. */
+const STALE_HEARTBEAT_MS = 60_000;
+/** How often the sleeping maintainer checks whether another process changed the state. */
+const CHANGE_POLL_MS = 250;
+/** The longest it sleeps without a pass, so a missed change is still picked up. */
+const MAX_SLEEP_MS = 30_000;
+
+export type Log = (message: string, fields?: Record<string, unknown>) => void;
+
+/** Whether some live process holds the maintainer lease. */
+export function maintainerRunning(manager: Manager): boolean {
+  const lease = manager.meta.lease(MAINTAINER_LEASE);
+  return lease !== undefined && isDriverAlive(lease.holder, lease.host);
+}
+
+/**
+ * The detached maintainer (`ditto pool maintain`): takes the lease (or leaves at once when a live
+ * process holds it), then passes over the state, removing orphans, expiring, draining and
+ * refilling, and sleeps until the next deadline or a change by another process. It leaves when
+ * no copy is left, so an idle machine runs no ditto process.
+ */
+export async function runMaintainer(manager: Manager, opts: { log: Log; stateFile: string; signal?: AbortSignal }): Promise<void> {
+  const { log } = opts;
+  const me = currentDriver();
+  const stale = (lease: { holder: string; host: string; heartbeatAt: number }) =>
+    lease.host === currentHost() ? !isDriverAlive(lease.holder, lease.host) : Date.now() - lease.heartbeatAt > STALE_HEARTBEAT_MS;
+  if (!manager.meta.acquireLease(MAINTAINER_LEASE, me, currentHost(), stale)) {
+    log('another maintainer holds the lease; leaving');
+    return;
+  }
+  log('maintainer started', { pid: process.pid });
+  try {
+    for (;;) {
+      if (!manager.meta.heartbeat(MAINTAINER_LEASE, me)) {
+        log('lost the maintainer lease; leaving');
+        return;
+      }
+      // Read before the pass: a change another process makes during it must still wake the next sleep.
+      const seen = dataVersion(manager.repo.db);
+      try {
+        await manager.maintain(log);
+      } catch (err) {
+        log('maintenance pass failed', { error: (err as Error).message });
+      }
+      if (!manager.hasCopies()) {
+        log('no copies left; leaving');
+        return;
+      }
+      const deadline = manager.nextDeadline();
+      await sleepUntilChange(manager.repo.db, seen, Math.min(deadline ?? Infinity, Date.now() + MAX_SLEEP_MS), opts.signal);
+      if (opts.signal?.aborted || !fs.existsSync(opts.stateFile)) {
+        log('stopping');
+        return;
+      }
+    }
+  } finally {
+    manager.meta.releaseLease(MAINTAINER_LEASE, me);
+  }
+}
+
+/** Moves whenever another connection commits to the state file. */
+function dataVersion(db: Db): number {
+  return db.pragma('data_version', { simple: true }) as number;
+}
+
+/** Sleeps until `until`, or until the state has changed since data version `seen`. */
+async function sleepUntilChange(db: Db, seen: number, until: number, signal?: AbortSignal): Promise<void> {
+  while (Date.now() < until && !signal?.aborted && dataVersion(db) === seen) {
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(CHANGE_POLL_MS, until - Date.now()))));
+  }
+}
