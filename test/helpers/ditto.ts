@@ -54,8 +54,8 @@ export class TestHome {
   }
 
   /** Starts `ditto args...` without waiting, for signal tests. */
-  spawn(args: string[]): ResultPromise {
-    return execa(process.execPath, [CLI, ...args], { env: this.env(), cwd: this.dir, reject: false, stdin: 'ignore' });
+  spawn(args: string[], env: Record<string, string> = {}): ResultPromise {
+    return execa(process.execPath, [CLI, ...args], { env: this.env(env), cwd: this.dir, reject: false, stdin: 'ignore' });
   }
 
   /** Runs `ditto args...` under a pseudo-terminal (util-linux `script`); output is stdout and stderr merged. */

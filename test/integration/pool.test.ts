@@ -1,0 +1,224 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PAGILA, TestHome, type CopyJson } from '../helpers/ditto.js';
+import { dataRootOf, leftovers, serverProcessesUnder } from '../helpers/leaks.js';
+import { query } from '../helpers/pg.js';
+import { readCopies, waitFor, writeState } from '../helpers/state.js';
+
+function maintainerPids(home: TestHome): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const args = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        return args.includes('maintain') && args.includes(home.dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function pagilaSql(dir: string): string {
+  const file = path.join(dir, 'pagila.sql');
+  fs.writeFileSync(file, fs.readFileSync(path.join(PAGILA, 'pagila-schema.sql'), 'utf8') + fs.readFileSync(path.join(PAGILA, 'pagila-data.sql'), 'utf8'));
+  return file;
+}
+
+describe('warm pool', () => {
+  let home: TestHome;
+
+  beforeAll(() => {
+    home = new TestHome({ runtime: 'local', pool: { size: 2 } }, { portCount: 40 });
+  });
+
+  afterAll(async () => {
+    await home.cleanup();
+    await waitFor(() => maintainerPids(home).length === 0, 'the maintainer to leave', 10_000);
+  });
+
+  it('pool fill makes warm copies, and pool status counts them', async () => {
+    const fill = await home.run(['pool', 'fill']);
+    expect(fill.exitCode, fill.stderr).toBe(0);
+    expect(fill.stderr).toContain('made 2 warm copies');
+    const status = JSON.parse((await home.run(['pool', 'status', '--json'])).stdout) as { ready: number; target: number };
+    expect(status).toMatchObject({ ready: 2, target: 2 });
+    const warm = (await home.ls()).filter((c) => c.warm);
+    expect(warm.map((c) => c.status)).toEqual(['ready', 'ready']);
+  });
+
+  it('a warm up provisions nothing: it hands out a warm copy, its TTL starting at the claim', async () => {
+    const warmBefore = (await home.ls()).filter((c) => c.warm).map((c) => c.id);
+    const rowsBefore = readCopies(home).length;
+    const result = await home.run(['up', '--json', '--ttl', '10m', '--label', 'claimed']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const copy = JSON.parse(result.stdout) as CopyJson & { ready_at: string; expires_at: string };
+    expect(warmBefore).toContain(copy.id);
+    expect(copy).toMatchObject({ warm: false, label: 'claimed', ttl_seconds: 10 * 60 });
+    // The TTL runs from the claim, not from when the warm copy was made.
+    expect(Date.parse(copy.expires_at) - Date.now()).toBeGreaterThan(10 * 60 * 1000 - 5000);
+    const events = JSON.parse((await home.run(['logs', copy.id, '--json'])).stdout) as { action: string; actor: string }[];
+    expect(events.map((e) => e.action)).toEqual(['created', 'creating', 'ready', 'claimed']);
+    expect(events.at(-1)!.actor).toBe('cli');
+    // Any copy made since was made by the maintainer refilling, not by up.
+    const made = readCopies(home).slice(rowsBefore);
+    expect(made.every((c) => c.warm === 1)).toBe(true);
+    await expect(query(copy.connection_string!, 'SELECT 1 AS ok')).resolves.toEqual([{ ok: 1 }]);
+  });
+
+  it('the maintainer refills the pool after a claim', async () => {
+    await waitFor(() => readCopies(home).filter((c) => c.warm === 1 && c.status === 'ready').length === 2 || undefined, 'the pool to refill');
+    expect(maintainerPids(home)).toHaveLength(1);
+  });
+
+  it('20 concurrent ups: 20 distinct connectable copies, no copy or port handed out twice', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => home.run(['up', '--json', '--label', `burst-${i}`])));
+    for (const r of results) expect(r.exitCode, r.stderr).toBe(0);
+    const copies = results.map((r) => JSON.parse(r.stdout) as CopyJson);
+    expect(new Set(copies.map((c) => c.id)).size).toBe(20);
+    expect(new Set(copies.map((c) => c.port)).size).toBe(20);
+    const answers = await Promise.all(copies.map((c, i) => query(c.connection_string!, `SELECT ${i} AS n`)));
+    expect(answers.map((a) => a[0]!.n)).toEqual(copies.map((_, i) => i));
+    // Each copy is its own database: a table made in one is in no other.
+    await query(copies[0]!.connection_string!, 'CREATE TABLE mine (x int)');
+    await expect(query(copies[1]!.connection_string!, 'SELECT * FROM mine')).rejects.toThrow(/does not exist/);
+    const down = await home.run(['down', '--label', 'burst-0', ...[]]);
+    expect(down.exitCode).toBe(0);
+  });
+
+  it('pool drain destroys the warm copies, and nothing refills them', async () => {
+    await waitFor(() => readCopies(home).filter((c) => c.warm === 1 && ['pending', 'creating'].includes(c.status)).length === 0 || undefined, 'refills to finish');
+    const drain = await home.run(['pool', 'drain']);
+    expect(drain.exitCode).toBe(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(readCopies(home).filter((c) => c.warm === 1 && c.status !== 'destroyed')).toEqual([]);
+  });
+});
+
+describe('an up with an empty pool waits for the copy already being made', () => {
+  let home: TestHome;
+
+  beforeAll(() => {
+    home = new TestHome({ runtime: 'local', pool: { size: 1 } });
+    home.writeConfig({ runtime: 'local', pool: { size: 1 }, dump: { path: pagilaSql(home.dir) } });
+  });
+
+  afterAll(async () => {
+    await home.cleanup();
+  });
+
+  it('claims the in-flight copy instead of starting another', async () => {
+    const fill = home.spawn(['pool', 'fill']);
+    const inFlight = await waitFor(() => readCopies(home).find((c) => c.status === 'creating'), 'a copy in flight');
+    const result = await home.run(['up', '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as CopyJson).id).toBe(inFlight.id);
+    await fill;
+    // Only the maintainer's refill may have started another since.
+    const others = readCopies(home).filter((c) => c.id !== inFlight.id);
+    expect(others.every((c) => c.warm === 1)).toBe(true);
+  });
+});
+
+describe('TTL expiry with no ditto command after up', () => {
+  let home: TestHome;
+  afterAll(async () => home.cleanup());
+
+  it('the maintainer destroys the expired copy and all its resources, then leaves', async () => {
+    home = new TestHome({ runtime: 'local' });
+    const dsn = await home.up(['--ttl', '2s']);
+    const [copy] = readCopies(home);
+    await waitFor(() => readCopies(home)[0]!.status === 'destroyed' || undefined, 'expiry', 20_000);
+    await expect(query(dsn, 'SELECT 1')).rejects.toThrow();
+    expect(await leftovers(home, [copy!.port!])).toEqual([]);
+    await waitFor(() => maintainerPids(home).length === 0 || undefined, 'the maintainer to leave', 10_000);
+    const log = fs.readFileSync(path.join(home.dir, 'logs', 'maintainer.log'), 'utf8');
+    expect(log).toContain('no copies left; leaving');
+  });
+});
+
+describe('crash recovery: the provisioning process killed with SIGKILL', () => {
+  let home: TestHome;
+
+  beforeAll(() => {
+    home = new TestHome({ runtime: 'local' });
+  });
+
+  afterEach(async () => {
+    await home.run(['down', '--all']);
+  });
+
+  afterAll(async () => home.cleanup());
+
+  it.each(['after-record', 'after-server-start'])('at %s: the next command fails the record with the reason and leaves nothing', async (failpoint) => {
+    const before = readCopies(home).length;
+    const marker = path.join(home.dir, `at-${failpoint}`);
+    const child = home.spawn(['up'], { DITTO_FAILPOINT: failpoint, DITTO_FAILPOINT_FILE: marker });
+    await waitFor(() => fs.existsSync(marker) || undefined, failpoint);
+    const [crashed] = readCopies(home).slice(before);
+    expect(crashed!.status).toBe(failpoint === 'after-record' ? 'pending' : 'creating');
+    if (failpoint === 'after-server-start') expect(serverProcessesUnder(dataRootOf(home)).map((s) => s.copyId)).toContain(crashed!.id);
+    process.kill(child.pid!, 'SIGKILL');
+    await child;
+    const next = await home.run(['ls', '--all', '--json']);
+    const record = (JSON.parse(next.stdout) as CopyJson[]).find((c) => c.id === crashed!.id)!;
+    expect(record.status).toBe('failed');
+    expect(record.error_message).toMatch(new RegExp(`the process driving it \\(pid ${child.pid}\\) died while it was (pending|creating)`));
+    expect(await leftovers(home, crashed!.port ? [crashed!.port] : [], [crashed!.id])).toEqual([]);
+  });
+
+  it('during the restore: the server and its port are removed by the next command', async () => {
+    home.writeConfig({ runtime: 'local', dump: { path: pagilaSql(home.dir) } });
+    const before = readCopies(home).length;
+    const child = home.spawn(['up']);
+    // The restore is under way once psql runs as ditto's child.
+    await waitFor(() => childNamed(child.pid!, 'psql') || undefined, 'the restore to start');
+    const [crashed] = readCopies(home).slice(before);
+    expect(crashed!.status).toBe('creating');
+    process.kill(child.pid!, 'SIGKILL');
+    await child;
+    const next = await home.run(['ls', '--all', '--json']);
+    const record = (JSON.parse(next.stdout) as CopyJson[]).find((c) => c.id === crashed!.id)!;
+    expect(record).toMatchObject({ status: 'failed' });
+    expect(record.error_message).toMatch(/died while it was creating/);
+    expect(await leftovers(home, [crashed!.port!], [crashed!.id])).toEqual([]);
+    home.writeConfig({ runtime: 'local' });
+  });
+});
+
+describe('the maintainer removes ditto resources that have no record', () => {
+  let home: TestHome;
+  afterAll(async () => home.cleanup());
+
+  it('a server whose record was lost is stopped and its directory removed', async () => {
+    home = new TestHome({ runtime: 'local' });
+    const dsn = await home.up();
+    const [copy] = readCopies(home);
+    expect(maintainerPids(home)).toHaveLength(1);
+    // The record vanishes (a lost or restored state file): the server is now untracked.
+    writeState(home, 'DELETE FROM port_leases WHERE copy_id = ?', copy!.id);
+    writeState(home, 'DELETE FROM copies WHERE id = ?', copy!.id);
+    // The running maintainer notices the change, finds the untracked server, and removes it.
+    const dir = path.join(dataRootOf(home), copy!.id);
+    await waitFor(() => (serverProcessesUnder(dataRootOf(home)).length === 0 && !fs.existsSync(dir)) || undefined, 'the untracked server to go', 20_000);
+    await expect(query(dsn, 'SELECT 1')).rejects.toThrow();
+    expect(await leftovers(home, [copy!.port!])).toEqual([]);
+    const log = fs.readFileSync(path.join(home.dir, 'logs', 'maintainer.log'), 'utf8');
+    expect(log).toMatch(new RegExp(`"copy_id":"${copy!.id}".*"msg":"removed untracked resources"`));
+  });
+});
+
+function childNamed(parent: number, name: string): boolean {
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === parent && stat.includes(`(${name})`)) return true;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return false;
+}
