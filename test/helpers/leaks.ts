@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import Docker from 'dockerode';
 import { isPortHeld } from '../../src/copies/port-pool.js';
-import { defaultDataRoot } from '../../src/runtimes/registry.js';
+import { engineAddress, probeEngine } from '../../src/runtimes/docker-endpoint.js';
+import { LABEL_COPY_ID, LABEL_HOME, LABEL_MANAGED } from '../../src/runtimes/docker.js';
+import { defaultDataRoot, homeKey } from '../../src/runtimes/registry.js';
 import type { TestHome } from './ditto.js';
 
 /** Where the local runtime keeps this home's copies. */
@@ -29,13 +32,25 @@ export function serverProcessesUnder(root: string): { pid: number; copyId: strin
   return pids;
 }
 
+/** The ditto containers of a home still on the Docker engine, by copy id (none when there is no engine). */
+export async function containersOf(home: TestHome): Promise<{ name: string; copyId: string }[]> {
+  if (!(await probeEngine(engineAddress(), 1000)).ok) return [];
+  const containers = await new Docker().listContainers({
+    all: true,
+    filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_HOME}=${homeKey(home.dir)}`] },
+  });
+  return containers.map((c) => ({ name: c.Names[0]?.replace(/^\//, '') ?? c.Id, copyId: c.Labels[LABEL_COPY_ID] ?? '' }));
+}
+
 /**
- * Everything a home's copies could leave behind: processes, directories, listening ports, leases.
- * With `copyIds`, only what belongs to those copies counts.
+ * Everything a home's copies could leave behind: processes, directories, containers, listening
+ * ports, leases. With `copyIds`, only what belongs to those copies counts.
  */
 export async function leftovers(home: TestHome, ports: number[] = [], copyIds?: string[]): Promise<string[]> {
   const mine = (id: string) => copyIds === undefined || copyIds.includes(id);
   const found: string[] = [];
+  const containers = (await containersOf(home)).filter((c) => mine(c.copyId));
+  if (containers.length) found.push(`containers ${containers.map((c) => c.name).join(', ')}`);
   const root = dataRootOf(home);
   const servers = serverProcessesUnder(root).filter((s) => mine(s.copyId));
   if (servers.length) found.push(`server processes ${servers.map((s) => `${s.pid}:${s.copyId}`).join(', ')}`);

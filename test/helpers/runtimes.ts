@@ -7,4 +7,14 @@ export interface RuntimeCase {
   config: Record<string, unknown>;
 }
 
-export const RUNTIME_CASES: RuntimeCase[] = [{ name: 'local', config: { runtime: 'local' } }];
+/**
+ * The local PostgreSQL image scripts/docker-test-engine.sh builds (nothing can be pulled here), on
+ * the host's network: the test engine runs without a bridge, and only loopback traffic is allowed.
+ */
+export const DOCKER_TEST_IMAGE = 'ditto-test/postgres:15';
+export const DOCKER_CONFIG = { runtime: 'docker', copy_image: DOCKER_TEST_IMAGE, docker: { network: 'host' } };
+
+export const RUNTIME_CASES: RuntimeCase[] = [
+  { name: 'local', config: { runtime: 'local' } },
+  { name: 'docker', config: DOCKER_CONFIG },
+];
