@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -45,17 +45,25 @@ async function bundle(outfile) {
     // Same shim as scripts/build.mjs: ESM dependencies (yargs) read import.meta.url.
     define: { 'import.meta.url': '__ditto_import_meta_url' },
     banner: { js: "const __ditto_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-    plugins: [absentModules(ABSENT)],
+    plugins: [absentModules(ABSENT), lazyStringWidth()],
     logLevel: 'warning',
   });
 }
 
 function absentModules(names) {
-  const filter = new RegExp(`^(${names.map((n) => n.replace(/[-/]/g, '\\$&')).join('|')})$`);
+  // By name, plus any other native addon (ssh2's optional sshcrypto.node): only SQLite's is carried.
+  const filter = new RegExp(`^(${names.map((n) => n.replace(/[-/]/g, '\\$&')).join('|')})$|\\.node$`);
   return {
     name: 'absent-modules',
     setup(b) {
       b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'absent' }));
+      // A package that is not installed at all (debug's optional supports-color): esbuild would
+      // leave a bare require() for run time, which cannot work in the executable; absent instead.
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData?.probing || args.path.startsWith('node:') || builtinModules.includes(args.path.split('/')[0])) return undefined;
+        const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { probing: true } });
+        return found.errors.length ? { path: args.path, namespace: 'absent' } : undefined;
+      });
       b.onLoad({ filter: /.*/, namespace: 'absent' }, (args) => ({
         contents: `const e = new Error("Cannot find module '${args.path}' (not carried in the ditto executable)"); e.code = 'MODULE_NOT_FOUND'; throw e;`,
         loader: 'js',
@@ -64,9 +72,32 @@ function absentModules(names) {
   };
 }
 
+/**
+ * string-width builds an Intl.Segmenter and a \p{RGI_Emoji} regular expression when it loads:
+ * about 35 ms, on every start, because yargs imports it at the top level, while only help output
+ * measures text. Every import of it gets a stand-in that loads the real one on first call.
+ */
+function lazyStringWidth() {
+  return {
+    name: 'lazy-string-width',
+    setup(b) {
+      b.onResolve({ filter: /^string-width$/ }, (args) => {
+        if (args.pluginData?.real) return undefined; // the stand-in's own import: the real package
+        // One stand-in per importing directory: nested node_modules may hold different versions.
+        return { path: args.resolveDir, namespace: 'lazy-string-width' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
+        contents: "let real; export default function stringWidth(text, options) { real ??= require('string-width').default; return real(text, options); }",
+        resolveDir: args.path,
+        loader: 'js',
+        pluginData: { real: true },
+      }));
+    },
+  };
+}
+
 /** Non-builtin modules the bundle would still require() at run time: must be none. */
 function checkNoExternalRequires(file) {
-  const { builtinModules } = require('node:module');
   const src = fs.readFileSync(file, 'utf8');
   const leftover = new Set();
   for (const m of src.matchAll(/\brequire\((["'])([^"']+)\1\)/g)) {

@@ -2,8 +2,11 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DittoError, asDittoError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { COMPLETION_COMMAND, COMPLETION_DESCRIBE, completeWords } from './commands/completion.js';
+import { doctorCommand } from './commands/doctor.js';
 import { downCommand } from './commands/down.js';
 import { envCommand } from './commands/env.js';
+import { initCommand } from './commands/init.js';
 import { logsCommand } from './commands/logs.js';
 import { poolCommand } from './commands/pool.js';
 import { lsCommand } from './commands/ls.js';
@@ -26,6 +29,9 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .command(logsCommand)
     .command(statusCommand)
     .command(poolCommand)
+    .command(doctorCommand)
+    .command(initCommand)
+    .completion(COMPLETION_COMMAND, COMPLETION_DESCRIBE, completeWords)
     .demandCommand(1, 'name a command (ditto --help lists them)')
     .strict()
     .parserConfiguration({ 'populate--': true })

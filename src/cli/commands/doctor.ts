@@ -1,0 +1,29 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { GlobalArgs } from '../context.js';
+import { printJson } from '../output.js';
+
+type Args = GlobalArgs & { json?: boolean };
+
+const MARK = { ok: '✓', warn: '!', fail: '✗' } as const;
+
+export const doctorCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'doctor',
+  describe: 'check this machine: config, state home, runtime, dump, ports; exits non-zero when a check fails',
+  builder: (y: Argv<GlobalArgs>) => y.option('json', { type: 'boolean', describe: 'print the checks as JSON' }) as Argv<Args>,
+  handler: async (args) => {
+    // The checks load the runtimes and the engine: only this command pays for that.
+    const { runChecks } = await import('../../doctor/checks.js');
+    const report = await runChecks({ configPath: args.config, home: args.home });
+    if (args.json) printJson(report);
+    else {
+      const width = Math.max(...report.checks.map((c) => c.name.length));
+      for (const check of report.checks) {
+        process.stdout.write(`${MARK[check.status]} ${check.name.padEnd(width)}  ${check.detail}\n`);
+        if (check.hint && check.status !== 'ok') process.stdout.write(`  ${' '.repeat(width)}  → ${check.hint}\n`);
+      }
+      const failed = report.checks.filter((c) => c.status === 'fail').length;
+      process.stdout.write(failed ? `${failed} check${failed > 1 ? 's' : ''} failed\n` : 'all checks passed\n');
+    }
+    if (!report.ok) process.exitCode = 1;
+  },
+};

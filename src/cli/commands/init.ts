@@ -1,0 +1,46 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { STARTER_CONFIG } from '../../config/starter.js';
+import { DittoError } from '../../errors.js';
+import type { GlobalArgs } from '../context.js';
+import { note } from '../output.js';
+
+type Args = GlobalArgs & { file: string; force?: boolean };
+
+export const initCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'init [file]',
+  describe: 'write a commented starter ditto.yaml',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('file', { type: 'string', default: 'ditto.yaml', describe: 'where to write it' })
+      .option('force', { type: 'boolean', describe: 'replace an existing file' }) as Argv<Args>,
+  handler: (args) => {
+    const file = path.resolve(String(args.file));
+    writeStarter(file, args.force === true);
+    process.stdout.write(`wrote ${file}\n`);
+    note('next: edit it (dump.path gives copies your data), then run `ditto doctor`');
+  },
+};
+
+/** Writes the starter config: never over an existing file unless forced, never half a file. */
+export function writeStarter(file: string, force: boolean): void {
+  const exists = () => new DittoError('CONFLICT', `${file} already exists`, { hint: 'edit it, or pass --force to replace it with the starter' });
+  if (!force && fs.existsSync(file)) throw exists();
+  const tmp = `${file}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  try {
+    if (force) {
+      // Replacing: write aside and rename, so the old file stays whole until the new one is.
+      fs.writeFileSync(tmp, STARTER_CONFIG, { mode: 0o644, flag: 'wx' });
+      fs.renameSync(tmp, file);
+    } else {
+      // O_EXCL: a file created since the check above is not replaced.
+      fs.writeFileSync(file, STARTER_CONFIG, { mode: 0o644, flag: 'wx' });
+    }
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists();
+    throw new DittoError('BAD_INPUT', `cannot write ${file}: ${(err as Error).message}`, { hint: 'check that the directory exists and is writable' });
+  }
+}

@@ -1,0 +1,203 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import { formatDuration } from '../config/duration.js';
+import { isPortHeld } from '../copies/port-pool.js';
+import { PostgresEngine } from '../engines/postgres.js';
+import { asDittoError } from '../errors.js';
+import { engineAddress, probeEngine } from '../runtimes/docker-endpoint.js';
+import { findBinDir } from '../runtimes/local-binaries.js';
+import { Runtimes } from '../runtimes/registry.js';
+import { STATE_FILE } from '../state/store.js';
+
+/**
+ * `ditto doctor`: each check says ok, a warning (worth knowing, nothing is broken) or a failure
+ * (something ditto needs is missing), and for failures what to do. Checks only read: the one
+ * exception is opening an existing state file, which is what every command does.
+ */
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  hint?: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  checks: Check[];
+}
+
+const DOCKER_PROBE_MS = 2000;
+const PORT_PROBE_MS = 300;
+const PORT_PROBE_BATCH = 32;
+
+export async function runChecks(opts: LoadOptions): Promise<DoctorReport> {
+  const checks: Check[] = [];
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadConfig(opts);
+    checks.push({ name: 'config', status: 'ok', detail: loaded.file ? `${loaded.file} is valid` : 'no ditto.yaml found; defaults and DITTO_* variables apply' });
+  } catch (err) {
+    const e = asDittoError(err);
+    checks.push({ name: 'config', status: 'fail', detail: e.message, hint: e.hint ?? 'fix the file, or write a fresh one with `ditto init --force`' });
+    return report(checks);
+  }
+  checks.push(checkHome(loaded.home));
+  checks.push(...(await checkRuntime(loaded)));
+  checks.push(await checkDump(loaded));
+  checks.push(await checkPorts(loaded));
+  return report(checks);
+}
+
+function report(checks: Check[]): DoctorReport {
+  return { ok: checks.every((c) => c.status !== 'fail'), checks };
+}
+
+/** The home holds passwords (in state.db): it must be ours, writable, and closed to others. */
+export function checkHome(home: string): Check {
+  const name = 'state';
+  if (!fs.existsSync(home)) {
+    const parent = nearestExisting(path.dirname(home));
+    if (!isWritable(parent)) {
+      return { name, status: 'fail', detail: `${home} does not exist and ${parent} is not writable`, hint: 'set DITTO_HOME or --home to a directory of yours' };
+    }
+    return { name, status: 'ok', detail: `${home} will be created (mode 0700) on first use` };
+  }
+  const stat = fs.statSync(home);
+  const uid = process.getuid?.();
+  if (!stat.isDirectory()) return { name, status: 'fail', detail: `${home} is not a directory`, hint: 'set DITTO_HOME or --home to a directory' };
+  if (uid !== undefined && stat.uid !== uid) {
+    return { name, status: 'fail', detail: `${home} belongs to uid ${stat.uid}, not to this user (${uid})`, hint: 'use a home of your own: DITTO_HOME or --home' };
+  }
+  if (!isWritable(home)) return { name, status: 'fail', detail: `${home} is not writable`, hint: `chmod 700 ${home}` };
+  const problems: string[] = [];
+  if ((stat.mode & 0o077) !== 0) problems.push(`${home} is mode ${octal(stat.mode)}, not 0700`);
+  const stateFile = path.join(home, STATE_FILE);
+  for (const file of [stateFile, `${stateFile}-wal`, `${stateFile}-shm`]) {
+    const mode = fileMode(file);
+    if (mode !== null && (mode & 0o077) !== 0) problems.push(`${path.basename(file)} is mode ${octal(mode)}, not 0600`);
+  }
+  if (problems.length) {
+    return { name, status: 'fail', detail: `${problems.join('; ')}: others can read copies' passwords`, hint: `chmod 700 ${home} && chmod 600 ${stateFile}*` };
+  }
+  const exists = fileMode(stateFile) !== null;
+  return { name, status: 'ok', detail: `${home} is private (0700)${exists ? ', state.db 0600' : ''}` };
+}
+
+/** Which runtime new copies would use, and the state of each runtime this machine could offer. */
+async function checkRuntime(loaded: LoadedConfig): Promise<Check[]> {
+  const { config, home } = loaded;
+  const engine = new PostgresEngine();
+  const checks: Check[] = [];
+
+  let binaries: Check;
+  try {
+    binaries = { name: 'postgres binaries', status: 'ok', detail: `found in ${findBinDir(engine.local.binaries, config.local.bin_dir)}` };
+  } catch (err) {
+    const e = asDittoError(err);
+    // Only a failure when the local runtime is what the config asks for.
+    binaries = { name: 'postgres binaries', status: config.runtime === 'local' ? 'fail' : 'warn', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  }
+
+  const address = engineAddress();
+  const probe = await probeEngine(address, DOCKER_PROBE_MS);
+  const docker: Check = probe.ok
+    ? { name: 'docker engine', status: 'ok', detail: `answers at ${address.display}` }
+    : {
+        name: 'docker engine',
+        status: config.runtime === 'docker' ? 'fail' : 'warn',
+        detail: `no answer at ${address.display}: ${probe.reason}`,
+        hint: 'start the Docker engine or set DOCKER_HOST (not needed with the local runtime)',
+      };
+
+  try {
+    const choice = await new Runtimes(config, home, engine).choose();
+    checks.push({ name: 'runtime', status: 'ok', detail: `${choice.runtime.name}: ${choice.runtime.describe()} (${choice.reason})` });
+  } catch (err) {
+    const e = asDittoError(err);
+    checks.push({ name: 'runtime', status: 'fail', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) });
+  }
+  // `runtime: local` never looks at Docker, and `runtime: docker` needs no server binaries here.
+  if (config.runtime !== 'docker') checks.push(binaries);
+  if (config.runtime !== 'local') checks.push(docker);
+  return checks;
+}
+
+/** The configured dump: present, readable as a dump, and younger than dump.stale_threshold. */
+async function checkDump(loaded: LoadedConfig): Promise<Check> {
+  const { dump } = loaded.config;
+  const name = 'dump';
+  if (!dump.path) {
+    return { name, status: 'warn', detail: 'none configured: copies are empty databases', hint: 'set dump.path in ditto.yaml, or make one with `ditto reseed --source URL`' };
+  }
+  const engine = new PostgresEngine();
+  let binDir: string | null = null;
+  try {
+    binDir = findBinDir(['pg_restore'], loaded.config.local.bin_dir);
+  } catch {
+    // Without pg_restore here the archive's table of contents is not read; the format still is.
+  }
+  try {
+    const file = await engine.inspectDump(dump.path, { binDir });
+    const age = Math.max(0, (Date.now() - file.modifiedAt) / 1000);
+    const what = `${file.path} (${file.format === 'custom' ? 'pg_dump archive' : 'SQL'}, ${sizeText(file.size)}, ${formatDuration(age)} old)`;
+    if (age > dump.stale_threshold) {
+      return { name, status: 'fail', detail: `${what} is stale: older than dump.stale_threshold (${formatDuration(dump.stale_threshold)})`, hint: 'make a fresh one with `ditto reseed`' };
+    }
+    return { name, status: 'ok', detail: what };
+  } catch (err) {
+    const e = asDittoError(err);
+    return { name, status: 'fail', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  }
+}
+
+/** Free ports in the configured range, by dialing each (ditto's own copies count as taken). */
+async function checkPorts(loaded: LoadedConfig): Promise<Check> {
+  const { min, max } = loaded.config.ports;
+  const ports = Array.from({ length: max - min + 1 }, (_, i) => min + i);
+  let held = 0;
+  for (let i = 0; i < ports.length; i += PORT_PROBE_BATCH) {
+    const answers = await Promise.all(ports.slice(i, i + PORT_PROBE_BATCH).map((p) => isPortHeld(p, PORT_PROBE_MS)));
+    held += answers.filter(Boolean).length;
+  }
+  const free = ports.length - held;
+  const detail = `${free} of ${min}-${max} free${held ? ` (${held} in use)` : ''}`;
+  if (free === 0) return { name: 'ports', status: 'fail', detail, hint: 'destroy copies with `ditto down`, or widen ports.min/ports.max in ditto.yaml' };
+  return { name: 'ports', status: 'ok', detail };
+}
+
+function nearestExisting(dir: string): string {
+  let current = dir;
+  while (!fs.existsSync(current) && path.dirname(current) !== current) current = path.dirname(current);
+  return current;
+}
+
+function isWritable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fileMode(file: string): number | null {
+  try {
+    return fs.statSync(file).mode;
+  } catch {
+    return null;
+  }
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o777).toString(8)}`;
+}
+
+function sizeText(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(0)} KiB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
