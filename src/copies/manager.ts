@@ -41,6 +41,16 @@ export interface ManagerDeps {
   actor: string;
   /** Called after a command changed copies (the local client starts the maintainer here). */
   onChange?: () => void;
+  /**
+   * Who is asking, on a shared host: their copies are marked theirs, and they see and destroy
+   * only those, unless admin. Absent for local use, where everything is the user's.
+   */
+  caller?: Caller;
+}
+
+export interface Caller {
+  name: string;
+  admin: boolean;
 }
 
 export interface PoolReport {
@@ -64,10 +74,12 @@ export class Manager implements CopyClient {
   private readonly runtimes: Runtimes;
   private readonly actor: string;
   private readonly onChange: () => void;
+  private readonly caller: Caller | null;
 
   constructor(deps: ManagerDeps) {
     ({ config: this.config, repo: this.repo, meta: this.meta, engine: this.engine, runtimes: this.runtimes, actor: this.actor } = deps);
     this.onChange = deps.onChange ?? (() => {});
+    this.caller = deps.caller ?? null;
     this.ports = new PortPool(this.repo, this.config.ports);
   }
 
@@ -79,7 +91,7 @@ export class Manager implements CopyClient {
     const claim: Claim = {
       ttl: request.ttlSeconds ?? this.config.ttl,
       label: request.label ?? null,
-      owner: null,
+      owner: this.caller?.name ?? null,
       runId: request.runId ?? null,
       jobName: request.jobName ?? null,
     };
@@ -112,7 +124,7 @@ export class Manager implements CopyClient {
         else targets.push(copy);
       }
     } else if (selector.all || selector.label !== undefined) {
-      for (const copy of this.repo.list()) {
+      for (const copy of this.repo.list({ owner: this.visibleOwner() })) {
         if (selector.all || copy.label === selector.label) targets.push(copy);
       }
     } else {
@@ -127,7 +139,7 @@ export class Manager implements CopyClient {
 
   async list(options: { all?: boolean } = {}): Promise<CopyInfo[]> {
     await this.heal();
-    return this.repo.list({ includeFinal: options.all ?? false }).map(toInfo);
+    return this.repo.list({ includeFinal: options.all ?? false, owner: this.visibleOwner() }).map(toInfo);
   }
 
   async events(id: string): Promise<CopyEvent[]> {
@@ -493,11 +505,25 @@ export class Manager implements CopyClient {
     }
   }
 
-  /** A copy by id or unambiguous id prefix. */
+  /** Whose copies this caller sees: its own, or (admin, local use) everyone's. */
+  private visibleOwner(): string | null {
+    return this.caller && !this.caller.admin ? this.caller.name : null;
+  }
+
+  /** A copy by id or unambiguous id prefix; another caller's copy is refused. */
   private resolve(idOrPrefix: string): Copy {
+    const copy = this.find(idOrPrefix);
+    const owner = this.visibleOwner();
+    if (owner !== null && copy.owner !== owner) {
+      throw new DittoError('FORBIDDEN', `copy ${copy.id} belongs to another caller`, { hint: 'use the token that made it' });
+    }
+    return copy;
+  }
+
+  private find(idOrPrefix: string): Copy {
     const exact = this.repo.get(idOrPrefix);
     if (exact) return exact;
-    const matches = idOrPrefix.length >= 4 ? this.repo.list({ includeFinal: true }).filter((c) => c.id.startsWith(idOrPrefix)) : [];
+    const matches = idOrPrefix.length >= 4 ? this.repo.list({ includeFinal: true, owner: this.visibleOwner() }).filter((c) => c.id.startsWith(idOrPrefix)) : [];
     if (matches.length === 1) return matches[0]!;
     if (matches.length > 1) throw new DittoError('BAD_INPUT', `copy id '${idOrPrefix}' is ambiguous (${matches.length} copies start with it)`, { hint: 'give more characters of the id' });
     throw new DittoError('NOT_FOUND', `no copy with id '${idOrPrefix}'`, { hint: 'run `ditto ls --all` to see copies' });
