@@ -117,7 +117,7 @@ function makeSea({ main, output, assets = {} }) {
       config,
       JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }),
     );
-    execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+    quiet(process.execPath, ['--experimental-sea-config', config]);
 
     const exe = path.join(work, 'exe');
     fs.copyFileSync(process.execPath, exe);
@@ -129,15 +129,21 @@ function makeSea({ main, output, assets = {} }) {
     } catch {
       // No binutils: a bigger executable, same behaviour.
     }
-    execFileSync(
-      process.execPath,
-      [require.resolve('postject/dist/cli.js'), exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', FUSE],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    quiet(process.execPath, [require.resolve('postject/dist/cli.js'), exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', FUSE]);
     // Rename over the old one: a running copy of it keeps its inode, nobody sees a half-written file.
     fs.renameSync(exe, output);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Runs a build step with its chatter captured (postject warns about every ELF note); shown only on failure. */
+function quiet(file, args) {
+  try {
+    execFileSync(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    process.stderr.write(`${err.stdout ?? ''}${err.stderr ?? ''}`);
+    fail(`${path.basename(args[0] ?? file)} failed (exit ${err.status ?? err.signal})`);
   }
 }
 

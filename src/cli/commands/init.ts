@@ -41,6 +41,8 @@ export function writeStarter(file: string, force: boolean): void {
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists();
-    throw new DittoError('BAD_INPUT', `cannot write ${file}: ${(err as Error).message}`, { hint: 'check that the directory exists and is writable' });
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? `${path.dirname(file)} does not exist` : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
+    throw new DittoError('BAD_INPUT', `cannot write ${file}: ${reason}`, { hint: 'write it into an existing directory you can write to' });
   }
 }
