@@ -56,8 +56,9 @@ if [ "$(id -u)" = 0 ]; then exec busybox su postgres -s /bin/sh -c "exec $PG/pos
 exec $PG/postgres -D "$PGDATA" -c listen_addresses='*' "$@"
 EOS
   chmod +x $R/usr/local-entrypoint.sh
+  # VOLUME as in the official image: each container gets an anonymous data volume, which ditto must remove with it.
   tar -C $R -c . | /usr/bin/docker import -c 'ENV PGDATA=/var/lib/postgresql/data LANG=C PATH=/usr/lib/postgresql/15/bin:/bin' \
-     -c 'ENTRYPOINT ["/usr/local-entrypoint.sh"]' -c 'CMD ["postgres"]' -c 'EXPOSE 5432' -c "LABEL ditto.test.recipe=$recipe" - $img >/dev/null
+     -c 'ENTRYPOINT ["/usr/local-entrypoint.sh"]' -c 'CMD ["postgres"]' -c 'EXPOSE 5432' -c 'VOLUME /var/lib/postgresql/data' -c "LABEL ditto.test.recipe=$recipe" - $img >/dev/null
   rm -rf $R
   # The previous build, now untagged (kept if a container still uses it).
   if [ -n "$old" ]; then /usr/bin/docker image rm "$old" >/dev/null 2>&1 || true; fi

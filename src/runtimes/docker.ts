@@ -239,7 +239,8 @@ export class DockerRuntime implements Runtime {
 /** The engine's own words for a failed request, without dockerode's "(HTTP code 404) ..." prefix. */
 function engineMessage(err: unknown): string {
   const e = err as EngineError;
-  return (e.json?.message ?? e.message ?? String(err)).trim();
+  const text = typeof e.json?.message === 'string' ? e.json.message : (e.message ?? String(err));
+  return text.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
 }
 
 /** The line of a client tool's stderr that says what failed. */

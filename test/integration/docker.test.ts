@@ -56,7 +56,7 @@ async function imageWithEntrypoint(name: string, entrypoint: string[]): Promise<
     const [repo, tag] = name.split(':');
     await base.commit({ repo, tag, changes: `ENTRYPOINT ${JSON.stringify(entrypoint)}` });
   } finally {
-    await base.remove({ force: true });
+    await base.remove({ force: true, v: true });
   }
 }
 
@@ -66,13 +66,17 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Every home is cleaned before anything is asserted, so one failure cannot strand the others' copies.
+  const left: string[] = [];
   for (const home of homes) {
-    await home.run(['down', '--all']);
-    expect(await containersOf(home), home.dir).toEqual([]);
+    const down = await home.run(['down', '--all']);
+    if (down.exitCode !== 0) left.push(`${home.dir}: down --all failed: ${down.stderr}`);
+    for (const c of await containersOf(home)) left.push(`${home.dir}: container ${c.name}`);
     await home.cleanup();
   }
   for (const image of [EXITS_IMAGE, NO_ENTRYPOINT_IMAGE]) await docker.getImage(image).remove().catch(() => {});
   fs.rmSync(path.dirname(dead), { recursive: true, force: true });
+  expect(left).toEqual([]);
 });
 
 describe('a copy is a container', () => {
@@ -90,10 +94,14 @@ describe('a copy is a container', () => {
     // The server stays on loopback, on the copy's port, with the disposable-copy settings.
     expect(info.Config.Cmd).toEqual(expect.arrayContaining(['-p', String(copy!.port), 'listen_addresses=127.0.0.1', 'fsync=off']));
     await expect(query(dsn, 'SHOW fsync')).resolves.toEqual([{ fsync: 'off' }]);
+    // The image declares its data directory a volume, as the official one does: an anonymous volume per copy.
+    const volumes = info.Mounts.filter((m) => m.Type === 'volume').map((m) => m.Name!);
+    expect(volumes).toHaveLength(1);
 
     const result = await home.run(['down', copy!.id]);
     expect(result.exitCode).toBe(0);
     await expect(docker.getContainer(`ditto-${copy!.id}`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.getVolume(volumes[0]!).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect(await leftovers(home, [copy!.port!])).toEqual([]);
   });
 
