@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
@@ -30,9 +31,9 @@ function fail(message) {
 }
 
 /** The CLI as one CommonJS file with every dependency inside, better-sqlite3's JS included. */
-async function bundle(outfile) {
+export async function bundle(outfile, entry = path.join(root, 'src/bin.ts')) {
   await build({
-    entryPoints: [path.join(root, 'src/bin.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -60,7 +61,9 @@ function absentModules(names) {
       // A package that is not installed at all (debug's optional supports-color): esbuild would
       // leave a bare require() for run time, which cannot work in the executable; absent instead.
       b.onResolve({ filter: /^[^./]/ }, async (args) => {
-        if (args.pluginData?.probing || args.path.startsWith('node:') || builtinModules.includes(args.path.split('/')[0])) return undefined;
+        // Only require() calls, which such packages wrap in try/catch; a missing import stays a build error.
+        if (args.kind !== 'require-call' || args.pluginData?.probing) return undefined;
+        if (args.path.startsWith('node:') || builtinModules.includes(args.path.split('/')[0])) return undefined;
         const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { probing: true } });
         return found.errors.length ? { path: args.path, namespace: 'absent' } : undefined;
       });
@@ -73,11 +76,13 @@ function absentModules(names) {
 }
 
 /**
- * string-width builds an Intl.Segmenter and a \p{RGI_Emoji} regular expression when it loads:
- * about 35 ms, on every start, because yargs imports it at the top level, while only help output
- * measures text. Every import of it gets a stand-in that loads the real one on first call.
+ * string-width builds an Intl.Segmenter and a \\p{RGI_Emoji} regular expression when it loads:
+ * about 35 ms. yargs imports it at the top level and, running any command, renders the help text
+ * ahead of time in case it must show it, so every start would pay. Every import of string-width
+ * gets a stand-in instead: printable ASCII (all of ditto's help) is one column per character, as
+ * string-width itself would count it; anything else loads the real package on first use.
  */
-function lazyStringWidth() {
+export function lazyStringWidth() {
   return {
     name: 'lazy-string-width',
     setup(b) {
@@ -87,7 +92,15 @@ function lazyStringWidth() {
         return { path: args.resolveDir, namespace: 'lazy-string-width' };
       });
       b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
-        contents: "let real; export default function stringWidth(text, options) { real ??= require('string-width').default; return real(text, options); }",
+        contents: [
+          'const PRINTABLE_ASCII = /^[\\x20-\\x7e]*$/;',
+          'let real;',
+          'export default function stringWidth(text, options) {',
+          "  if (typeof text === 'string' && PRINTABLE_ASCII.test(text)) return text.length;",
+          "  real ??= require('string-width').default;",
+          '  return real(text, options);',
+          '}',
+        ].join('\n'),
         resolveDir: args.path,
         loader: 'js',
         pluginData: { real: true },
@@ -97,7 +110,7 @@ function lazyStringWidth() {
 }
 
 /** Non-builtin modules the bundle would still require() at run time: must be none. */
-function checkNoExternalRequires(file) {
+export function checkNoExternalRequires(file) {
   const src = fs.readFileSync(file, 'utf8');
   const leftover = new Set();
   for (const m of src.matchAll(/\brequire\((["'])([^"']+)\1\)/g)) {
@@ -108,7 +121,7 @@ function checkNoExternalRequires(file) {
 }
 
 /** Copies this node, injects the SEA blob made from `main` and `assets`, marks it executable. */
-function makeSea({ main, output, assets = {} }) {
+export function makeSea({ main, output, assets = {} }) {
   const work = fs.mkdtempSync(path.join(dist, '.sea-'));
   try {
     const config = path.join(work, 'sea-config.json');
@@ -180,4 +193,5 @@ async function main() {
   process.stderr.write(`built dist/ditto (${(size / 1048576).toFixed(0)} MiB) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
 }
 
-await main();
+// Importable (for experiments and the benchmark) without building anything.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

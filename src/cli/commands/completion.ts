@@ -1,6 +1,6 @@
+import type * as LoadModule from '../../config/load.js';
 import type * as CopiesRepoModule from '../../state/copies-repo.js';
 import type * as StoreModule from '../../state/store.js';
-import { loadConfig } from '../../config/load.js';
 
 /**
  * Shell completion: yargs prints the script (`ditto completion >> ~/.bashrc`; zsh when $SHELL is
@@ -36,10 +36,11 @@ export function completeWords(current: string, argv: CompletionArgv, defaultComp
 /**
  * Ids of the live, non-pool copies in the selected home. Synchronous on purpose: yargs does not
  * wait for an asynchronous completion before the process exits. The state modules are required
- * here, not imported at the top, so SQLite stays off every other command's start-up path (the
+ * here, not imported at the top, so config parsing and SQLite stay off every other command's start-up path (the
  * bundle turns this require into a lazy, synchronous load of the bundled module).
  */
 function copyIds(argv: CompletionArgv): string[] {
+  const { loadConfig } = require('../../config/load.js') as typeof LoadModule;
   const { openState } = require('../../state/store.js') as typeof StoreModule;
   const { CopiesRepo } = require('../../state/copies-repo.js') as typeof CopiesRepoModule;
   const loaded = loadConfig({ configPath: argv.config, home: argv.home });
