@@ -29,7 +29,7 @@ const warmReady = () => {
   }
 };
 // Where the local runtime keeps this home's copies (src/runtimes/registry.ts: defaultDataRoot).
-const dataRoot = process.getuid() === 0 ? `/var/tmp/ditto-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}` : path.join(dir, 'copies');
+const dataRoot = path.join(process.getuid() === 0 ? `/var/tmp/ditto-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}` : path.join(dir, 'local'), 'copies');
 const run = (...a) => timeOnce([...ditto.argv, ...a], { env, cwd: dir });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

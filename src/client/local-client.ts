@@ -3,6 +3,7 @@ import { Manager } from '../copies/manager.js';
 import { PostgresEngine } from '../engines/postgres.js';
 import { Runtimes } from '../runtimes/registry.js';
 import { CopiesRepo } from '../state/copies-repo.js';
+import { GoldensRepo } from '../state/goldens-repo.js';
 import { MetaRepo } from '../state/meta-repo.js';
 import { openState } from '../state/store.js';
 import { ensureMaintainer } from './maintainer-spawn.js';
@@ -18,6 +19,7 @@ export function createLocalClient(loaded: LoadedConfig, actor: string, opts: { s
     config: loaded.config,
     repo: new CopiesRepo(db),
     meta: new MetaRepo(db),
+    goldens: new GoldensRepo(db),
     engine,
     runtimes: new Runtimes(loaded.config, loaded.home, engine),
     actor,

@@ -39,10 +39,12 @@ const local = z
     bin_dir: z.string().min(1).optional(),
     /** The unprivileged account servers run as when ditto runs as root. */
     user: z.string().min(1).optional(),
-    /** Where copies' data directories live (default: <home>/copies, or /var/tmp/ditto-* as root). */
+    /** Where copies' and golden snapshots' data directories live (default: <home>/local, or /var/tmp/ditto-* as root). */
     data_dir: z.string().min(1).optional(),
+    /** How copies are cloned from a golden snapshot; auto: overlay mount (as root), reflink, else a plain copy. */
+    clone: z.enum(['auto', 'overlay', 'reflink', 'copy']).default('auto'),
   })
-  .default({});
+  .default({ clone: 'auto' });
 
 const docker = z
   .strictObject({

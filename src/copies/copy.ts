@@ -32,6 +32,10 @@ export interface Copy {
   poolKey: string | null;
   /** The process an in-flight warm copy is promised to. */
   reservedBy: string | null;
+  /** The golden snapshot it was cloned from, if any. */
+  goldenKey: string | null;
+  /** A copy for a user, or the builder of a golden snapshot (internal: not listed, not destroyed by `down`). */
+  purpose: 'copy' | 'golden';
   createdAt: number;
   readyAt: number | null;
   claimedAt: number | null;

@@ -17,6 +17,7 @@ import { DittoError, asDittoError } from '../errors.js';
 import type { Runtimes } from '../runtimes/registry.js';
 import type { Runtime, StartableCopy } from '../runtimes/runtime.js';
 import type { Claim, CopiesRepo } from '../state/copies-repo.js';
+import type { Golden, GoldensRepo } from '../state/goldens-repo.js';
 import type { MetaRepo } from '../state/meta-repo.js';
 import { VERSION } from '../version.js';
 import { DRIVEN_STATUSES, isFinal, type Copy, type CopyEvent, type RuntimeName } from './copy.js';
@@ -35,6 +36,7 @@ export interface ManagerDeps {
   config: Config;
   repo: CopiesRepo;
   meta: MetaRepo;
+  goldens: GoldensRepo;
   engine: Engine;
   runtimes: Runtimes;
   /** Who acts, for the events log: `cli`, `maintainer`, `host:<caller>`. */
@@ -53,6 +55,9 @@ export interface Caller {
   admin: boolean;
 }
 
+/** What a new copy carries from its request: the claim, its pool, and whether it is made warm. */
+type CopyFields = Claim & { poolKey: string | null; warm: boolean };
+
 export interface PoolReport {
   target: number;
   ready: number;
@@ -70,14 +75,16 @@ export class Manager implements CopyClient {
   readonly config: Config;
   readonly repo: CopiesRepo;
   readonly meta: MetaRepo;
+  readonly goldens: GoldensRepo;
   private readonly engine: Engine;
   private readonly runtimes: Runtimes;
   private readonly actor: string;
   private readonly onChange: () => void;
   private readonly caller: Caller | null;
+  private readonly goldenBuilds = new Map<string, Promise<Golden>>();
 
   constructor(deps: ManagerDeps) {
-    ({ config: this.config, repo: this.repo, meta: this.meta, engine: this.engine, runtimes: this.runtimes, actor: this.actor } = deps);
+    ({ config: this.config, repo: this.repo, meta: this.meta, goldens: this.goldens, engine: this.engine, runtimes: this.runtimes, actor: this.actor } = deps);
     this.onChange = deps.onChange ?? (() => {});
     this.caller = deps.caller ?? null;
     this.ports = new PortPool(this.repo, this.config.ports);
@@ -124,7 +131,7 @@ export class Manager implements CopyClient {
         else targets.push(copy);
       }
     } else if (selector.all || selector.label !== undefined) {
-      for (const copy of this.repo.list({ owner: this.visibleOwner() })) {
+      for (const copy of this.repo.list({ owner: this.visibleOwner(), usersOnly: true })) {
         if (selector.all || copy.label === selector.label) targets.push(copy);
       }
     } else {
@@ -139,7 +146,7 @@ export class Manager implements CopyClient {
 
   async list(options: { all?: boolean } = {}): Promise<CopyInfo[]> {
     await this.heal();
-    return this.repo.list({ includeFinal: options.all ?? false, owner: this.visibleOwner() }).map(toInfo);
+    return this.repo.list({ includeFinal: options.all ?? false, owner: this.visibleOwner(), usersOnly: true }).map(toInfo);
   }
 
   async events(id: string): Promise<CopyEvent[]> {
@@ -227,6 +234,7 @@ export class Manager implements CopyClient {
       const made = await this.fillPool();
       if (made > 0) log('refilled the pool', { made, target: report.target });
     }
+    await this.collectGoldens(log);
   }
 
   /** Provisions warm copies until the pool holds its target (ready or in flight); returns how many it made. */
@@ -357,21 +365,9 @@ export class Manager implements CopyClient {
     return this.engine.inspectDump(dumpPath, { binDir: runtime.hostBinDir() });
   }
 
-  /**
-   * What a warm copy must match to serve a request: the runtime setting, the engine, and the dump
-   * as it is now (path, size and modification time), so a replaced dump never serves old data.
-   */
+  /** What a warm copy must match to serve a request: the runtime setting, the engine, and the dump as it is now. */
   private poolKey(dumpPath: string | null): string {
-    let dump = 'empty';
-    if (dumpPath) {
-      try {
-        const stat = fs.statSync(dumpPath);
-        dump = `${dumpPath}:${stat.size}:${Math.round(stat.mtimeMs)}`;
-      } catch {
-        dump = `${dumpPath}:missing`;
-      }
-    }
-    return `${this.config.runtime}|${this.engine.name}|${dump}`;
+    return `${this.config.runtime}|${this.engine.name}|${dumpStamp(dumpPath)}`;
   }
 
   private async destroyAll(targets: Copy[], action: 'destroyed' | 'drained'): Promise<Copy[]> {
@@ -411,12 +407,35 @@ export class Manager implements CopyClient {
   }
 
   /**
-   * Makes a copy: record, port, server, restore, ready. A warm copy is left unclaimed for the pool;
-   * any other is claimed at once, its TTL starting when it is ready.
+   * Makes a copy: record, port, server, ready. Where the runtime keeps golden snapshots the server
+   * starts on a clone of the dump's snapshot (made first if need be); elsewhere the dump is restored
+   * into it. A warm copy is left unclaimed for the pool; any other is claimed at once, its TTL
+   * starting when it is ready.
    */
-  private async provision(runtime: Runtime, fields: Claim & { poolKey: string; warm: boolean }, dump: DumpFile | null, options: UpOptions): Promise<Copy> {
-    const progress = options.onProgress ?? (() => {});
-    const now = Date.now();
+  private async provision(runtime: Runtime, fields: CopyFields, dump: DumpFile | null, options: UpOptions): Promise<Copy> {
+    const golden = runtime.snapshots ? await this.ensureGolden(runtime, dump, options) : null;
+    const copy = this.insertCopy(runtime, fields, dump, golden?.key ?? null);
+    await failpoint('after-record');
+    try {
+      const started = await this.startServer(runtime, copy, options, golden);
+      await failpoint('after-server-start');
+      if (dump && !golden) await this.restore(runtime, started, dump, options);
+      const readyAt = Date.now();
+      const claimed = fields.warm ? { claimedAt: null, expiresAt: null } : { claimedAt: readyAt, expiresAt: readyAt + copy.ttlSeconds * 1000 };
+      const ready = this.repo.transition(
+        copy.id,
+        ['creating'],
+        { status: 'ready', readyAt, ...claimed, driver: null, driverHost: null },
+        { action: 'ready', actor: this.actor, metadata: { port: started.port, ms: readyAt - copy.createdAt, warm: fields.warm, golden: golden?.key ?? null } },
+      );
+      if (!ready) throw new DittoError('CONFLICT', `copy ${copy.id} was destroyed while it was being made`);
+      return ready;
+    } catch (err) {
+      throw await this.failCopy(copy, err, options);
+    }
+  }
+
+  private insertCopy(runtime: Runtime, fields: CopyFields, dump: DumpFile | null, goldenKey: string | null, purpose: Copy['purpose'] = 'copy'): Copy {
     const copy: Copy = {
       id: newId(),
       status: 'pending',
@@ -436,7 +455,9 @@ export class Manager implements CopyClient {
       dumpPath: dump?.path ?? null,
       poolKey: fields.poolKey,
       reservedBy: null,
-      createdAt: now,
+      goldenKey,
+      purpose,
+      createdAt: Date.now(),
       readyAt: null,
       claimedAt: null,
       expiresAt: null,
@@ -446,37 +467,112 @@ export class Manager implements CopyClient {
       errorMessage: null,
     };
     this.repo.insert(copy, { action: 'created', actor: this.actor, metadata: { runtime: runtime.name, ttl_seconds: copy.ttlSeconds, dump: copy.dumpPath, warm: copy.warm } });
-    await failpoint('after-record');
-    try {
-      const started = await this.startServer(runtime, copy, options);
-      await failpoint('after-server-start');
-      if (dump) {
-        progress('Restoring the dump');
-        await this.engine.restore(runtime.tools(started), dump, endpointOf(started));
-        options.signal?.throwIfAborted();
+    return copy;
+  }
+
+  /** Records why a copy being made failed and removes what was made of it; returns the error to throw. */
+  private async failCopy(copy: Copy, err: unknown, options: UpOptions): Promise<DittoError> {
+    const error = options.signal?.aborted ? new DittoError('INTERRUPTED', 'interrupted; the copy being made was removed') : asDittoError(err);
+    // No port, no server: nothing was made, so nothing is recorded (a full range changes nothing).
+    if (this.repo.discardPending(copy.id)) return error;
+    this.repo.transition(copy.id, ['pending', 'creating'], { status: 'failed', errorMessage: error.message }, { action: 'failed', actor: this.actor, metadata: { reason: error.message } });
+    await this.removeResources(copy).catch(() => {});
+    return error;
+  }
+
+  private async restore(runtime: Runtime, copy: StartableCopy, dump: DumpFile, options: UpOptions): Promise<void> {
+    options.onProgress?.('Restoring the dump');
+    await this.engine.restore(runtime.tools(copy), dump, endpointOf(copy));
+    options.signal?.throwIfAborted();
+  }
+
+  /**
+   * The golden snapshot of `dump` in this runtime, made now if there is none. One process makes
+   * it (under a lease); others wait, and take over if that process dies.
+   */
+  private async ensureGolden(runtime: Runtime, dump: DumpFile | null, options: UpOptions): Promise<Golden> {
+    const key = this.goldenKey(runtime, dump?.path ?? null);
+    // The lease is per process: copies made side by side in this process share one build.
+    let shared = this.goldenBuilds.get(key);
+    if (!shared) {
+      shared = this.awaitGolden(runtime, key, dump, options).finally(() => this.goldenBuilds.delete(key));
+      this.goldenBuilds.set(key, shared);
+    }
+    return shared;
+  }
+
+  private async awaitGolden(runtime: Runtime, key: string, dump: DumpFile | null, options: UpOptions): Promise<Golden> {
+    const snapshots = runtime.snapshots!;
+    const lease = `golden:${key}`;
+    const me = currentDriver();
+    const builderDead = (l: { holder: string; host: string }) => !isDriverAlive(l.holder, l.host);
+    for (let waited = false; ; waited = true) {
+      const golden = this.goldens.get(key);
+      if (golden && (await snapshots.has(key))) return golden;
+      if (this.meta.acquireLease(lease, me, currentHost(), builderDead)) {
+        try {
+          const again = this.goldens.get(key);
+          if (again && (await snapshots.has(key))) return again;
+          return await this.buildGolden(runtime, key, dump, options);
+        } finally {
+          this.meta.releaseLease(lease, me);
+        }
       }
-      const readyAt = Date.now();
-      const claimed = fields.warm ? { claimedAt: null, expiresAt: null } : { claimedAt: readyAt, expiresAt: readyAt + copy.ttlSeconds * 1000 };
-      const ready = this.repo.transition(
-        copy.id,
-        ['creating'],
-        { status: 'ready', readyAt, ...claimed, driver: null, driverHost: null },
-        { action: 'ready', actor: this.actor, metadata: { port: started.port, ms: readyAt - now, warm: fields.warm } },
-      );
-      if (!ready) throw new DittoError('CONFLICT', `copy ${copy.id} was destroyed while it was being made`);
-      return ready;
+      if (!waited) options.onProgress?.('Waiting for the golden snapshot being made');
+      if (options.signal?.aborted) throw new DittoError('INTERRUPTED', 'interrupted while waiting for the golden snapshot');
+      await new Promise((r) => setTimeout(r, WAIT_POLL_MS * 2));
+    }
+  }
+
+  /** Restores the dump once into a builder copy, then turns the builder's data into the snapshot. */
+  private async buildGolden(runtime: Runtime, key: string, dump: DumpFile | null, options: UpOptions): Promise<Golden> {
+    options.onProgress?.(dump ? 'Making the golden snapshot of the dump' : 'Making the golden snapshot');
+    const fields: CopyFields = { ttl: this.config.ttl, label: 'golden snapshot', owner: null, runId: null, jobName: null, poolKey: null, warm: false };
+    const builder = this.insertCopy(runtime, fields, dump, null, 'golden');
+    try {
+      const started = await this.startServer(runtime, builder, options, null);
+      if (dump) await this.restore(runtime, started, dump, options);
+      await failpoint('before-promote');
+      await runtime.snapshots!.promote(builder.id, key);
+      const golden: Golden = { key, runtime: runtime.name, engine: this.engine.name, dumpPath: dump?.path ?? null, user: builder.user, password: builder.password, database: builder.database, createdAt: Date.now() };
+      this.goldens.put(golden);
+      this.repo.releasePorts(builder.id);
+      this.repo.transition(builder.id, ['creating'], { status: 'destroyed', destroyedAt: Date.now(), driver: null, driverHost: null }, { action: 'promoted', actor: this.actor, metadata: { golden: key } });
+      return golden;
     } catch (err) {
-      const error = options.signal?.aborted ? new DittoError('INTERRUPTED', 'interrupted; the copy being made was removed') : asDittoError(err);
-      // No port, no server: nothing was made, so nothing is recorded (a full range changes nothing).
-      if (this.repo.discardPending(copy.id)) throw error;
-      this.repo.transition(copy.id, ['pending', 'creating'], { status: 'failed', errorMessage: error.message }, { action: 'failed', actor: this.actor, metadata: { reason: error.message } });
-      await this.removeResources(copy).catch(() => {});
-      throw error;
+      throw await this.failCopy(builder, err, options);
+    }
+  }
+
+  /**
+   * A snapshot is valid for one runtime, engine, server build (binaries or image) and dump as it
+   * is now: a replaced dump or an upgraded server gets a new one.
+   */
+  goldenKey(runtime: Runtime, dumpPath: string | null): string {
+    const parts = [this.engine.name, runtime.name, runtime.snapshots?.flavor() ?? '', dumpStamp(dumpPath)];
+    return `${runtime.name}-${crypto.createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16)}`;
+  }
+
+  /** Removes golden snapshots nothing needs: untracked ones, and old ones no live copy was cloned from. */
+  private async collectGoldens(log: (message: string, fields?: Record<string, unknown>) => void): Promise<void> {
+    for (const name of this.runtimesInUse()) {
+      const runtime = await this.runtimes.get(name).catch(() => null);
+      if (!runtime?.snapshots) continue;
+      const current = this.goldenKey(runtime, this.config.dump.path ?? null);
+      for (const key of await runtime.snapshots.list()) {
+        const lease = this.meta.lease(`golden:${key}`);
+        if (lease && isDriverAlive(lease.holder, lease.host)) continue; // being made
+        const tracked = this.goldens.get(key) !== undefined;
+        if (tracked && (key === current || this.repo.goldenInUse(key))) continue;
+        await runtime.snapshots.remove(key);
+        this.goldens.delete(key);
+        log('removed a golden snapshot', { key, reason: tracked ? 'dump changed and no copy uses it' : 'untracked' });
+      }
     }
   }
 
   /** Leases a port and starts a ready-to-connect server on it, moving to another port if one was taken under us. */
-  private async startServer(runtime: Runtime, copy: Copy, options: UpOptions): Promise<StartableCopy> {
+  private async startServer(runtime: Runtime, copy: Copy, options: UpOptions, from: Golden | null): Promise<StartableCopy> {
     const progress = options.onProgress ?? (() => {});
     const taken = new Set<number>();
     for (let attempt = 1; ; attempt++) {
@@ -484,14 +580,17 @@ export class Manager implements CopyClient {
       const creating = this.repo.transition(copy.id, ['pending', 'creating'], { status: 'creating', port }, { action: 'creating', actor: this.actor, metadata: { port, runtime: runtime.name } });
       if (!creating) throw new DittoError('CONFLICT', `copy ${copy.id} was destroyed while it was being made`);
       const startable = creating as StartableCopy;
-      progress(`Starting the ${this.engine.name} server on port ${port}`);
-      await runtime.start(startable, options.signal);
+      progress(from ? `Cloning the golden snapshot and starting on port ${port}` : `Starting the ${this.engine.name} server on port ${port}`);
+      await runtime.start(startable, options.signal, from?.key);
       progress('Waiting for the server to accept connections');
+      // A clone answers to the snapshot's superuser password until it is given the copy's own.
+      const endpoint = from ? { ...endpointOf(startable), user: from.user, password: from.password } : endpointOf(startable);
       try {
-        await this.engine.waitReady(endpointOf(startable), {
+        await this.engine.waitReady(endpoint, {
           timeoutMs: this.config.ready_timeout * 1000,
           alive: () => runtime.isRunning(copy.id),
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(from ? { newPassword: startable.password } : {}),
         });
         return startable;
       } catch (err) {
@@ -563,6 +662,20 @@ export function toInfo(copy: Copy): CopyInfo {
     destroyedAt: copy.destroyedAt,
     errorMessage: copy.errorMessage,
   };
+}
+
+/**
+ * A dump as it is now (path, size, modification time), so a replaced dump never serves old data
+ * from the pool or a golden snapshot.
+ */
+function dumpStamp(dumpPath: string | null): string {
+  if (!dumpPath) return 'empty';
+  try {
+    const stat = fs.statSync(dumpPath);
+    return `${dumpPath}:${stat.size}:${Math.round(stat.mtimeMs)}`;
+  } catch {
+    return `${dumpPath}:missing`;
+  }
 }
 
 function fileAgeSeconds(file: string): number | null {

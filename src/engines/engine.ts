@@ -74,6 +74,14 @@ export interface ContainerServerSpec {
   hostTools: readonly string[];
 }
 
+export interface ReadyOptions {
+  timeoutMs: number;
+  alive: () => Promise<boolean>;
+  signal?: AbortSignal;
+  /** Once connected, give the superuser this password (`endpoint` holds the one it has now). */
+  newPassword?: string;
+}
+
 /** One kind of database: readiness, restore, connection strings. */
 export interface Engine {
   readonly name: EngineName;
@@ -86,7 +94,7 @@ export interface Engine {
    * Resolves once a real connection succeeds and answers a query. Fails early when `alive`
    * reports the server gone, and after `timeoutMs`.
    */
-  waitReady(endpoint: Endpoint, opts: { timeoutMs: number; alive: () => Promise<boolean>; signal?: AbortSignal }): Promise<void>;
+  waitReady(endpoint: Endpoint, opts: ReadyOptions): Promise<void>;
   /** Checks a dump file before anything is provisioned for it. */
   inspectDump(path: string, tools: { binDir: string | null }): Promise<DumpFile>;
   restore(tools: ToolRunner, dump: DumpFile, endpoint: Endpoint): Promise<void>;

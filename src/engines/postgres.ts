@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DittoError } from '../errors.js';
-import type { ContainerServerSpec, DumpFile, DumpFormat, Endpoint, Engine, LocalServerSpec, ToolRunner } from './engine.js';
+import type { ContainerServerSpec, DumpFile, DumpFormat, Endpoint, Engine, LocalServerSpec, ReadyOptions, ToolRunner } from './engine.js';
 
 const CUSTOM_MAGIC = 'PGDMP';
 
@@ -68,7 +68,7 @@ export class PostgresEngine implements Engine {
     return `postgresql://${auth}@${formatHost(e.host)}:${e.port}/${encodeURIComponent(e.database)}?sslmode=disable`;
   }
 
-  async waitReady(e: Endpoint, opts: { timeoutMs: number; alive: () => Promise<boolean>; signal?: AbortSignal }): Promise<void> {
+  async waitReady(e: Endpoint, opts: ReadyOptions): Promise<void> {
     const deadline = Date.now() + opts.timeoutMs;
     let lastError = 'no answer';
     // Loaded here, not at the top: commands that never wait for a server (ls, down) skip pg's start-up cost.
@@ -81,6 +81,10 @@ export class PostgresEngine implements Engine {
       try {
         await client.connect();
         await client.query('SELECT 1');
+        if (opts.newPassword !== undefined) {
+          // A clone of a golden snapshot carries the snapshot's password: the copy gets its own now.
+          await client.query(`ALTER ROLE ${client.escapeIdentifier(e.user)} PASSWORD ${client.escapeLiteral(opts.newPassword)}`);
+        }
         return;
       } catch (err) {
         lastError = (err as Error).message;

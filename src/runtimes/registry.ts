@@ -85,7 +85,8 @@ export class Runtimes {
       engine: this.engine,
       binDir: findBinDir(this.engine.local.binaries, this.config.local.bin_dir),
       account,
-      dataRoot: this.config.local.data_dir ?? defaultDataRoot(this.home, account !== null),
+      root: this.config.local.data_dir ?? defaultLocalRoot(this.home, account !== null),
+      clone: this.config.local.clone,
     });
   }
 
@@ -109,11 +110,12 @@ export function homeKey(home: string): string {
 }
 
 /**
- * Copies live under the home, except when servers run as another account: the home is 0700, so
- * they live in /var/tmp/ditto-<hash of home>, where that account can reach its own directory.
+ * The local runtime's copies and golden snapshots live under the home, except when servers run as
+ * another account: the home is 0700, so they live in /var/tmp/ditto-<hash of home>, where that
+ * account can reach its own directories.
  */
-export function defaultDataRoot(home: string, otherAccount: boolean): string {
-  if (!otherAccount) return path.join(home, 'copies');
+export function defaultLocalRoot(home: string, otherAccount: boolean): string {
+  if (!otherAccount) return path.join(home, 'local');
   return `/var/tmp/ditto-${homeKey(home)}`;
 }
 

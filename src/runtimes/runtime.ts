@@ -9,10 +9,33 @@ export type StartableCopy = Copy & { port: number };
  * Starts, stops, execs in and lists ditto-managed database servers. Every resource a runtime
  * creates is named after the copy id, so the id alone is enough to find and remove it.
  */
+/** How a runtime clones a golden snapshot into a copy, for `ditto status` and the benchmarks. */
+export type CloneMethod = 'overlay' | 'reflink' | 'copy' | 'image';
+
+/**
+ * Golden snapshots in a runtime: a copy's stopped data turned into a snapshot, and new copies
+ * started on a clone of it, so a dump is restored once rather than once per copy.
+ */
+export interface RuntimeSnapshots {
+  /** Stops the copy's server cleanly and keeps its data as snapshot `key`; the copy's other resources go. */
+  promote(copyId: string, key: string): Promise<void>;
+  has(key: string): Promise<boolean>;
+  remove(key: string): Promise<void>;
+  list(): Promise<string[]>;
+  /** What a snapshot depends on besides the dump (server binaries, image): part of its key. */
+  flavor(): string;
+  cloneMethod(): Promise<CloneMethod>;
+}
+
 export interface Runtime {
   readonly name: RuntimeName;
-  /** Creates the copy's resources and starts its server; returns once the server process runs. */
-  start(copy: StartableCopy, signal?: AbortSignal): Promise<void>;
+  /**
+   * Creates the copy's resources and starts its server (from a clone of snapshot `from` when
+   * given, else an empty one); returns once the server process runs.
+   */
+  start(copy: StartableCopy, signal?: AbortSignal, from?: string): Promise<void>;
+  /** Present when this runtime can keep golden snapshots. */
+  readonly snapshots?: RuntimeSnapshots;
   /** Whether the copy's server is still running. */
   isRunning(copyId: string): Promise<boolean>;
   /**

@@ -21,6 +21,8 @@ const COLUMNS = {
   dumpPath: 'dump_path',
   poolKey: 'pool_key',
   reservedBy: 'reserved_by',
+  goldenKey: 'golden_key',
+  purpose: 'purpose',
   createdAt: 'created_at',
   readyAt: 'ready_at',
   claimedAt: 'claimed_at',
@@ -68,6 +70,8 @@ export interface ListFilter {
   /** Include destroyed and failed copies. */
   includeFinal?: boolean;
   owner?: string | null;
+  /** Only copies made for users (no golden snapshot builders). */
+  usersOnly?: boolean;
 }
 
 /** The copies, events and port_leases tables. Every status change writes its event in the same transaction. */
@@ -94,6 +98,7 @@ export class CopiesRepo {
     const where: string[] = [];
     const params: unknown[] = [];
     if (!filter.includeFinal) where.push("status NOT IN ('destroyed','failed')");
+    if (filter.usersOnly) where.push("purpose = 'copy'");
     if (filter.owner !== undefined && filter.owner !== null) {
       where.push('owner = ?');
       params.push(filter.owner);
@@ -207,6 +212,11 @@ export class CopiesRepo {
 
   releasePorts(copyId: string): void {
     this.db.prepare('DELETE FROM port_leases WHERE copy_id = ?').run(copyId);
+  }
+
+  /** Whether a live copy was cloned from golden snapshot `key`. */
+  goldenInUse(key: string): boolean {
+    return this.db.prepare("SELECT 1 FROM copies WHERE golden_key = ? AND status NOT IN ('destroyed','failed') LIMIT 1").get(key) !== undefined;
   }
 
   /** Final copies that still hold a port lease: their resources were not confirmed removed. */

@@ -25,6 +25,10 @@ export const MIGRATIONS: readonly string[] = [
     pool_key      TEXT,
     -- The waiting process an in-flight warm copy is promised to (its driver identity).
     reserved_by   TEXT,
+    -- The golden snapshot it was cloned from: a snapshot in use is never removed.
+    golden_key    TEXT,
+    -- 'copy' for the copies users get; 'golden' for a builder whose data becomes a golden snapshot.
+    purpose       TEXT NOT NULL DEFAULT 'copy' CHECK (purpose IN ('copy','golden')),
     created_at    INTEGER NOT NULL,
     ready_at      INTEGER,
     claimed_at    INTEGER,
@@ -63,6 +67,18 @@ export const MIGRATIONS: readonly string[] = [
     holder       TEXT NOT NULL,
     host         TEXT NOT NULL,
     heartbeat_at INTEGER NOT NULL
+  );
+
+  -- Golden snapshots: a dump restored once, that copies are cloned from (DESIGN section 5).
+  CREATE TABLE goldens (
+    key        TEXT PRIMARY KEY,
+    runtime    TEXT NOT NULL,
+    engine     TEXT NOT NULL,
+    dump_path  TEXT,
+    user       TEXT NOT NULL,
+    password   TEXT NOT NULL,
+    database   TEXT NOT NULL,
+    created_at INTEGER NOT NULL
   );
 
   CREATE TABLE meta (

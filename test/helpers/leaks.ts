@@ -5,12 +5,18 @@ import Docker from 'dockerode';
 import { isPortHeld } from '../../src/copies/port-pool.js';
 import { engineAddress, probeEngine } from '../../src/runtimes/docker-endpoint.js';
 import { LABEL_COPY_ID, LABEL_HOME, LABEL_MANAGED } from '../../src/runtimes/docker.js';
-import { defaultDataRoot, homeKey } from '../../src/runtimes/registry.js';
+import { mountsUnder } from '../../src/runtimes/local-clone.js';
+import { defaultLocalRoot, homeKey } from '../../src/runtimes/registry.js';
 import type { TestHome } from './ditto.js';
 
 /** Where the local runtime keeps this home's copies. */
 export function dataRootOf(home: TestHome): string {
-  return defaultDataRoot(home.dir, process.getuid?.() === 0);
+  return path.join(localRootOf(home), 'copies');
+}
+
+/** The local runtime's root for this home: copies and golden snapshots. */
+export function localRootOf(home: TestHome): string {
+  return defaultLocalRoot(home.dir, process.getuid?.() === 0);
 }
 
 /** Server processes whose data directory lies under `root`, with the copy id their directory names. */
@@ -54,6 +60,8 @@ export async function leftovers(home: TestHome, ports: number[] = [], copyIds?: 
   const root = dataRootOf(home);
   const servers = serverProcessesUnder(root).filter((s) => mine(s.copyId));
   if (servers.length) found.push(`server processes ${servers.map((s) => `${s.pid}:${s.copyId}`).join(', ')}`);
+  const mounts = mountsUnder(root).filter((point) => mine(path.relative(root, point).split(path.sep)[0]!));
+  if (mounts.length) found.push(`mounts ${mounts.join(', ')}`);
   const dirs = fs.existsSync(root) ? fs.readdirSync(root).filter(mine) : [];
   if (dirs.length) found.push(`copy directories ${dirs.join(', ')}`);
   for (const port of ports) if (await isPortHeld(port)) found.push(`port ${port} still listening`);

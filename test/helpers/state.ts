@@ -10,17 +10,24 @@ export interface CopyRow {
   port: number | null;
   error_message: string | null;
   reserved_by: string | null;
+  purpose: 'copy' | 'golden';
 }
 
 /**
  * Reads a home's state file directly, read-only: tests that must not run a ditto command (every
  * command heals) look at the state this way.
  */
-export function readCopies(home: TestHome): CopyRow[] {
+export function readCopies(home: TestHome, opts: { builders?: boolean } = {}): CopyRow[] {
   if (!fs.existsSync(path.join(home.dir, 'state.db'))) return [];
   const db = new Database(path.join(home.dir, 'state.db'), { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT id, status, warm, port, error_message, reserved_by FROM copies ORDER BY created_at').all() as CopyRow[];
+    // Golden snapshot builders are ditto's own; tests look at the copies users get unless asked.
+    const where = opts.builders ? '' : "WHERE purpose = 'copy'";
+    return db.prepare(`SELECT id, status, warm, port, error_message, reserved_by, purpose FROM copies ${where} ORDER BY created_at`).all() as CopyRow[];
+  } catch (err) {
+    // The first command may not have created the tables yet.
+    if (/no such table/.test((err as Error).message)) return [];
+    throw err;
   } finally {
     db.close();
   }

@@ -171,19 +171,22 @@ describe('crash recovery: the provisioning process killed with SIGKILL', () => {
 
   it('during the restore: the server and its port are removed by the next command', async () => {
     home.writeConfig({ runtime: 'local', dump: { path: pagilaSql(home.dir) } });
-    const before = readCopies(home).length;
+    const before = readCopies(home, { builders: true }).length;
     const child = home.spawn(['up']);
-    // The restore is under way once psql runs as ditto's child.
+    // The restore is under way once psql runs as ditto's child (restoring into the golden snapshot's builder).
     await waitFor(() => childNamed(child.pid!, 'psql') || undefined, 'the restore to start');
-    const [crashed] = readCopies(home).slice(before);
+    const [crashed] = readCopies(home, { builders: true }).slice(before);
     expect(crashed!.status).toBe('creating');
     process.kill(child.pid!, 'SIGKILL');
     await child;
-    const next = await home.run(['ls', '--all', '--json']);
-    const record = (JSON.parse(next.stdout) as CopyJson[]).find((c) => c.id === crashed!.id)!;
-    expect(record).toMatchObject({ status: 'failed' });
+    expect((await home.run(['ls'])).exitCode).toBe(0);
+    const record = readCopies(home, { builders: true }).find((c) => c.id === crashed!.id)!;
+    expect(record.status).toBe('failed');
     expect(record.error_message).toMatch(/died while it was creating/);
     expect(await leftovers(home, [crashed!.port!], [crashed!.id])).toEqual([]);
+    // The next up takes over the dead builder's lease and makes the snapshot.
+    const dsn = await home.up();
+    await expect(query(dsn, 'SELECT count(*)::int AS n FROM rental')).resolves.toEqual([{ n: 16044 }]);
     home.writeConfig({ runtime: 'local' });
   });
 });
