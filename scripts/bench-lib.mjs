@@ -69,9 +69,60 @@ export function timeAsync(argv, opts) {
   });
 }
 
-/** How to run ditto: the single executable when it has been built, else node and the bundle. */
+/** Newest modification time of the files under `dir`. */
+export function newestMtime(dir) {
+  let latest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) latest = Math.max(latest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return latest;
+}
+
+/** Builds dist/<output> with `script` (and its args) when it is missing or older than src/. */
+export function ensureBuilt(output, script, scriptArgs = []) {
+  const file = path.join(root, 'dist', output);
+  if (fs.existsSync(file) && fs.statSync(file).mtimeMs >= newestMtime(path.join(root, 'src'))) return file;
+  const built = spawnSync(process.execPath, [path.join(root, 'scripts', script), ...scriptArgs], { stdio: 'inherit', cwd: root });
+  if (built.status !== 0) throw new Error(`building ${output} failed`);
+  return file;
+}
+
+/** How to run ditto as users do: the single executable, built afresh when the sources changed. */
 export function dittoArgv() {
-  const binary = path.join(root, 'dist/ditto');
-  if (fs.existsSync(binary)) return { argv: [binary], label: 'dist/ditto (single executable)' };
-  return { argv: [process.execPath, path.join(root, 'dist/ditto.cjs')], label: 'node dist/ditto.cjs' };
+  return { argv: [ensureBuilt('ditto', 'build-binary.mjs')], label: 'dist/ditto (single executable)' };
+}
+
+/** The newest /usr/lib/postgresql/<v>/bin, for benchmarks that need a plain server or client tools. */
+export function pgBinDir() {
+  const base = '/usr/lib/postgresql';
+  const version = fs.readdirSync(base).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))[0];
+  return path.join(base, version, 'bin');
+}
+
+/**
+ * A plain PostgreSQL server (trust auth, loopback, no fsync) to load benchmark data into; run as
+ * the postgres account when we are root. Returns its DSN and a stop function.
+ */
+export function startReferenceServer(port) {
+  const bin = pgBinDir();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-bench-ref-'));
+  let as = {};
+  if (process.getuid() === 0) {
+    const [, , uid, gid] = spawnSync('getent', ['passwd', 'postgres'], { encoding: 'utf8' }).stdout.trim().split(':');
+    as = { uid: Number(uid), gid: Number(gid) };
+    fs.chownSync(dir, as.uid, as.gid);
+  }
+  const run = (file, args) => {
+    const r = spawnSync(path.join(bin, file), args, { ...as, cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${file} failed: ${r.stderr}`);
+  };
+  run('initdb', ['-D', `${dir}/data`, '-U', 'postgres', '--auth=trust', '--no-sync']);
+  run('pg_ctl', ['-D', `${dir}/data`, '-w', '-l', `${dir}/log`, '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off -c synchronous_commit=off`, 'start']);
+  return {
+    dsn: (db = 'postgres') => `postgresql://postgres@127.0.0.1:${port}/${db}`,
+    stop: () => {
+      spawnSync(path.join(bin, 'pg_ctl'), ['-D', `${dir}/data`, '-m', 'immediate', 'stop'], { ...as, cwd: dir });
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -15,7 +15,6 @@ const option = (name, fallback) => Number(args[args.indexOf(name) + 1] ?? 0) || 
 const runs = option('--runs', 25);
 const concurrent = option('--concurrent', 50);
 
-if (!fs.existsSync(path.join(root, 'dist/ditto.cjs'))) timeOnce([process.execPath, path.join(root, 'scripts/build.mjs')], { cwd: root });
 const ditto = dittoArgv();
 
 const { dir, env } = benchHome(`runtime: local\npool:\n  size: 2\nports:\n  min: 39000\n  max: ${39000 + concurrent + 20}\n`);

@@ -23,8 +23,10 @@ const dump = z
     /** The dump every copy starts from: custom format (pg_dump -Fc) or plain SQL. */
     path: z.string().min(1).optional(),
     stale_threshold: duration.default(7 * 86400),
+    /** Restore each dump once into a golden snapshot and clone copies from it (false: restore into every copy). */
+    golden: z.boolean().default(true),
   })
-  .default({ stale_threshold: 7 * 86400 });
+  .default({ stale_threshold: 7 * 86400, golden: true });
 
 const pool = z
   .strictObject({

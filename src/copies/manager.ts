@@ -413,7 +413,7 @@ export class Manager implements CopyClient {
    * starting when it is ready.
    */
   private async provision(runtime: Runtime, fields: CopyFields, dump: DumpFile | null, options: UpOptions): Promise<Copy> {
-    const golden = runtime.snapshots ? await this.ensureGolden(runtime, dump, options) : null;
+    const golden = runtime.snapshots && this.config.dump.golden ? await this.ensureGolden(runtime, dump, options) : null;
     const copy = this.insertCopy(runtime, fields, dump, golden?.key ?? null);
     await failpoint('after-record');
     try {

@@ -39,7 +39,9 @@ export class DirCloner {
         this.chosen = method;
         return method;
       } catch (err) {
-        tried.push(`${method}: ${(err as Error).message.split('\n')[0]}`);
+        // execa's message repeats the command line; the tool's own stderr says what went wrong.
+        const said = (err as { stderr?: string }).stderr?.trim().split('\n')[0] || (err as Error).message.split('\n')[0];
+        tried.push(`${method}: ${said}`);
         // Leave the directory as it was for the next method.
         await unmount(path.join(copyDir, 'data')).catch(() => {});
         for (const sub of ['data', 'upper', 'work']) fs.rmSync(path.join(copyDir, sub), { recursive: true, force: true });

@@ -1,0 +1,107 @@
+// Golden snapshot benchmark (issue 6): the time of `ditto up` for a copy cloned from the dump's
+// golden snapshot vs a copy with the dump restored into it, for pagila and for pgbench databases
+// of about 10 MB, 100 MB and 1 GB (`pgbench -i -s 1 | 7 | 70`), per clone method.
+//
+//   node scripts/bench-golden.mjs [--sizes 1,7,70] [--runs 3]
+//
+// Every number is a median of --runs `ditto up` runs on the local runtime (each copy destroyed
+// before the next, not timed), from the ready event's own measure (record -> ready, in the
+// process) and the whole command's wall time. Results: bench/results/golden.json.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { benchHome, dittoArgv, median, pgBinDir, printTable, root, round, startReferenceServer, timeOnce, writeResult } from './bench-lib.mjs';
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const scales = option('--sizes', '1,7,70').split(',').map(Number);
+const runs = Number(option('--runs', '3'));
+const bin = pgBinDir();
+const ditto = dittoArgv();
+
+const methods = process.getuid() === 0 ? ['overlay', 'reflink', 'copy'] : ['reflink', 'copy'];
+const reference = startReferenceServer(39500);
+const work = fs.mkdtempSync(path.join(root, 'bench/.golden-'));
+const rows = [];
+
+function sh(file, a) {
+  const r = spawnSync(file, a, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${path.basename(file)} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A custom-format dump of a fresh database loaded by `load`, and the database's size. */
+function makeDump(name, load) {
+  sh(path.join(bin, 'psql'), ['-X', '-q', '-d', reference.dsn(), '-c', `CREATE DATABASE ${name}`]);
+  load(reference.dsn(name));
+  const bytes = Number(sh(path.join(bin, 'psql'), ['-X', '-Atq', '-d', reference.dsn(name), '-c', 'SELECT pg_database_size(current_database())']).trim());
+  const file = path.join(work, `${name}.dump`);
+  sh(path.join(bin, 'pg_dump'), ['-Fc', '-f', file, reference.dsn(name)]);
+  return { name, file, bytes };
+}
+
+/** Median `up` times for one dump and one way of making copies; `golden: false` restores per copy. */
+function measure(dump, way) {
+  const golden = way !== 'restore';
+  const local = golden ? `local:\n  clone: ${way}\n` : '';
+  const { dir, env } = benchHome(`runtime: local\npool:\n  size: 0\nports:\n  min: 39510\n  max: 39530\ndump:\n  path: ${dump.file}\n  golden: ${golden}\n${local}`);
+  const run = (...a) => timeOnce([...ditto.argv, ...a], { env, cwd: dir });
+  try {
+    let build = null;
+    if (golden) {
+      // The first copy makes the snapshot: measured apart, it is paid once per dump.
+      const first = run('up', '--json');
+      build = first.ms;
+      run('down', JSON.parse(first.stdout).id);
+    }
+    const wall = [];
+    const inside = [];
+    for (let i = 0; i < runs; i++) {
+      const up = run('up', '--json');
+      const copy = JSON.parse(up.stdout);
+      wall.push(up.ms);
+      inside.push(Date.parse(copy.ready_at) - Date.parse(copy.created_at));
+      run('down', copy.id);
+    }
+    return { build, wall: median(wall), inside: median(inside) };
+  } catch (err) {
+    return { error: err.message.split('\n')[0] };
+  } finally {
+    try {
+      run('down', '--all');
+    } catch {
+      // best effort
+    }
+    // Snapshots live with the home's runtime root: remove the home's local runtime data too.
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 300 });
+  }
+}
+
+try {
+  const pagilaDir = path.resolve(root, '../shared/fixtures/pagila');
+  const dumps = [
+    makeDump('pagila', (dsn) => {
+      for (const f of ['pagila-schema.sql', 'pagila-data.sql']) sh(path.join(bin, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', dsn, '-f', path.join(pagilaDir, f)]);
+    }),
+    ...scales.map((s) => makeDump(`pgbench_s${s}`, (dsn) => sh(path.join(bin, 'pgbench'), ['-i', '-q', '-s', String(s), dsn]))),
+  ];
+  for (const dump of dumps) {
+    const restore = measure(dump, 'restore');
+    rows.push({ dump: dump.name, db_mb: round(dump.bytes / 2 ** 20), way: 'restore per copy', ...restore });
+    for (const method of methods) {
+      const cloned = measure(dump, method);
+      rows.push({ dump: dump.name, db_mb: round(dump.bytes / 2 ** 20), way: `golden, ${method}`, ...cloned, speedup: cloned.inside && restore.inside ? round(restore.inside / cloned.inside, 1) : null });
+    }
+  }
+} finally {
+  reference.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+const fmt = (x) => (x === null || x === undefined ? '-' : typeof x === 'number' ? round(x).toString() : x);
+printTable(
+  `\`ditto up\` on the local runtime, medians of ${runs} (ms; "in process" = record to ready)`,
+  ['dump', 'MB', 'how', 'in process', 'wall', 'snapshot build', 'x vs restore', 'error'],
+  rows.map((r) => [r.dump, fmt(r.db_mb), r.way, fmt(r.inside), fmt(r.wall), fmt(r.build), fmt(r.speedup), r.error ?? '']),
+);
+writeResult('golden', { runs, runner: ditto.label, results: rows });
