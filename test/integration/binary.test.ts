@@ -97,8 +97,10 @@ describe('the single executable', () => {
   });
 
   afterAll(async () => {
+    // The executable cleans up after itself; the home goes once its maintainer has left.
     await run(['down', '--all']).catch(() => undefined);
-    await home.cleanup();
+    await waitFor(() => processesOf(ditto).length === 0, 'the executable’s processes to exit', 15_000).catch(() => undefined);
+    fs.rmSync(home.dir, { recursive: true, force: true });
     fs.rmSync(sandbox, { recursive: true, force: true });
   });
 
