@@ -160,6 +160,16 @@ function quiet(file, args) {
   }
 }
 
+function checkTools() {
+  for (const pkg of ['postject/dist/cli.js', 'better-sqlite3/build/Release/better_sqlite3.node']) {
+    try {
+      require.resolve(pkg);
+    } catch {
+      fail(`${pkg.split('/')[0]} is not installed: run \`npm ci\` first (it is a ${pkg.startsWith('postject') ? 'devDependency' : 'dependency'})`);
+    }
+  }
+}
+
 function checkNode() {
   const [major, minor] = process.versions.node.split('.').map(Number);
   if (major < 20 || (major === 20 && minor < 12)) fail(`Node ${process.versions.node} is too old to build the executable; use Node >= 20.12`);
@@ -170,6 +180,7 @@ function checkNode() {
 
 async function main() {
   checkNode();
+  checkTools();
   fs.mkdirSync(dist, { recursive: true });
   const started = Date.now();
   if (process.argv.includes('--empty')) {
