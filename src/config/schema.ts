@@ -13,6 +13,39 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
 
 const port = z.number().int().min(1).max(65535);
 
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** A size in bytes: a number, or `500MB`, `20GiB`. */
+const byteSize = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(String(value).trim());
+  const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined || Number(match[1]) <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a size like 500MB, 20GiB or a number of bytes; got '${value}'` });
+    return z.NEVER;
+  }
+  return Math.floor(Number(match[1]) * unit);
+});
+
+/**
+ * A value that may be a secret reference instead of the secret itself: `env:NAME` reads the
+ * variable, `file:PATH` the file's first line, at the moment it is used (src/dump/secrets.ts).
+ */
+const secret = z.string().min(1);
+
+/** Where `s3://` dumps are fetched from: AWS by default, or an S3-compatible server. */
+const s3 = z
+  .strictObject({
+    /** An S3-compatible server's URL (e.g. http://127.0.0.1:9000); default: AWS for the region. */
+    endpoint: z.string().url().optional(),
+    region: z.string().min(1).optional(),
+    /** Path-style addressing (http://host/bucket/key), which most S3-compatible servers need. */
+    force_path_style: z.boolean().default(true),
+    /** Credentials; without them, the SDK's usual chain (AWS_* variables, ~/.aws) applies. */
+    access_key_id: secret.optional(),
+    secret_access_key: secret.optional(),
+  })
+  .default({ force_path_style: true });
+
 const ports = z
   .strictObject({ min: port.default(5433), max: port.default(5600) })
   .refine((range) => range.min <= range.max, { message: 'min must not be above max' })
@@ -25,8 +58,54 @@ const dump = z
     stale_threshold: duration.default(7 * 86400),
     /** Restore each dump once into a golden snapshot and clone copies from it (false: restore into every copy). */
     golden: z.boolean().default(true),
+    /** A `--dump` download larger than this is refused. */
+    max_download_bytes: byteSize.default(20 * 2 ** 30),
+    /** Downloaded dumps are kept in <home>/cache/dumps up to this total; the least recently used go first. */
+    cache_max_bytes: byteSize.default(50 * 2 ** 30),
+    /** Extra CA certificates (PEM) trusted for https:// dumps, besides the system's and NODE_EXTRA_CA_CERTS. */
+    ca_file: z.string().min(1).optional(),
+    s3,
   })
-  .default({ stale_threshold: 7 * 86400, golden: true });
+  .default({ stale_threshold: 7 * 86400, golden: true, max_download_bytes: 20 * 2 ** 30, cache_max_bytes: 50 * 2 ** 30, s3: { force_path_style: true } });
+
+/** The database `ditto reseed` dumps. */
+const source = z
+  .strictObject({
+    /** postgresql:// URL, or a secret reference (env:NAME, file:PATH) to one. */
+    url: secret.optional(),
+  })
+  .default({});
+
+/** Kinds of realistic values the `replace` strategy makes. */
+export const REPLACE_TYPES = ['email', 'name', 'first_name', 'last_name', 'username', 'phone', 'address', 'city', 'postal_code', 'company', 'text'] as const;
+
+const ruleTarget = {
+  /** `table` or `schema.table` (default schema: public). */
+  table: z.string().min(1),
+  column: z.string().min(1),
+};
+
+/** One column to scrub, and how. */
+const obfuscationRule = z.discriminatedUnion('strategy', [
+  z.strictObject({ ...ruleTarget, strategy: z.literal('replace'), type: z.enum(REPLACE_TYPES) }),
+  z.strictObject({ ...ruleTarget, strategy: z.literal('hash') }),
+  z.strictObject({ ...ruleTarget, strategy: z.literal('nullify') }),
+  z.strictObject({ ...ruleTarget, strategy: z.literal('redact'), value: z.string().default('REDACTED') }),
+  z.strictObject({ ...ruleTarget, strategy: z.literal('mask'), keep: z.number().int().min(0).default(4), char: z.string().length(1).default('*') }),
+]);
+
+const obfuscate = z
+  .strictObject({
+    /**
+     * Makes the scrub deterministic: the same value becomes the same replacement in every table,
+     * so joins and unique constraints on scrubbed columns hold. A secret reference is allowed.
+     * Without one, each scrub draws a random seed (joins still hold within one database).
+     */
+    seed: secret.optional(),
+    rules: z.array(obfuscationRule).default([]),
+  })
+  .default({ rules: [] });
+
 
 const pool = z
   .strictObject({
@@ -67,6 +146,8 @@ export const configSchema = z.strictObject({
   /** Seconds to wait for a copy to accept connections before giving up. */
   ready_timeout: duration.default(60),
   dump,
+  source,
+  obfuscate,
   ports,
   pool,
   local,
@@ -77,3 +158,5 @@ export const configSchema = z.strictObject({
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
+export type ObfuscationRule = z.output<typeof obfuscationRule>;
+export type ReplaceType = (typeof REPLACE_TYPES)[number];

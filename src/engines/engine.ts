@@ -34,6 +34,19 @@ export interface ToolRunner {
   endpoint?(endpoint: Endpoint): Endpoint;
 }
 
+/** One run of a client tool: which, with what arguments and environment. */
+export interface ToolCommand {
+  tool: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** A database to dump: its URL without the password, and the password (given to the tool through its environment). */
+export interface DumpSource {
+  url: string;
+  password: string | null;
+}
+
 /** How to run a server of this engine from its own binaries in a data directory. */
 export interface LocalServerSpec {
   /** Binaries the local runtime must find, first the ones that prove a server install. */
@@ -98,4 +111,8 @@ export interface Engine {
   /** Checks a dump file before anything is provisioned for it. */
   inspectDump(path: string, tools: { binDir: string | null }): Promise<DumpFile>;
   restore(tools: ToolRunner, dump: DumpFile, endpoint: Endpoint): Promise<void>;
+  /** The client binary that makes a dump. */
+  readonly dumpTool: string;
+  /** The command that writes a dump of `source`, in the engine's own archive format, to `out` (as the tool sees it). */
+  dumpCommand(source: DumpSource, out: string): ToolCommand;
 }

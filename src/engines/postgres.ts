@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DittoError } from '../errors.js';
-import type { ContainerServerSpec, DumpFile, DumpFormat, Endpoint, Engine, LocalServerSpec, ReadyOptions, ToolRunner } from './engine.js';
+import type { ContainerServerSpec, DumpFile, DumpFormat, DumpSource, Endpoint, Engine, LocalServerSpec, ReadyOptions, ToolCommand, ToolRunner } from './engine.js';
 
 const CUSTOM_MAGIC = 'PGDMP';
 
@@ -153,6 +153,15 @@ export class PostgresEngine implements Engine {
         cause: err,
       });
     }
+  }
+
+  readonly dumpTool = 'pg_dump';
+
+  dumpCommand(source: DumpSource, out: string): ToolCommand {
+    // The password travels in the environment, never in argv, where any process list shows it.
+    const env: Record<string, string> = { PGCONNECT_TIMEOUT: '10' };
+    if (source.password !== null) env.PGPASSWORD = source.password;
+    return { tool: 'pg_dump', args: ['--format=custom', '--no-password', '-f', out, '-d', source.url], env };
   }
 }
 
