@@ -80,7 +80,8 @@ export class DockerRuntime implements Runtime {
           NetworkMode: network,
           // Published on loopback only: a copy is never reachable from other machines.
           ...(network === 'bridge' ? { PortBindings: { [inner]: [{ HostIp: '127.0.0.1', HostPort: String(copy.port) }] } } : {}),
-          Binds: copy.dumpPath ? [`${copy.dumpPath}:${DUMP_MOUNT}:ro`] : [],
+          // A mount, not a `Binds` string: a path holding ':' or ',' stays one path.
+          Mounts: copy.dumpPath ? [{ Type: 'bind', Source: copy.dumpPath, Target: DUMP_MOUNT, ReadOnly: true }] : [],
           RestartPolicy: { Name: 'no' },
         },
       }),

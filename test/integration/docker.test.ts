@@ -121,7 +121,19 @@ describe('a copy is a container', () => {
     expect(pulls.filter((e) => e.id.includes('ditto-test/postgres'))).toEqual([]);
   });
 
-  it("a home sees only its own containers", async () => {
+  it('the dump is mounted read-only and restored inside the container, whatever its path holds', async () => {
+    const home = newHome();
+    const dump = path.join(home.dir, 'odd: name, with spaces.sql');
+    fs.writeFileSync(dump, 'CREATE TABLE t (x int);\nINSERT INTO t VALUES (42);\n');
+    home.writeConfig({ ...DOCKER_CONFIG, dump: { path: dump } });
+    const dsn = await home.up();
+    await expect(query(dsn, 'SELECT x FROM t')).resolves.toEqual([{ x: 42 }]);
+    const [copy] = await home.ls();
+    const info = await docker.getContainer(`ditto-${copy!.id}`).inspect();
+    expect(info.Mounts.find((m) => m.Type === 'bind')).toMatchObject({ Source: dump, Destination: '/ditto/dump', RW: false });
+  });
+
+  it('a home sees only its own containers', async () => {
     const a = newHome();
     const b = newHome();
     await a.up();
