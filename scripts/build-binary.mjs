@@ -32,7 +32,8 @@ function fail(message) {
 
 /** The CLI as one CommonJS file with every dependency inside, better-sqlite3's JS included. */
 export async function bundle(outfile, entry = path.join(root, 'src/bin.ts')) {
-  await build({
+  const result = await build({
+    metafile: true,
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -49,6 +50,7 @@ export async function bundle(outfile, entry = path.join(root, 'src/bin.ts')) {
     plugins: [absentModules(ABSENT), lazyStringWidth()],
     logLevel: 'warning',
   });
+  checkNoExternalImports(result.metafile);
 }
 
 function absentModules(names) {
@@ -109,15 +111,19 @@ export function lazyStringWidth() {
   };
 }
 
-/** Non-builtin modules the bundle would still require() at run time: must be none. */
-export function checkNoExternalRequires(file) {
-  const src = fs.readFileSync(file, 'utf8');
+/**
+ * Modules the bundle would still load from disk at run time: must be none but built-ins, since in
+ * the executable require() reaches nothing else. esbuild's metafile lists them exactly.
+ */
+function checkNoExternalImports(metafile) {
   const leftover = new Set();
-  for (const m of src.matchAll(/\brequire\((["'])([^"']+)\1\)/g)) {
-    const name = m[2].replace(/^node:/, '');
-    if (!builtinModules.includes(name) && !builtinModules.includes(name.split('/')[0])) leftover.add(m[2]);
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imp of output.imports) {
+      const name = imp.path.replace(/^node:/, '');
+      if (imp.external && !builtinModules.includes(name) && !builtinModules.includes(name.split('/')[0])) leftover.add(imp.path);
+    }
   }
-  if (leftover.size) fail(`the bundle still requires ${[...leftover].join(', ')}, which the executable cannot load`);
+  if (leftover.size) fail(`the bundle still loads ${[...leftover].join(', ')} at run time, which the executable cannot do`);
 }
 
 /** Copies this node, injects the SEA blob made from `main` and `assets`, marks it executable. */
@@ -197,7 +203,6 @@ async function main() {
 
   const main = path.join(dist, 'ditto-sea.cjs');
   await bundle(main);
-  checkNoExternalRequires(main);
   // Asset keys match SQLITE_ADDON_ASSET and SQLITE_ADDON_HASH_ASSET in src/runtime-env/sea.ts.
   makeSea({ main, output: path.join(dist, 'ditto'), assets: { 'better_sqlite3.node': addon, 'better_sqlite3.sha256': hashFile } });
   const size = fs.statSync(path.join(dist, 'ditto')).size;
