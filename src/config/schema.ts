@@ -138,6 +138,31 @@ const docker = z
   })
   .default({ network: 'auto' });
 
+/** A caller of the shared host: a name (copies are theirs) and a bearer token, literal or `env:NAME` / `file:PATH`. */
+const hostToken = z.strictObject({ name: z.string().min(1).max(64), token: secret });
+
+/** `ditto host`: the shared /v2 HTTP API (DESIGN section 6). */
+const host = z
+  .strictObject({
+    /** The address to listen on. */
+    listen: z.string().min(1).default('127.0.0.1'),
+    /** 0 takes a free port (the bound address is logged). */
+    port: z.number().int().min(0).max(65535).default(7433),
+    /** The host name put in connection strings (default: the listen address, or this machine's name when listening on all). */
+    advertise_host: z.string().min(1).optional(),
+    /** Callers: each sees and destroys only its own copies. */
+    tokens: z.array(hostToken).default([]),
+    /** Callers who see and destroy every copy. */
+    admin_tokens: z.array(hostToken).default([]),
+    /** A request body larger than this is refused (413). */
+    body_limit: byteSize.default(64 * 1024),
+    /** The longest a request may take, provisioning included; a copy not made by then is removed. */
+    request_timeout: duration.default(300),
+    /** When to run `ditto reseed` (a cron expression, e.g. `0 3 * * *`); none by default. */
+    reseed_cron: z.string().min(1).optional(),
+  })
+  .default({ listen: '127.0.0.1', port: 7433, tokens: [], admin_tokens: [], body_limit: 64 * 1024, request_timeout: 300 });
+
 export const configSchema = z.strictObject({
   runtime: z.enum(['auto', 'local', 'docker']).default('auto'),
   engine: z.enum(['postgres']).default('postgres'),
@@ -154,9 +179,11 @@ export const configSchema = z.strictObject({
   /** The image Docker copies run (default: the engine's official image, e.g. postgres:16). */
   copy_image: z.string().min(1).optional(),
   docker,
+  host,
 });
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
+export type HostConfig = z.output<typeof host>;
 export type ObfuscationRule = z.output<typeof obfuscationRule>;
 export type ReplaceType = (typeof REPLACE_TYPES)[number];
