@@ -48,6 +48,8 @@ export interface ManagerDeps {
    * only those, unless admin. Absent for local use, where everything is the user's.
    */
   caller?: Caller;
+  /** Golden snapshot builds under way in this process: a host's Managers share one map, so each snapshot is built once. */
+  goldenBuilds?: Map<string, Promise<Golden>>;
 }
 
 export interface Caller {
@@ -81,12 +83,13 @@ export class Manager implements CopyClient {
   private readonly actor: string;
   private readonly onChange: () => void;
   private readonly caller: Caller | null;
-  private readonly goldenBuilds = new Map<string, Promise<Golden>>();
+  private readonly goldenBuilds: Map<string, Promise<Golden>>;
 
   constructor(deps: ManagerDeps) {
     ({ config: this.config, repo: this.repo, meta: this.meta, goldens: this.goldens, engine: this.engine, runtimes: this.runtimes, actor: this.actor } = deps);
     this.onChange = deps.onChange ?? (() => {});
     this.caller = deps.caller ?? null;
+    this.goldenBuilds = deps.goldenBuilds ?? new Map();
     this.ports = new PortPool(this.repo, this.config.ports);
   }
 
@@ -604,29 +607,37 @@ export class Manager implements CopyClient {
     }
   }
 
-  /** Whose copies this caller sees: its own, or (admin, local use) everyone's. */
   private visibleOwner(): string | null {
-    return this.caller && !this.caller.admin ? this.caller.name : null;
+    return visibleOwner(this.caller);
   }
 
-  /** A copy by id or unambiguous id prefix; another caller's copy is refused. */
   private resolve(idOrPrefix: string): Copy {
-    const copy = this.find(idOrPrefix);
-    const owner = this.visibleOwner();
-    if (owner !== null && copy.owner !== owner) {
-      throw new DittoError('FORBIDDEN', `copy ${copy.id} belongs to another caller`, { hint: 'use the token that made it' });
-    }
-    return copy;
+    return lookupCopy(this.repo, idOrPrefix, this.caller);
   }
+}
 
-  private find(idOrPrefix: string): Copy {
-    const exact = this.repo.get(idOrPrefix);
-    if (exact) return exact;
-    const matches = idOrPrefix.length >= 4 ? this.repo.list({ includeFinal: true, owner: this.visibleOwner() }).filter((c) => c.id.startsWith(idOrPrefix)) : [];
-    if (matches.length === 1) return matches[0]!;
+/** Whose copies a caller sees: its own, or (admin, local use) everyone's. */
+export function visibleOwner(caller: Caller | null): string | null {
+  return caller && !caller.admin ? caller.name : null;
+}
+
+/**
+ * A copy by id or unambiguous id prefix, as `caller` sees them; another caller's copy is refused.
+ * Works on any repo: the state, or a host's in-memory mirror of it.
+ */
+export function lookupCopy(repo: CopiesRepo, idOrPrefix: string, caller: Caller | null): Copy {
+  const owner = visibleOwner(caller);
+  let copy = repo.get(idOrPrefix);
+  if (!copy) {
+    const matches = idOrPrefix.length >= 4 ? repo.list({ includeFinal: true, owner }).filter((c) => c.id.startsWith(idOrPrefix)) : [];
     if (matches.length > 1) throw new DittoError('BAD_INPUT', `copy id '${idOrPrefix}' is ambiguous (${matches.length} copies start with it)`, { hint: 'give more characters of the id' });
-    throw new DittoError('NOT_FOUND', `no copy with id '${idOrPrefix}'`, { hint: 'run `ditto ls --all` to see copies' });
+    copy = matches[0];
   }
+  if (!copy) throw new DittoError('NOT_FOUND', `no copy with id '${idOrPrefix}'`, { hint: 'run `ditto ls --all` to see copies' });
+  if (owner !== null && copy.owner !== owner) {
+    throw new DittoError('FORBIDDEN', `copy ${copy.id} belongs to another caller`, { hint: 'use the token that made it' });
+  }
+  return copy;
 }
 
 /**
