@@ -23,9 +23,10 @@ export function maintainerRunning(manager: Manager): boolean {
  * The detached maintainer (`ditto pool maintain`): takes the lease (or leaves at once when a live
  * process holds it), then passes over the state, removing orphans, expiring, draining and
  * refilling, and sleeps until the next deadline or a change by another process. It leaves when
- * no copy is left, so an idle machine runs no ditto process.
+ * no copy is left, so an idle machine runs no ditto process; a host's loop (`stayWhenIdle`) stays
+ * until its signal.
  */
-export async function runMaintainer(manager: Manager, opts: { log: Log; stateFile: string; signal?: AbortSignal }): Promise<void> {
+export async function runMaintainer(manager: Manager, opts: { log: Log; stateFile: string; signal?: AbortSignal; stayWhenIdle?: boolean }): Promise<void> {
   const { log } = opts;
   const me = currentDriver();
   const stale = (lease: { holder: string; host: string; heartbeatAt: number }) =>
@@ -48,7 +49,7 @@ export async function runMaintainer(manager: Manager, opts: { log: Log; stateFil
       } catch (err) {
         log('maintenance pass failed', { error: (err as Error).message });
       }
-      if (!manager.hasCopies()) {
+      if (!opts.stayWhenIdle && !manager.hasCopies()) {
         log('no copies left; leaving');
         return;
       }
