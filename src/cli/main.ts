@@ -9,6 +9,7 @@ import { envCommand } from './commands/env.js';
 import { initCommand } from './commands/init.js';
 import { logsCommand } from './commands/logs.js';
 import { poolCommand } from './commands/pool.js';
+import { reseedCommand } from './commands/reseed.js';
 import { lsCommand } from './commands/ls.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
@@ -29,6 +30,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .command(logsCommand)
     .command(statusCommand)
     .command(poolCommand)
+    .command(reseedCommand)
     .command(doctorCommand)
     .command(initCommand)
     .completion(COMPLETION_COMMAND, COMPLETION_DESCRIBE, completeWords)

@@ -17,6 +17,7 @@ export function createLocalClient(loaded: LoadedConfig, actor: string, opts: { s
   const engine = new PostgresEngine();
   const manager: Manager = new Manager({
     config: loaded.config,
+    home: loaded.home,
     repo: new CopiesRepo(db),
     meta: new MetaRepo(db),
     goldens: new GoldensRepo(db),

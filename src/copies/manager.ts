@@ -12,6 +12,9 @@ import type {
   UpRequest,
 } from '../client/copy-client.js';
 import type { Config } from '../config/schema.js';
+import { currentDumpPath, staleDumpNotice } from '../dump/location.js';
+import { obfuscationPlan, scrubDatabase } from '../dump/obfuscation.js';
+import { resolveDump } from '../dump/sources.js';
 import type { DumpFile, Endpoint, Engine } from '../engines/engine.js';
 import { DittoError, asDittoError } from '../errors.js';
 import type { Runtimes } from '../runtimes/registry.js';
@@ -34,6 +37,8 @@ export const LAST_DEMAND_KEY = 'last_demand_at';
 
 export interface ManagerDeps {
   config: Config;
+  /** The ditto home: where the default dump and the download cache live. */
+  home: string;
   repo: CopiesRepo;
   meta: MetaRepo;
   goldens: GoldensRepo;
@@ -58,7 +63,14 @@ export interface Caller {
 }
 
 /** What a new copy carries from its request: the claim, its pool, and whether it is made warm. */
-type CopyFields = Claim & { poolKey: string | null; warm: boolean };
+type CopyFields = Claim & {
+  poolKey: string | null;
+  warm: boolean;
+  /** Scrub with the configured obfuscation rules before the copy is ready (`up --obfuscate`). */
+  obfuscate?: boolean;
+  /** Restore the dump into the copy itself, never through a golden snapshot (the dump may hold raw data). */
+  direct?: boolean;
+};
 
 export interface PoolReport {
   target: number;
@@ -78,7 +90,8 @@ export class Manager implements CopyClient {
   readonly repo: CopiesRepo;
   readonly meta: MetaRepo;
   readonly goldens: GoldensRepo;
-  private readonly engine: Engine;
+  readonly engine: Engine;
+  readonly home: string;
   private readonly runtimes: Runtimes;
   private readonly actor: string;
   private readonly onChange: () => void;
@@ -87,6 +100,7 @@ export class Manager implements CopyClient {
 
   constructor(deps: ManagerDeps) {
     ({ config: this.config, repo: this.repo, meta: this.meta, goldens: this.goldens, engine: this.engine, runtimes: this.runtimes, actor: this.actor } = deps);
+    this.home = deps.home;
     this.onChange = deps.onChange ?? (() => {});
     this.caller = deps.caller ?? null;
     this.goldenBuilds = deps.goldenBuilds ?? new Map();
@@ -96,7 +110,10 @@ export class Manager implements CopyClient {
   async up(request: UpRequest, options: UpOptions = {}): Promise<IssuedCopy> {
     const progress = options.onProgress ?? (() => {});
     await this.heal();
-    const dumpPath = request.dumpUri ?? this.config.dump.path ?? null;
+    const dumpPath = request.dumpUri ? await resolveDump(request.dumpUri, { config: this.config, home: this.home, engine: this.engine, signal: options.signal }) : this.currentDump();
+    // An obfuscated copy is scrubbed as it is made: a warm copy (unscrubbed) never serves it.
+    const obfuscate = request.obfuscate === true;
+    if (obfuscate) obfuscationPlan(this.config, { required: true });
     const poolKey = this.poolKey(dumpPath);
     const claim: Claim = {
       ttl: request.ttlSeconds ?? this.config.ttl,
@@ -107,15 +124,16 @@ export class Manager implements CopyClient {
     };
     this.meta.set(LAST_DEMAND_KEY, String(Date.now()));
     try {
-      let copy = this.repo.claimWarm(poolKey, currentDriver(), claim, this.actor);
-      if (!copy) copy = await this.awaitInFlight(poolKey, claim, options);
+      let copy = obfuscate ? undefined : this.repo.claimWarm(poolKey, currentDriver(), claim, this.actor);
+      if (!copy && !obfuscate) copy = await this.awaitInFlight(poolKey, claim, options);
       if (!copy) {
         const { runtime } = await this.runtimes.choose();
         const dump = await this.checkDump(runtime, dumpPath, progress);
-        copy = await this.provision(runtime, { ...claim, poolKey, warm: false }, dump, options);
+        copy = await this.provision(runtime, { ...claim, poolKey, warm: false, obfuscate }, dump, options);
       }
       progress('Ready');
-      const notices = dumpPath ? [] : ['no dump configured: this copy is an empty database; run `ditto reseed --source URL` (or set dump.path) to give copies your data'];
+      const stale = staleDumpNotice(this.config, request.dumpUri ? null : dumpPath);
+      const notices = dumpPath ? (stale ? [stale] : []) : ['no dump configured: this copy is an empty database; run `ditto reseed --source URL` (or set dump.path) to give copies your data'];
       return { ...toInfo(copy), connectionString: this.engine.connectionString(endpointOf(copy)), notices };
     } finally {
       this.onChange();
@@ -159,7 +177,7 @@ export class Manager implements CopyClient {
   async status(): Promise<StatusReport> {
     const choice = await this.runtimes.choose();
     const copies = this.repo.list();
-    const dumpPath = this.config.dump.path ?? null;
+    const dumpPath = this.currentDump();
     const age = dumpPath ? fileAgeSeconds(dumpPath) : null;
     const pool = this.poolReport();
     return {
@@ -222,7 +240,7 @@ export class Manager implements CopyClient {
   async maintain(log: (message: string, fields?: Record<string, unknown>) => void = () => {}): Promise<void> {
     for (const id of await this.removeOrphans()) log('removed untracked resources', { copy_id: id });
     await this.heal();
-    const key = this.poolKey(this.config.dump.path ?? null);
+    const key = this.poolKey(this.currentDump());
     const warm = this.repo.list().filter((c) => c.warm);
     const stale = warm.filter((c) => c.poolKey !== key && c.status === 'ready');
     const report = this.poolReport();
@@ -242,7 +260,7 @@ export class Manager implements CopyClient {
 
   /** Provisions warm copies until the pool holds its target (ready or in flight); returns how many it made. */
   async fillPool(options: UpOptions = {}): Promise<number> {
-    const dumpPath = this.config.dump.path ?? null;
+    const dumpPath = this.currentDump();
     const key = this.poolKey(dumpPath);
     const report = this.poolReport();
     const missing = report.target - report.ready - report.inFlight;
@@ -280,7 +298,7 @@ export class Manager implements CopyClient {
   }
 
   poolReport(): PoolReport {
-    const key = this.poolKey(this.config.dump.path ?? null);
+    const key = this.poolKey(this.currentDump());
     const warm = this.repo.list().filter((c) => c.warm);
     const lastDemand = Number(this.meta.get(LAST_DEMAND_KEY) ?? '0');
     return {
@@ -416,13 +434,14 @@ export class Manager implements CopyClient {
    * starting when it is ready.
    */
   private async provision(runtime: Runtime, fields: CopyFields, dump: DumpFile | null, options: UpOptions): Promise<Copy> {
-    const golden = runtime.snapshots && this.config.dump.golden ? await this.ensureGolden(runtime, dump, options) : null;
+    const golden = runtime.snapshots && this.config.dump.golden && !fields.direct ? await this.ensureGolden(runtime, dump, options) : null;
     const copy = this.insertCopy(runtime, fields, dump, golden?.key ?? null);
     await failpoint('after-record');
     try {
       const started = await this.startServer(runtime, copy, options, golden);
       await failpoint('after-server-start');
       if (dump && !golden) await this.restore(runtime, started, dump, options);
+      if (fields.obfuscate) await this.obfuscate(started, options);
       const readyAt = Date.now();
       const claimed = fields.warm ? { claimedAt: null, expiresAt: null } : { claimedAt: readyAt, expiresAt: readyAt + copy.ttlSeconds * 1000 };
       const ready = this.repo.transition(
@@ -481,6 +500,36 @@ export class Manager implements CopyClient {
     this.repo.transition(copy.id, ['pending', 'creating'], { status: 'failed', errorMessage: error.message }, { action: 'failed', actor: this.actor, metadata: { reason: error.message } });
     await this.removeResources(copy).catch(() => {});
     return error;
+  }
+
+  /**
+   * A copy of `dumpPath` for ditto's own work (reseed: restore, scrub, dump): restored directly,
+   * never from or into a golden snapshot or the pool, since the dump may hold raw data. The caller
+   * destroys it with `down`; its TTL removes it if the caller dies first.
+   */
+  async scratch(dumpPath: string, ttlSeconds: number, options: UpOptions = {}): Promise<IssuedCopy> {
+    const { runtime } = await this.runtimes.choose();
+    const dump = await this.checkDump(runtime, dumpPath, options.onProgress ?? (() => {}));
+    const fields: CopyFields = { ttl: ttlSeconds, label: 'reseed scratch', owner: this.caller?.name ?? null, runId: null, jobName: null, poolKey: null, warm: false, direct: true };
+    try {
+      const copy = await this.provision(runtime, fields, dump, options);
+      return { ...toInfo(copy), connectionString: this.engine.connectionString(endpointOf(copy)), notices: [] };
+    } finally {
+      this.onChange();
+    }
+  }
+
+  /** The dump copies start from now: dump.path, or the one `ditto reseed` made under the home. */
+  currentDump(): string | null {
+    return currentDumpPath(this.config, this.home);
+  }
+
+  /** `up --obfuscate`: the configured rules applied to the copy before it is handed out. */
+  private async obfuscate(copy: StartableCopy, options: UpOptions): Promise<void> {
+    options.onProgress?.('Obfuscating');
+    const { rules, seed } = obfuscationPlan(this.config, { required: true });
+    await scrubDatabase(this.engine.connectionString(endpointOf(copy)), rules, seed);
+    options.signal?.throwIfAborted();
   }
 
   private async restore(runtime: Runtime, copy: StartableCopy, dump: DumpFile, options: UpOptions): Promise<void> {
@@ -561,7 +610,7 @@ export class Manager implements CopyClient {
     for (const name of this.runtimesInUse()) {
       const runtime = await this.runtimes.get(name).catch(() => null);
       if (!runtime?.snapshots) continue;
-      const current = this.goldenKey(runtime, this.config.dump.path ?? null);
+      const current = this.goldenKey(runtime, this.currentDump());
       for (const key of await runtime.snapshots.list()) {
         const lease = this.meta.lease(`golden:${key}`);
         if (lease && isDriverAlive(lease.holder, lease.host)) continue; // being made

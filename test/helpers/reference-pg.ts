@@ -37,6 +37,10 @@ export class ReferenceServer {
     await execa(path.join(this.binDir, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', this.dsn, '-f', file]);
   }
 
+  async psql(sql: string, database = 'postgres'): Promise<void> {
+    await execa(path.join(this.binDir, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', this.dsn.replace(/\/postgres$/, `/${database}`), '-c', sql]);
+  }
+
   async dump(target: string, format: 'custom' | 'plain'): Promise<void> {
     await execa(path.join(this.binDir, 'pg_dump'), [`--format=${format}`, '-f', target, this.dsn]);
   }

@@ -10,13 +10,15 @@ export interface UpFlags {
   ttl?: string | undefined;
   label?: string | undefined;
   dump?: string | undefined;
+  obfuscate?: boolean | undefined;
 }
 
 export function withUpFlags<T>(y: Argv<T>): Argv<T & UpFlags> {
   return y
     .option('ttl', { type: 'string', describe: 'lifetime of the copy: 90s, 15m, 2h, 1d or seconds (default: ttl in config)' })
     .option('label', { type: 'string', describe: 'a label to find the copy by (ls, down --label)' })
-    .option('dump', { type: 'string', describe: 'restore this dump instead of the configured one' }) as Argv<T & UpFlags>;
+    .option('dump', { type: 'string', describe: 'restore this dump instead of the configured one: a path, http(s):// URL or s3://bucket/key' })
+    .option('obfuscate', { type: 'boolean', describe: 'apply the obfuscate rules of ditto.yaml to the copy before handing it out' }) as Argv<T & UpFlags>;
 }
 
 export function upRequest(flags: UpFlags): UpRequest {
@@ -24,6 +26,7 @@ export function upRequest(flags: UpFlags): UpRequest {
     ttlSeconds: flags.ttl === undefined ? undefined : parseDuration(flags.ttl, 'TTL'),
     label: flags.label,
     dumpUri: flags.dump,
+    obfuscate: flags.obfuscate,
   };
 }
 

@@ -1,0 +1,44 @@
+import type { Argv, CommandModule } from 'yargs';
+import { interruptSignal, loadFor, type GlobalArgs } from '../context.js';
+import { printJson } from '../output.js';
+import { withProgress } from '../progress.js';
+
+type Args = GlobalArgs & { source?: string | undefined; from?: string | undefined; json?: boolean | undefined };
+
+export const reseedCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'reseed',
+  describe: 'make a fresh dump of the source (obfuscated if rules exist), atomically replace the current one',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('source', { type: 'string', describe: 'postgresql:// URL to dump (default: source.url in config)' })
+      .option('from', { type: 'string', describe: 'take this dump file (custom or SQL) instead of a live source' })
+      .option('json', { type: 'boolean', describe: 'print the result as JSON' })
+      .conflicts('source', 'from') as Argv<Args>,
+  handler: async (args) => {
+    const loaded = loadFor(args);
+    const [{ createLocalClient }, { reseed }, { formatBytes }, { formatDuration }] = await Promise.all([
+      import('../../client/local-client.js'),
+      import('../../dump/reseed.js'),
+      import('../../dump/sources.js'),
+      import('../../config/duration.js'),
+    ]);
+    const manager = createLocalClient(loaded, 'cli', { spawnMaintainer: true });
+    const interrupt = interruptSignal();
+    try {
+      const result = await withProgress(
+        'Reseeding',
+        process.stderr.isTTY === true,
+        (onProgress) => reseed({ manager, onProgress, signal: interrupt.signal }, { source: args.source, from: args.from }),
+        (r) => `Dump replaced in ${formatDuration(r.durationMs / 1000)}`,
+      );
+      if (args.json) {
+        return printJson({ path: result.path, sha256: result.sha256, size: result.size, source: result.source, obfuscated: result.obfuscated, duration_ms: result.durationMs });
+      }
+      const scrubbed = result.obfuscated ? `, ${result.obfuscated.columns} column(s) in ${result.obfuscated.tables} table(s) obfuscated` : '';
+      process.stdout.write(`${result.path} (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}) from ${result.source}${scrubbed}\n`);
+    } finally {
+      interrupt.dispose();
+      await manager.close();
+    }
+  },
+};
