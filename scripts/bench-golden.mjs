@@ -19,7 +19,23 @@ const runs = Number(option('--runs', '3'));
 const bin = pgBinDir();
 const ditto = dittoArgv();
 
-const methods = process.getuid() === 0 ? ['overlay', 'reflink', 'copy'] : ['reflink', 'copy'];
+const methods = (process.getuid() === 0 ? ['overlay', 'reflink', 'copy'] : ['reflink', 'copy']).filter((m) => m !== 'reflink' || reflinkWorks());
+const skipped = methods.includes('reflink') ? [] : [`reflink: the file system under /var/tmp cannot clone files (${fsType('/var/tmp')})`];
+
+/** Whether `cp --reflink=always` works where the local runtime keeps its data (btrfs, xfs: yes; ext4: no). */
+function reflinkWorks() {
+  const dir = fs.mkdtempSync('/var/tmp/ditto-reflink-');
+  try {
+    fs.writeFileSync(path.join(dir, 'a'), 'x');
+    return spawnSync('cp', ['--reflink=always', path.join(dir, 'a'), path.join(dir, 'b')]).status === 0;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function fsType(dir) {
+  return spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).stdout.trim();
+}
 const reference = startReferenceServer(39500);
 const work = fs.mkdtempSync(path.join(root, 'bench/.golden-'));
 const rows = [];
@@ -104,4 +120,5 @@ printTable(
   ['dump', 'MB', 'how', 'in process', 'wall', 'snapshot build', 'x vs restore', 'error'],
   rows.map((r) => [r.dump, fmt(r.db_mb), r.way, fmt(r.inside), fmt(r.wall), fmt(r.build), fmt(r.speedup), r.error ?? '']),
 );
-writeResult('golden', { runs, runner: ditto.label, results: rows });
+for (const note of skipped) process.stdout.write(`skipped ${note}\n`);
+writeResult('golden', { runs, runner: ditto.label, skipped, results: rows });
