@@ -4,6 +4,8 @@
  */
 export const ERROR_CODES = {
   BAD_INPUT: { exit: 2, http: 400 },
+  /** A request body over the host's limit. */
+  TOO_LARGE: { exit: 2, http: 413 },
   CONFIG: { exit: 78, http: 500 },
   UNAUTHORIZED: { exit: 77, http: 401 },
   FORBIDDEN: { exit: 77, http: 403 },
