@@ -51,6 +51,8 @@ async function expectFailedAndClean(home: TestHome): Promise<void> {
 
 /** Commits the test image with another entrypoint, without starting anything. */
 async function imageWithEntrypoint(name: string, entrypoint: string[]): Promise<void> {
+  // A leftover from an interrupted run would be left dangling by a new commit under its tag.
+  await docker.getImage(name).remove().catch(() => {});
   const base = await docker.createContainer({ Image: DOCKER_TEST_IMAGE, HostConfig: { NetworkMode: 'none' } });
   try {
     const [repo, tag] = name.split(':');
