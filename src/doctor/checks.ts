@@ -4,6 +4,7 @@ import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.
 import { formatDuration } from '../config/duration.js';
 import { isPortHeld } from '../copies/port-pool.js';
 import { PostgresEngine } from '../engines/postgres.js';
+import { maskUrl, resolveSecret } from '../dump/secrets.js';
 import { asDittoError } from '../errors.js';
 import { engineAddress, probeEngine } from '../runtimes/docker-endpoint.js';
 import { findBinDir } from '../runtimes/local-binaries.js';
@@ -32,6 +33,7 @@ export interface DoctorReport {
 const DOCKER_PROBE_MS = 2000;
 const PORT_PROBE_MS = 300;
 const PORT_PROBE_BATCH = 32;
+const SOURCE_CONNECT_MS = 5000;
 
 export async function runChecks(opts: LoadOptions): Promise<DoctorReport> {
   const checks: Check[] = [];
@@ -47,6 +49,7 @@ export async function runChecks(opts: LoadOptions): Promise<DoctorReport> {
   checks.push(checkHome(loaded.home));
   checks.push(...(await checkRuntime(loaded)));
   checks.push(await checkDump(loaded));
+  if (loaded.config.source.url) checks.push(await checkSource(loaded.config.source.url));
   checks.push(await checkPorts(loaded));
   return report(checks);
 }
@@ -150,6 +153,30 @@ async function checkDump(loaded: LoadedConfig): Promise<Check> {
   } catch (err) {
     const e = asDittoError(err);
     return { name, status: 'fail', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  }
+}
+
+/** The database `ditto reseed` dumps: the secret resolves and the server answers a query. */
+async function checkSource(configured: string): Promise<Check> {
+  const name = 'source';
+  let url: string;
+  try {
+    url = resolveSecret(configured, 'source.url');
+  } catch (err) {
+    const e = asDittoError(err);
+    return { name, status: 'fail', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  }
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: SOURCE_CONNECT_MS });
+  client.on('error', () => {}); // a dropped connection also rejects the query below
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return { name, status: 'ok', detail: `${maskUrl(url)} answers` };
+  } catch (err) {
+    return { name, status: 'fail', detail: `${maskUrl(url)} does not answer: ${(err as Error).message}`, hint: 'check source.url in ditto.yaml, and that the database accepts connections from here' };
+  } finally {
+    await client.end().catch(() => {});
   }
 }
 

@@ -6,6 +6,18 @@ import YAML from 'yaml';
 import { loadConfig, validate } from '../../src/config/load.js';
 import { STARTER_CONFIG } from '../../src/config/starter.js';
 import { TestHome } from '../helpers/ditto.js';
+import { waitFor } from '../helpers/state.js';
+
+/** Whether a ditto process (the maintainer) still works on `dir`. */
+function maintainerAlive(dir: string): boolean {
+  return fs.readdirSync('/proc').some((p) => {
+    try {
+      return /^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(dir);
+    } catch {
+      return false;
+    }
+  });
+}
 
 interface DoctorJson {
   ok: boolean;
@@ -74,8 +86,10 @@ describe('ditto doctor', () => {
     home = new TestHome({ runtime: 'local' });
   });
 
-  afterAll(() => {
-    // Doctor makes no copies: removing the home is all the cleanup there is.
+  afterAll(async () => {
+    // The source test's copy is destroyed by the test; its maintainer leaves once no copy is left.
+    await home.run(['down', '--all']);
+    await waitFor(() => !maintainerAlive(home.dir), 'the maintainer to leave', 15_000).catch(() => undefined);
     fs.rmSync(home.dir, { recursive: true, force: true });
   });
 
@@ -150,6 +164,27 @@ describe('ditto doctor', () => {
     expect(exitCode).toBe(1);
     expect(report.checks.map((c) => c.name)).toEqual(['config']);
     expect(stdout).toMatch(/^✗ config {2,}.*runtime: expected one of "auto", "local", "docker"$/m);
+  });
+
+  it('checks that a configured source answers', async () => {
+    home.writeConfig({ runtime: 'local' });
+    const dsn = await home.up(['--ttl', '5m']);
+    try {
+      const good = await doctor({ runtime: 'local', source: { url: 'env:DOCTOR_SOURCE' } }, { DOCTOR_SOURCE: dsn });
+      expect(good.exitCode, good.stdout).toBe(0);
+      const source = good.report.checks.find((c) => c.name === 'source')!;
+      expect(source).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres\?sslmode=disable answers$/) });
+      // The password never shows.
+      expect(good.stdout).not.toContain(new URL(dsn).password);
+    } finally {
+      await home.run(['down', '--all']);
+    }
+    const closed = `postgresql://postgres:pw@127.0.0.1:${home.ports.max}/postgres`;
+    const bad = await doctor({ runtime: 'local', source: { url: closed } });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.report.checks.find((c) => c.name === 'source')).toMatchObject({ status: 'fail', detail: expect.stringContaining(':***@127.0.0.1') });
+    const unset = await doctor({ runtime: 'local', source: { url: 'env:DOCTOR_NO_SUCH_VARIABLE' } });
+    expect(unset.report.checks.find((c) => c.name === 'source')).toMatchObject({ status: 'fail', hint: expect.stringContaining('export DOCTOR_NO_SUCH_VARIABLE') });
   });
 
   it('fails when runtime: docker has no engine to reach', async () => {
