@@ -144,9 +144,9 @@ async function checkForeignKeys(client: pg.Client, checked: CheckedRule[]): Prom
        CROSS JOIN LATERAL unnest(con.conkey, con.confkey) AS k(src, dst)
        JOIN pg_attribute sa ON sa.attrelid = con.conrelid AND sa.attnum = k.src
        JOIN pg_attribute da ON da.attrelid = con.confrelid AND da.attnum = k.dst
-       JOIN pg_class sc ON sc.oid = pg_partition_root(con.conrelid)
+       JOIN pg_class sc ON sc.oid = coalesce(pg_partition_root(con.conrelid), con.conrelid)
        JOIN pg_namespace sn ON sn.oid = sc.relnamespace
-       JOIN pg_class dc ON dc.oid = pg_partition_root(con.confrelid)
+       JOIN pg_class dc ON dc.oid = coalesce(pg_partition_root(con.confrelid), con.confrelid)
        JOIN pg_namespace dn ON dn.oid = dc.relnamespace
       WHERE con.contype = 'f'`,
   );

@@ -21,9 +21,14 @@ export function expectOneLineError(result: Result, code: number, pattern: RegExp
 export async function pagilaSource(home: TestHome, config: Record<string, unknown>, extraSql?: string): Promise<ReferenceServer> {
   const source = new ReferenceServer(home.ports.max);
   await source.start();
-  await source.psqlFile(path.join(PAGILA, 'pagila-schema.sql'));
-  await source.psqlFile(path.join(PAGILA, 'pagila-data.sql'));
-  if (extraSql) await source.psql(extraSql);
+  try {
+    await source.psqlFile(path.join(PAGILA, 'pagila-schema.sql'));
+    await source.psqlFile(path.join(PAGILA, 'pagila-data.sql'));
+    if (extraSql) await source.psql(extraSql);
+  } catch (err) {
+    await source.stop();
+    throw err;
+  }
   home.writeConfig({ ...config, ports: { min: home.ports.min, max: home.ports.max - 1 } });
   return source;
 }
