@@ -349,10 +349,11 @@ export class Manager implements CopyClient {
     return removed;
   }
 
+  /** Runtimes that may hold this home's resources: any a record names, and any the config may pick. */
   private runtimesInUse(): RuntimeName[] {
     const names = new Set<RuntimeName>(this.repo.list({ includeFinal: true }).map((c) => c.runtime));
-    if (this.config.runtime !== 'auto') names.add(this.config.runtime);
-    else names.add('local');
+    if (this.config.runtime === 'auto') names.add('local').add('docker');
+    else names.add(this.config.runtime);
     return [...names];
   }
 

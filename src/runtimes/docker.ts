@@ -167,16 +167,25 @@ export class DockerRuntime implements Runtime {
     return containers.map((c) => c.Labels[LABEL_COPY_ID]).filter((id): id is string => typeof id === 'string' && id.length > 0);
   }
 
+  async missingPrerequisite(): Promise<string | null> {
+    return (await this.hasImage()) ? null : `image ${this.opts.image} is not on the engine`;
+  }
+
+  private async hasImage(): Promise<boolean> {
+    try {
+      await this.docker.getImage(this.opts.image).inspect();
+      return true;
+    } catch (err) {
+      if (isConnectError(err)) throw unreachable(this.opts.address, connectReason(err));
+      if ((err as EngineError).statusCode === 404) return false;
+      throw new DittoError('PROVISION_FAILED', `could not inspect image ${this.opts.image}: ${engineMessage(err)}`);
+    }
+  }
+
   /** A present image is never pulled; a missing one is, once, and a failed pull names the image. */
   private async ensureImage(): Promise<void> {
     const { image } = this.opts;
-    try {
-      await this.docker.getImage(image).inspect();
-      return;
-    } catch (err) {
-      if (isConnectError(err)) throw unreachable(this.opts.address, connectReason(err));
-      if ((err as EngineError).statusCode !== 404) throw new DittoError('PROVISION_FAILED', `could not inspect image ${image}: ${engineMessage(err)}`);
-    }
+    if (await this.hasImage()) return;
     try {
       const stream = await this.docker.pull(image);
       const events = await new Promise<{ error?: string }[]>((resolve, reject) => {

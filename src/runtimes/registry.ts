@@ -51,8 +51,15 @@ export class Runtimes {
     const address = engineAddress();
     if (wanted === 'auto') {
       const probe = await probeEngine(address, AUTO_PROBE_MS);
-      if (probe.ok) return { runtime: await this.get('docker'), reason: `runtime: auto; the Docker engine answered at ${address.display}` };
-      const noDocker = `no Docker engine at ${address.display}: ${probe.reason}`;
+      let noDocker: string;
+      if (!probe.ok) noDocker = `no Docker engine at ${address.display}: ${probe.reason}`;
+      else {
+        const docker = await this.get('docker');
+        // auto never pulls: a default image the engine lacks means the local runtime, which needs nothing fetched.
+        const missing = (await docker.missingPrerequisite?.()) ?? null;
+        if (missing === null) return { runtime: docker, reason: `runtime: auto; the Docker engine answered at ${address.display}` };
+        noDocker = `the Docker engine at ${address.display} answered, but ${missing} (set copy_image, or runtime: docker to pull it)`;
+      }
       try {
         return { runtime: await this.get('local'), reason: `runtime: auto; ${noDocker}; using local` };
       } catch (err) {

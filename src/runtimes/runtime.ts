@@ -34,6 +34,11 @@ export interface Runtime {
    * given, else an empty one); returns once the server process runs.
    */
   start(copy: StartableCopy, signal?: AbortSignal, from?: string): Promise<void>;
+  /**
+   * What this runtime lacks to make a copy without fetching anything (an image not on the engine),
+   * or null. `runtime: auto` passes over a runtime that lacks something rather than pull.
+   */
+  missingPrerequisite?(): Promise<string | null>;
   /** Present when this runtime can keep golden snapshots. */
   readonly snapshots?: RuntimeSnapshots;
   /** Whether the copy's server is still running. */

@@ -32,9 +32,10 @@ export class TestHome {
     return path.join(this.dir, 'ditto.yaml');
   }
 
-  /** Rewrites ditto.yaml; the test's port range applies unless `config` sets its own. */
+  /** Rewrites ditto.yaml; the test's port range and runtime apply unless `config` sets its own. */
   writeConfig(config: Record<string, unknown>): void {
-    const full = { ports: this.ports, pool: { size: 0 }, ...config };
+    // The local runtime unless a test says otherwise: a Docker engine here has no default image to use.
+    const full = { runtime: 'local', ports: this.ports, pool: { size: 0 }, ...config };
     fs.writeFileSync(this.configFile, YAML.stringify(full));
   }
 

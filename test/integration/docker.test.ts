@@ -209,7 +209,7 @@ describe('failures are one clear line and leave nothing behind', () => {
 });
 
 describe('runtime: auto', () => {
-  const autoConfig = { copy_image: DOCKER_TEST_IMAGE, docker: { network: 'host' } };
+  const autoConfig = { runtime: 'auto', copy_image: DOCKER_TEST_IMAGE, docker: { network: 'host' } };
 
   it('uses Docker when an engine answers, and status says why', async () => {
     const home = newHome(autoConfig);
@@ -231,5 +231,14 @@ describe('runtime: auto', () => {
     expect(up.exitCode, up.stderr).toBe(0);
     expect((await home.ls()).map((c) => c.runtime)).toEqual(['local']);
     expect(await containersOf(home)).toEqual([]);
+  });
+
+  it('uses local, pulling nothing, when the engine lacks the image', async () => {
+    const home = newHome({ ...autoConfig, copy_image: 'ditto-test/not-here:1' });
+    const status = await home.run(['status']);
+    expect(status.stdout).toMatch(/^runtime\s+local \(runtime: auto; the Docker engine at unix:\/\/\S+ answered, but image ditto-test\/not-here:1 is not on the engine \(set copy_image, or runtime: docker to pull it\); using local\)$/m);
+    const up = await home.run(['up']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect((await home.ls()).map((c) => c.runtime)).toEqual(['local']);
   });
 });

@@ -213,8 +213,9 @@ describe.each(RUNTIME_CASES)('lifecycle on the $name runtime', ({ name, config }
   it('a copy past its TTL is destroyed by the next ditto command', async () => {
     const dsn = await home.up(['--ttl', '1s', '--label', 'short']);
     await new Promise((r) => setTimeout(r, 1500));
+    // The next command removes it, unless the background maintainer is already doing so.
     await home.run(['ls']);
-    const copy = (await home.ls(true)).find((c) => c.label === 'short')!;
+    const copy = await waitForValue(async () => (await home.ls(true)).find((c) => c.label === 'short' && c.status === 'destroyed'));
     expect(copy.status).toBe('destroyed');
     await expect(query(dsn, 'SELECT 1')).rejects.toThrow();
   });
@@ -229,6 +230,16 @@ describe.each(RUNTIME_CASES)('lifecycle on the $name runtime', ({ name, config }
     expect(await leftovers(home, ports)).toEqual([]);
   });
 });
+
+async function waitForValue<T>(get: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await get();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 async function waitFor(check: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
