@@ -42,6 +42,14 @@ describe('ditto init', () => {
   it('the starter validates, and every key it sets is a default', () => {
     const raw = YAML.parse(STARTER_CONFIG) as Record<string, unknown>;
     expect(validate(raw, 'starter')).toEqual(validate({}, 'defaults'));
+    // Its examples (`#key: value`, `#  nested: value`) are valid too, once uncommented.
+    const uncommented = STARTER_CONFIG.split('\n').map((line) => line.replace(/^(\s*)#(?=\S|  )/, '$1')).join('\n');
+    expect(uncommented).not.toMatch(/^\s*#(?! )/m);
+    const examples = validate(YAML.parse(uncommented), 'starter examples');
+    expect(examples.dump.path).toBe('./ditto.dump');
+    expect(examples.local.bin_dir).toBe('/usr/lib/postgresql/15/bin');
+    expect(examples.obfuscate.rules).toHaveLength(3);
+    expect(examples.host.tokens).toEqual([{ name: 'ci', token: 'env:DITTO_CI_TOKEN' }]);
     // Commented, not bare: each section says what it is for.
     expect(STARTER_CONFIG.split('\n').filter((l) => l.startsWith('#')).length).toBeGreaterThan(20);
   });
