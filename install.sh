@@ -68,6 +68,8 @@ if [ -z "$binary" ]; then
 else
   [ -f "$binary" ] || die "--binary $binary: no such file"
   [ -x "$binary" ] || die "--binary $binary is not executable (chmod +x it)"
+  # Absolute, so running it below never searches PATH for a name like `ditto`.
+  binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"
 fi
 
 version="$("$binary" --version 2>/dev/null)" || die "$binary does not run on this machine (try: $binary --version)"
