@@ -20,6 +20,9 @@ interface S3Failure {
  */
 export async function fetchS3(uri: string, known: UriRecord | null, settings: Config['dump']['s3'], signal?: AbortSignal): Promise<RemoteObject> {
   const { bucket, key } = parseS3Uri(uri);
+  // The SDK warns on stderr about Node versions it will stop supporting one day: noise in a CLI whose
+  // stderr is one line per problem, and not the user's to act on here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { S3Client, HeadObjectCommand, GetObjectCommand } = await import('@aws-sdk/client-s3');
   const credentials =
     settings.access_key_id && settings.secret_access_key
