@@ -5,17 +5,35 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 export interface GlobalArgs {
   home?: string | undefined;
   config?: string | undefined;
+  /** A ditto host's URL (`--remote`, env DITTO_SERVER): commands go through it instead of this machine. */
+  remote?: string | undefined;
 }
 
 export function loadFor(args: GlobalArgs): LoadedConfig {
   return loadConfig({ configPath: args.config, home: args.home });
 }
 
-/** Opens the CopyClient the global options select, runs `fn`, and closes it. */
+/** The host `--remote` or DITTO_SERVER names, if any. */
+export function remoteUrl(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = args.remote ?? env.DITTO_SERVER;
+  return url && url.trim() !== '' ? url.trim() : undefined;
+}
+
+/**
+ * Opens the CopyClient the global options select (a host's HTTP client with --remote or
+ * DITTO_SERVER, else this machine's Manager), runs `fn`, and closes it.
+ */
 export async function withClient<T>(args: GlobalArgs, fn: (client: CopyClient, loaded: LoadedConfig) => Promise<T>): Promise<T> {
   const loaded = loadFor(args);
-  const { createLocalClient } = await import('../client/local-client.js');
-  const client = createLocalClient(loaded, 'cli', { spawnMaintainer: true });
+  const remote = remoteUrl(args);
+  let client: CopyClient;
+  if (remote) {
+    const { HttpClient } = await import('../client/http-client.js');
+    client = new HttpClient(remote, process.env.DITTO_TOKEN || undefined);
+  } else {
+    const { createLocalClient } = await import('../client/local-client.js');
+    client = createLocalClient(loaded, 'cli', { spawnMaintainer: true });
+  }
   try {
     return await fn(client, loaded);
   } finally {

@@ -6,6 +6,7 @@ import { COMPLETION_COMMAND, COMPLETION_DESCRIBE, completeWords } from './comman
 import { doctorCommand } from './commands/doctor.js';
 import { downCommand } from './commands/down.js';
 import { envCommand } from './commands/env.js';
+import { hostCommand } from './commands/host.js';
 import { initCommand } from './commands/init.js';
 import { logsCommand } from './commands/logs.js';
 import { poolCommand } from './commands/pool.js';
@@ -22,6 +23,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .usage('$0 <command> [options]\n\nEphemeral copies of a database: one clean copy per CI job, test run or shell.')
     .option('home', { type: 'string', global: true, describe: 'state directory (env DITTO_HOME, default ~/.ditto)' })
     .option('config', { type: 'string', global: true, describe: 'config file (default ./ditto.yaml, ~/.ditto/ditto.yaml, /etc/ditto/ditto.yaml)' })
+    .option('remote', { type: 'string', global: true, describe: 'use the ditto host at this URL (env DITTO_SERVER; token from DITTO_TOKEN)' })
     .command(upCommand)
     .command(envCommand)
     .command(runCommand)
@@ -31,6 +33,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .command(statusCommand)
     .command(poolCommand)
     .command(reseedCommand)
+    .command(hostCommand)
     .command(doctorCommand)
     .command(initCommand)
     .completion(COMPLETION_COMMAND, COMPLETION_DESCRIBE, completeWords)

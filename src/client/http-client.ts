@@ -1,0 +1,169 @@
+import type { CopyEvent } from '../copies/copy.js';
+import { isFinal } from '../copies/copy.js';
+import { DittoError, isErrorCode, type ErrorCode } from '../errors.js';
+import { copyFromWire, eventFromWire, issuedFromWire, statusFromWire, type StatusWire } from '../server/wire.js';
+import type { CopyClient, CopyInfo, DownResult, DownSelector, IssuedCopy, StatusReport, UpOptions, UpRequest } from './copy-client.js';
+
+/** A copy can take a while to make (restore, a wait for the pool); everything else answers quickly. */
+const CREATE_TIMEOUT_MS = 10 * 60_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+/** Dumps a host can fetch itself; anything else would be a path on the caller's disk. */
+const REMOTE_DUMP = /^(https?|s3):\/\//i;
+
+/** When an answer carries no ditto error code: the code its status stands for. */
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'BAD_INPUT',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'TOO_LARGE',
+  499: 'INTERRUPTED',
+  503: 'NO_CAPACITY',
+};
+
+type Wire = Record<string, unknown>;
+
+/**
+ * The CopyClient of `--remote URL` (DITTO_SERVER): every call is a /v2 request to a ditto host,
+ * authenticated with DITTO_TOKEN, and every failure the host reports comes back as the same
+ * DittoError (code, message, hint) it would be locally, so commands print and exit alike.
+ */
+export class HttpClient implements CopyClient {
+  private readonly base: URL;
+
+  constructor(
+    url: string,
+    private readonly token: string | undefined,
+  ) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new DittoError('BAD_INPUT', `--remote '${url}' is not a URL`, { hint: 'give the host as http://HOST:PORT (or set DITTO_SERVER)' });
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new DittoError('BAD_INPUT', `--remote '${url}' is not an http(s):// URL`, { hint: 'give the host as http://HOST:PORT (or set DITTO_SERVER)' });
+    }
+    // Paths are joined under the URL's own path: a host behind a prefix (https://ci/ditto) works.
+    if (!parsed.pathname.endsWith('/')) parsed.pathname += '/';
+    this.base = parsed;
+  }
+
+  /** The host's URL, as given. */
+  get url(): string {
+    return this.base.toString().replace(/\/$/, '');
+  }
+
+  async up(request: UpRequest, options: UpOptions = {}): Promise<IssuedCopy> {
+    if (request.dumpUri !== undefined && !REMOTE_DUMP.test(request.dumpUri)) {
+      throw new DittoError('BAD_INPUT', `--dump ${request.dumpUri} is a local file, which the host at ${this.url} cannot read`, {
+        hint: 'give an http(s):// or s3:// URL the host can fetch, or run without --remote',
+      });
+    }
+    options.onProgress?.(`Asking the host at ${this.url}`);
+    const body = {
+      ttl_seconds: request.ttlSeconds,
+      label: request.label,
+      run_id: request.runId,
+      job_name: request.jobName,
+      dump_uri: request.dumpUri,
+      obfuscate: request.obfuscate,
+    };
+    const answer = (await this.call('POST', 'v2/copies', { body, signal: options.signal, timeoutMs: CREATE_TIMEOUT_MS })) as Wire;
+    return issuedFromWire(answer);
+  }
+
+  async down(selector: DownSelector): Promise<DownResult> {
+    let targets: CopyInfo[];
+    const alreadyGone: string[] = [];
+    if (selector.ids?.length) {
+      // Every id is looked up before any is destroyed, so a typo destroys nothing (as locally).
+      const found = await Promise.all(selector.ids.map((id) => this.get(id)));
+      targets = found.filter((c) => !isFinal(c.status));
+      alreadyGone.push(...found.filter((c) => isFinal(c.status)).map((c) => c.id));
+    } else if (selector.all || selector.label !== undefined) {
+      targets = (await this.list()).filter((c) => selector.all || c.label === selector.label);
+    } else {
+      throw new DittoError('BAD_INPUT', 'name the copies to destroy', { hint: 'give ids, --all, or --label L' });
+    }
+    const destroyed: CopyInfo[] = [];
+    for (const copy of targets) {
+      await this.call('DELETE', `v2/copies/${encodeURIComponent(copy.id)}`);
+      destroyed.push({ ...copy, status: 'destroyed', destroyedAt: Date.now() });
+    }
+    return { destroyed, alreadyGone };
+  }
+
+  async list(options: { all?: boolean } = {}): Promise<CopyInfo[]> {
+    const answer = await this.call('GET', options.all ? 'v2/copies?all=true' : 'v2/copies');
+    if (!Array.isArray(answer)) throw new DittoError('REMOTE', `the host at ${this.url} answered GET /v2/copies with something other than a list`);
+    return (answer as Wire[]).map(copyFromWire);
+  }
+
+  async events(id: string): Promise<CopyEvent[]> {
+    const answer = await this.call('GET', `v2/copies/${encodeURIComponent(id)}/events`);
+    if (!Array.isArray(answer)) throw new DittoError('REMOTE', `the host at ${this.url} answered with something other than a list of events`);
+    return (answer as Wire[]).map((e) => eventFromWire(e, id));
+  }
+
+  async status(): Promise<StatusReport> {
+    return statusFromWire((await this.call('GET', 'v2/status')) as StatusWire, this.url);
+  }
+
+  async close(): Promise<void> {}
+
+  private async get(id: string): Promise<CopyInfo> {
+    return copyFromWire((await this.call('GET', `v2/copies/${encodeURIComponent(id)}`)) as Wire);
+  }
+
+  /** One request; the parsed JSON answer (null for 204), or the host's error as a DittoError. */
+  private async call(method: string, path: string, opts: { body?: unknown; signal?: AbortSignal | undefined; timeoutMs?: number } = {}): Promise<unknown> {
+    if (!this.token) {
+      throw new DittoError('UNAUTHORIZED', `DITTO_TOKEN is not set; the host at ${this.url} needs a token`, { hint: 'export DITTO_TOKEN=<the token the host operator gave you>' });
+    }
+    const timeoutMs = opts.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
+    try {
+      const response = await fetch(new URL(path, this.base), {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+        signal,
+      });
+      const text = await response.text();
+      if (!response.ok) throw failure(response, text);
+      if (response.status === 204 || text === '') return null;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new DittoError('REMOTE', `the host at ${this.url} answered ${method} /${path} with something other than JSON`, { hint: 'check that --remote names a ditto host' });
+      }
+    } catch (err) {
+      if (err instanceof DittoError) throw err;
+      if (opts.signal?.aborted) throw new DittoError('INTERRUPTED', 'interrupted; the host removes a copy it was making for this request');
+      if (timeout.signal.aborted) throw new DittoError('REMOTE', `the host at ${this.url} did not answer within ${Math.round(timeoutMs / 1000)}s`);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new DittoError('REMOTE', `cannot reach the ditto host at ${this.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, {
+        hint: 'check --remote / DITTO_SERVER, and that `ditto host` runs there',
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** The host's `{"error", "code", "hint"}` answer as the DittoError it was there. */
+function failure(response: Response, text: string): DittoError {
+  let body: { error?: unknown; code?: unknown; hint?: unknown } = {};
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    // Not ours (a proxy's page): the status says enough.
+  }
+  const code = typeof body.code === 'string' && isErrorCode(body.code) ? body.code : (STATUS_CODES[response.status] ?? 'REMOTE');
+  const message = typeof body.error === 'string' && body.error ? body.error.split('\n')[0]! : `the host answered ${response.status} ${response.statusText}`;
+  return new DittoError(code, message, typeof body.hint === 'string' ? { hint: body.hint } : {});
+}

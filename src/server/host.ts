@@ -1,0 +1,186 @@
+import os from 'node:os';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { LoadedConfig } from '../config/load.js';
+import { currentDriver } from '../copies/driver.js';
+import { MAINTAINER_LEASE } from '../copies/maintainer.js';
+import { Manager, type Caller } from '../copies/manager.js';
+import { PostgresEngine } from '../engines/postgres.js';
+import { asDittoError } from '../errors.js';
+import { Runtimes } from '../runtimes/registry.js';
+import { CopiesRepo } from '../state/copies-repo.js';
+import { GoldensRepo, type Golden } from '../state/goldens-repo.js';
+import { MetaRepo, type Lease } from '../state/meta-repo.js';
+import { MIGRATIONS } from '../state/migrations.js';
+import { StateMirror } from '../state/mirror.js';
+import { openState, STATE_FILE, type Db } from '../state/store.js';
+import { TokenAuth } from './auth.js';
+import { runHostMaintenance, scheduleReseed } from './maintenance.js';
+import { Metrics, type Family } from './metrics.js';
+import { MirrorReads } from './reads.js';
+import type { HostServices } from './routes.js';
+import { HostServer } from './server.js';
+
+export interface HostOptions {
+  /** Override host.listen / host.port (the command's --listen / --port). */
+  listen?: string | undefined;
+  port?: number | undefined;
+  /** What the reseed schedule runs; without it, a due reseed only logs that none is available. */
+  reseed?: () => Promise<void>;
+  logger?: Logger;
+}
+
+export interface RunningHost {
+  url: string;
+  /** Graceful: stop accepting, finish requests in flight, stop the maintenance loop, close state. */
+  shutdown(): Promise<void>;
+  /** Cuts requests in flight short (each removes what it was making); shutdown() still completes. */
+  abortRequests(): void;
+}
+
+/** How long the runtime the host reports in /v2/status is reused before asking again (a Docker probe). */
+const RUNTIME_CACHE_MS = 10_000;
+
+/**
+ * Starts `ditto host`: the /v2 server over a state connection of its own (whose writes the
+ * mirror copies), reads from the mirror, and the maintenance loop on a second connection, so
+ * its writes reach the mirror through the same change check as another process's would.
+ */
+export async function startHost(loaded: LoadedConfig, opts: HostOptions = {}): Promise<RunningHost> {
+  const { config, home } = loaded;
+  const logger = opts.logger ?? pino({}, pino.destination({ dest: 1, sync: true }));
+  const log = (message: string, fields?: Record<string, unknown>) => logger.info(fields ?? {}, message);
+  const auth = TokenAuth.fromConfig(config.host);
+  const metrics = new Metrics();
+  const reseed = scheduleReseed(config.host.reseed_cron, opts.reseed, log, (result) => metrics.reseedRan(result));
+
+  const writer = openState(home);
+  const upkeep = openState(home);
+  const engine = new PostgresEngine();
+  const runtimes = new Runtimes(config, home, engine);
+  // One golden build per snapshot for the whole process, whichever Manager asks for it.
+  const shared = { config, home, engine, runtimes, goldenBuilds: new Map<string, Promise<Golden>>() };
+  const managerOn = (db: Db, actor: string, caller?: Caller) =>
+    new Manager({ ...shared, repo: new CopiesRepo(db), meta: new MetaRepo(db), goldens: new GoldensRepo(db), actor, ...(caller ? { caller } : {}) });
+  const maintainer = managerOn(upkeep, 'maintainer');
+
+  const mirror = await StateMirror.open(writer, {
+    // A state file migrated by a newer ditto is not read with this one's queries.
+    onReload: (db) => {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version !== MIGRATIONS.length) throw new Error(`state schema version ${version}, this host reads ${MIGRATIONS.length}`);
+    },
+    log: (message, fields) => logger.warn(fields ?? {}, message),
+  });
+  const reads = new MirrorReads(mirror, config);
+
+  let runtimeSeen: { at: number; value: Promise<{ name: string; reason: string; detail: string }> } | null = null;
+  const services: HostServices = {
+    config,
+    home,
+    advertiseHost: advertiseHost(config.host.advertise_host, opts.listen ?? config.host.listen),
+    reads,
+    metrics,
+    managerFor: (caller) => managerOn(writer, `host:${caller.name}`, caller),
+    afterWrite: () => mirror.reload(),
+    runtime: () => {
+      if (!runtimeSeen || Date.now() - runtimeSeen.at > RUNTIME_CACHE_MS) {
+        const value = runtimes.choose().then(
+          (c) => ({ name: c.runtime.name, reason: c.reason, detail: c.runtime.describe() }),
+          (err: unknown) => ({ name: 'unavailable', reason: asDittoError(err).message, detail: '' }),
+        );
+        runtimeSeen = { at: Date.now(), value };
+      }
+      return runtimeSeen.value;
+    },
+    families: async () => hostFamilies(await reads.counts(), config.ports, mirror, await reads.lease(MAINTAINER_LEASE), reseed.next()),
+  };
+
+  const server = new HostServer({ auth, services, bodyLimit: config.host.body_limit, requestTimeoutMs: config.host.request_timeout * 1000, logger });
+  const stopMaintenance = new AbortController();
+  let maintenance: Promise<void> = Promise.resolve();
+  let address;
+  try {
+    address = await server.listen(opts.port ?? config.host.port, opts.listen ?? config.host.listen);
+  } catch (err) {
+    await reseed.stop();
+    await mirror.close();
+    writer.close();
+    upkeep.close();
+    throw err;
+  }
+  maintenance = runHostMaintenance(maintainer, { log, stateFile: path.join(home, STATE_FILE), signal: stopMaintenance.signal }).catch((err: unknown) =>
+    logger.error({ error: asDittoError(err).message }, 'maintenance loop stopped'),
+  );
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  log('ditto host listening', { url, advertise_host: services.advertiseHost, home, callers: auth.size });
+
+  return {
+    url,
+    abortRequests: () => server.abortAll(),
+    shutdown: async () => {
+      log('shutting down: finishing requests in flight');
+      await server.shutdown(config.host.request_timeout * 1000);
+      stopMaintenance.abort();
+      await maintenance;
+      await reseed.stop();
+      await mirror.close();
+      writer.close();
+      upkeep.close();
+      log('ditto host stopped');
+    },
+  };
+}
+
+/**
+ * Runs the host until SIGTERM or SIGINT, then shuts down gracefully; a second signal cuts the
+ * requests in flight short (they still remove what they were making).
+ */
+export async function runHost(loaded: LoadedConfig, opts: HostOptions = {}): Promise<void> {
+  const host = await startHost(loaded, opts);
+  await new Promise<void>((resolve) => {
+    const names = ['SIGTERM', 'SIGINT'] as const;
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) return host.abortRequests();
+      stopping = true;
+      void host.shutdown().finally(() => {
+        for (const name of names) process.off(name, onSignal);
+        resolve();
+      });
+    };
+    for (const name of names) process.on(name, onSignal);
+  });
+}
+
+/** The host name in connection strings: host.advertise_host, else the listen address unless it is a wildcard. */
+function advertiseHost(configured: string | undefined, listen: string): string {
+  if (configured) return configured;
+  if (listen === '0.0.0.0' || listen === '::' || listen === '') return os.hostname();
+  return listen;
+}
+
+function hostFamilies(
+  counts: Awaited<ReturnType<MirrorReads['counts']>>,
+  ports: { min: number; max: number },
+  mirror: StateMirror,
+  lease: Lease | undefined,
+  nextReseed: Date | null,
+): Family[] {
+  const families: Family[] = [
+    {
+      name: 'ditto_copies',
+      help: 'Live copies on this host, by state.',
+      type: 'gauge',
+      samples: (['active', 'warm', 'provisioning', 'destroying'] as const).map((state) => ({ labels: { state }, value: counts[state] })),
+    },
+    { name: 'ditto_port_pool_free', help: 'Ports in the copy range that no copy leases.', type: 'gauge', samples: [{ value: counts.portsFree }] },
+    { name: 'ditto_port_pool_size', help: 'Ports in the copy range.', type: 'gauge', samples: [{ value: ports.max - ports.min + 1 }] },
+    { name: 'ditto_state_mirror_reloads_total', help: 'State mirror reloads published.', type: 'counter', samples: [{ value: mirror.reloads }] },
+    { name: 'ditto_state_mirror_reload_failures_total', help: 'State mirror reloads rejected by their check (the previous mirror stayed).', type: 'counter', samples: [{ value: mirror.failures }] },
+    { name: 'ditto_maintainer_lease_held', help: '1 while this host holds the maintainer lease.', type: 'gauge', samples: [{ value: lease?.holder === currentDriver() ? 1 : 0 }] },
+  ];
+  if (nextReseed) families.push({ name: 'ditto_reseed_next_timestamp_seconds', help: 'When the next scheduled reseed is due.', type: 'gauge', samples: [{ value: Math.round(nextReseed.getTime() / 1000) }] });
+  return families;
+}
+

@@ -1,0 +1,49 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DittoError, asDittoError } from '../errors.js';
+
+/**
+ * The request body as JSON, at most `limit` bytes: a Content-Length over the limit is refused
+ * before reading, and a body that streams past it is cut off. An empty body is `{}`.
+ */
+export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const tooLarge = () => new DittoError('TOO_LARGE', `request body over ${limit} bytes`, { hint: 'send a smaller request' });
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new DittoError('BAD_INPUT', 'request body is not valid JSON', { hint: 'send a JSON object' });
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (status === 204) {
+    res.writeHead(204, headers).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
+}
+
+/** `{"error": ...}` with the status the error's code maps to; `code` and `hint` let ditto's own client rebuild the error. */
+export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): number {
+  const error = asDittoError(err);
+  const status = error.httpStatus;
+  const body = { error: error.message.split('\n')[0], code: error.code, ...(error.hint ? { hint: error.hint } : {}) };
+  if (res.headersSent) {
+    res.destroy();
+    return status;
+  }
+  // An oversized body was left unread: the connection cannot carry another request.
+  sendJson(res, status, body, error.code === 'TOO_LARGE' ? { ...headers, connection: 'close' } : headers);
+  return status;
+}

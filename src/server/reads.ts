@@ -1,0 +1,64 @@
+import type { CopyInfo } from '../client/copy-client.js';
+import type { Config } from '../config/schema.js';
+import type { CopyEvent } from '../copies/copy.js';
+import { lookupCopy, toInfo, visibleOwner, type Caller } from '../copies/manager.js';
+import { PortPool } from '../copies/port-pool.js';
+import { CopiesRepo } from '../state/copies-repo.js';
+import { MetaRepo, type Lease } from '../state/meta-repo.js';
+import type { StateMirror } from '../state/mirror.js';
+
+export interface Counts {
+  /** Claimed and ready. */
+  active: number;
+  warm: number;
+  provisioning: number;
+  destroying: number;
+  portsFree: number;
+}
+
+/**
+ * The host's read endpoints, answered from the state mirror rather than the file: a fresh
+ * snapshot per call, with the same owner scoping the Manager applies to writes.
+ */
+export class MirrorReads {
+  constructor(
+    private readonly mirror: StateMirror,
+    private readonly config: Config,
+  ) {}
+
+  async list(caller: Caller, all: boolean): Promise<CopyInfo[]> {
+    const repo = await this.repo();
+    return repo.list({ includeFinal: all, owner: visibleOwner(caller), usersOnly: true }).map(toInfo);
+  }
+
+  async get(caller: Caller, id: string): Promise<CopyInfo> {
+    return toInfo(lookupCopy(await this.repo(), id, caller));
+  }
+
+  async events(caller: Caller, id: string): Promise<CopyEvent[]> {
+    const repo = await this.repo();
+    return repo.events(lookupCopy(repo, id, caller).id);
+  }
+
+  /** Figures over every copy (the host's capacity), whoever asks. */
+  async counts(): Promise<Counts> {
+    const repo = await this.repo();
+    const copies = repo.list();
+    const count = (test: (c: (typeof copies)[number]) => boolean) => copies.filter(test).length;
+    return {
+      active: count((c) => c.status === 'ready' && !c.warm),
+      warm: count((c) => c.status === 'ready' && c.warm),
+      provisioning: count((c) => c.status === 'pending' || c.status === 'creating'),
+      destroying: count((c) => c.status === 'destroying'),
+      portsFree: new PortPool(repo, this.config.ports).freeCount(),
+    };
+  }
+
+  async lease(name: string): Promise<Lease | undefined> {
+    return new MetaRepo(await this.mirror.snapshot()).lease(name);
+  }
+
+  private async repo(): Promise<CopiesRepo> {
+    return new CopiesRepo(await this.mirror.snapshot());
+  }
+}

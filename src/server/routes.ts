@@ -1,0 +1,199 @@
+import type { IssuedCopy } from '../client/copy-client.js';
+import type { Config } from '../config/schema.js';
+import { eventJson } from '../cli/output.js';
+import type { Caller, Manager } from '../copies/manager.js';
+import { dumpAgeSeconds, currentDumpPath } from '../dump/location.js';
+import { DittoError } from '../errors.js';
+import { VERSION } from '../version.js';
+import type { Family, Metrics } from './metrics.js';
+import type { MirrorReads } from './reads.js';
+import { copyWire, issuedWire, parseCreate, type StatusWire } from './wire.js';
+
+/** What the routes need from the running host. */
+export interface HostServices {
+  config: Config;
+  home: string;
+  advertiseHost: string;
+  reads: MirrorReads;
+  metrics: Metrics;
+  /** A Manager acting for `caller`: its copies are stamped theirs, and only theirs are destroyed. */
+  managerFor(caller: Caller): Manager;
+  /** Publishes a write to the mirror before its answer goes out, so no read after it is stale. */
+  afterWrite(): Promise<void>;
+  runtime(): Promise<{ name: string; reason: string; detail: string }>;
+  /** Figures for /metrics beyond the request counters. */
+  families(): Promise<Family[]>;
+}
+
+export interface RouteRequest {
+  /** Null on the public routes (/healthz, /metrics). */
+  caller: Caller | null;
+  params: string[];
+  query: URLSearchParams;
+  body: unknown;
+  /** Aborted when the client goes away, the request times out, or the host is forced down. */
+  signal: AbortSignal;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  /** A non-JSON body, with its content type. */
+  text?: { contentType: string; body: string };
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: RegExp;
+  /** The route's name in logs and metrics (never the raw path, which holds ids). */
+  name: string;
+  public?: boolean;
+  readsBody?: boolean;
+  handle(host: HostServices, req: RouteRequest): Promise<Reply>;
+}
+
+const ID = '([^/]+)';
+
+function callerOf(req: RouteRequest): Caller {
+  if (!req.caller) throw new DittoError('INTERNAL', 'route needs a caller');
+  return req.caller;
+}
+
+function truthy(value: string | null): boolean {
+  return value !== null && /^(1|true|yes)$/i.test(value);
+}
+
+/** Rethrows the reason the request was cut short (time-out, shutdown) rather than the bare interruption. */
+function abortReason(signal: AbortSignal, err: unknown): unknown {
+  return signal.aborted && signal.reason instanceof DittoError ? signal.reason : err;
+}
+
+export const ROUTES: Route[] = [
+  {
+    method: 'POST',
+    path: /^\/v2\/copies$/,
+    name: 'create_copy',
+    readsBody: true,
+    async handle(host, req) {
+      const request = parseCreate(req.body);
+      const requestedAt = Date.now();
+      const manager = host.managerFor(callerOf(req));
+      let copy: IssuedCopy;
+      try {
+        copy = await manager.up(request, { signal: req.signal });
+      } catch (err) {
+        throw abortReason(req.signal, err);
+      } finally {
+        await host.afterWrite();
+      }
+      if (req.signal.aborted) {
+        // Made, but nobody is left to hand it to: remove it now rather than at its TTL.
+        await manager.down({ ids: [copy.id] }).catch(() => {});
+        await host.afterWrite();
+        throw abortReason(req.signal, new DittoError('INTERRUPTED', 'the client went away; the copy was removed'));
+      }
+      return { status: 201, body: issuedWire(copy, host.advertiseHost, requestedAt) };
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/v2\/copies$/,
+    name: 'list_copies',
+    async handle(host, req) {
+      const copies = await host.reads.list(callerOf(req), truthy(req.query.get('all')));
+      return { status: 200, body: copies.map((c) => copyWire(c, host.advertiseHost)) };
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/v2/copies/${ID}$`),
+    name: 'get_copy',
+    async handle(host, req) {
+      return { status: 200, body: copyWire(await host.reads.get(callerOf(req), req.params[0]!), host.advertiseHost) };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: new RegExp(`^/v2/copies/${ID}$`),
+    name: 'delete_copy',
+    async handle(host, req) {
+      try {
+        await host.managerFor(callerOf(req)).down({ ids: [req.params[0]!] });
+      } finally {
+        await host.afterWrite();
+      }
+      return { status: 204 };
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/v2/copies/${ID}/events$`),
+    name: 'copy_events',
+    async handle(host, req) {
+      return { status: 200, body: (await host.reads.events(callerOf(req), req.params[0]!)).map(eventJson) };
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/v2\/status$/,
+    name: 'status',
+    async handle(host) {
+      const counts = await host.reads.counts();
+      const dumpPath = currentDumpPath(host.config, host.home);
+      const age = dumpPath ? dumpAgeSeconds(dumpPath) : null;
+      const body: StatusWire = {
+        version: VERSION,
+        active_copies: counts.active,
+        warm_copies: counts.warm,
+        port_pool_free: counts.portsFree,
+        advertise_host: host.advertiseHost,
+        provisioning_copies: counts.provisioning,
+        pool_target: host.config.pool.size,
+        port_range: { min: host.config.ports.min, max: host.config.ports.max },
+        runtime: await host.runtime(),
+        dump: { path: dumpPath, age_seconds: age, stale: age !== null && age > host.config.dump.stale_threshold, stale_threshold_seconds: host.config.dump.stale_threshold },
+      };
+      return { status: 200, body };
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/healthz$/,
+    name: 'healthz',
+    public: true,
+    async handle() {
+      return { status: 200, body: { status: 'ok' } };
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/metrics$/,
+    name: 'metrics',
+    public: true,
+    async handle(host) {
+      return { status: 200, text: { contentType: 'text/plain; version=0.0.4; charset=utf-8', body: host.metrics.render(await host.families()) } };
+    },
+  },
+];
+
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new DittoError('BAD_INPUT', `'${raw}' is not a valid path segment`);
+  }
+}
+
+/** The route for a request, with its path parameters; NOT_FOUND when none serves it. */
+export function matchRoute(method: string, pathname: string): { route: Route; params: string[] } {
+  let pathKnown = false;
+  for (const route of ROUTES) {
+    const match = route.path.exec(pathname);
+    if (!match) continue;
+    pathKnown = true;
+    if (route.method === method) return { route, params: match.slice(1).map(decodeParam) };
+  }
+  throw new DittoError(pathKnown ? 'BAD_INPUT' : 'NOT_FOUND', pathKnown ? `${method} is not allowed on ${pathname}` : `no route ${method} ${pathname}`, {
+    hint: 'the API is under /v2 (DESIGN section 6)',
+  });
+}
