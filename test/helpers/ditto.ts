@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { expect } from 'vitest';
 import YAML from 'yaml';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
@@ -12,6 +13,17 @@ export interface Result {
   stdout: string;
   stderr: string;
   exitCode: number;
+}
+
+/** A failure as users must see it: the exit code, exactly one `ditto: ` line on stderr, nothing on stdout, no stack. */
+export function expectOneLineError(result: Result, code: number, pattern: RegExp): void {
+  expect(result.exitCode, result.stderr).toBe(code);
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.trim().split('\n');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^ditto: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
 }
 
 /**
@@ -80,10 +92,11 @@ export class TestHome {
     return JSON.parse(result.stdout) as CopyJson[];
   }
 
-  /** Destroys every copy (warm ones first, so nothing refills), and removes the home. */
+  /** Destroys every copy (warm ones first, so nothing refills) and golden snapshot, and removes the home. */
   async cleanup(): Promise<void> {
     await this.run(['pool', 'drain']);
     await this.run(['down', '--all']);
+    await this.run(['prune']);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

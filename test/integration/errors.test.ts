@@ -2,20 +2,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestHome, type Result } from '../helpers/ditto.js';
+import { TestHome, expectOneLineError } from '../helpers/ditto.js';
 import { leftovers } from '../helpers/leaks.js';
 import { readCopies } from '../helpers/state.js';
-
-/** A failure: non-zero exit, exactly one line on stderr, nothing on stdout. */
-function expectOneLineError(result: Result, code: number, pattern: RegExp): void {
-  expect(result.exitCode, result.stderr).toBe(code);
-  expect(result.stdout).toBe('');
-  const lines = result.stderr.trim().split('\n');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^ditto: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
-}
 
 describe('bad input gets one clear line, a non-zero exit, and changes nothing', () => {
   let home: TestHome;
