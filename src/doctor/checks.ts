@@ -4,6 +4,7 @@ import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.
 import { formatDuration } from '../config/duration.js';
 import { isPortHeld } from '../copies/port-pool.js';
 import { PostgresEngine } from '../engines/postgres.js';
+import { currentDumpPath } from '../dump/location.js';
 import { maskUrl, resolveSecret } from '../dump/secrets.js';
 import { asDittoError } from '../errors.js';
 import { engineAddress, probeEngine } from '../runtimes/docker-endpoint.js';
@@ -132,7 +133,9 @@ async function checkRuntime(loaded: LoadedConfig): Promise<Check[]> {
 async function checkDump(loaded: LoadedConfig): Promise<Check> {
   const { dump } = loaded.config;
   const name = 'dump';
-  if (!dump.path) {
+  // The default dump `ditto reseed` writes under the home counts as configured: copies use it.
+  const dumpPath = currentDumpPath(loaded.config, loaded.home);
+  if (!dumpPath) {
     return { name, status: 'warn', detail: 'none configured: copies are empty databases', hint: 'set dump.path in ditto.yaml, or make one with `ditto reseed --source URL`' };
   }
   const engine = new PostgresEngine();
@@ -143,7 +146,7 @@ async function checkDump(loaded: LoadedConfig): Promise<Check> {
     // Without pg_restore here the archive's table of contents is not read; the format still is.
   }
   try {
-    const file = await engine.inspectDump(dump.path, { binDir });
+    const file = await engine.inspectDump(dumpPath, { binDir });
     const age = Math.max(0, (Date.now() - file.modifiedAt) / 1000);
     const what = `${file.path} (${file.format === 'custom' ? 'pg_dump archive' : 'SQL'}, ${sizeText(file.size)}, ${formatDuration(age)} old)`;
     if (age > dump.stale_threshold) {
