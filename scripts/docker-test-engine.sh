@@ -29,7 +29,7 @@ if [ "${DITTO_TEST_REBUILD:-}" = 1 ] || [ "$built" != "$recipe" ]; then
   chmod 1777 $R/tmp
   cp -a /usr/lib/postgresql $R/usr/lib/; cp -a /usr/share/postgresql/15 $R/usr/share/postgresql/
   cp "$(command -v busybox)" $R/bin/busybox
-  for a in sh rm mkdir cat chown chmod env ls sleep id; do ln -sf busybox $R/bin/$a; done
+  for a in sh rm mkdir cat chown chmod env ls sleep id find; do ln -sf busybox $R/bin/$a; done
   for f in /usr/lib/postgresql/15/bin/*; do ldd $f 2>/dev/null | awk '/=>/ {print $3} /ld-linux/ {print $1}'; done | sort -u | while read l; do
     [ -f "$l" ] && mkdir -p $R$(dirname $l) && cp -L $l $R$l; done
   printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:999:999:postgres:/var/lib/postgresql:/bin/sh\n' > $R/etc/passwd
@@ -40,7 +40,9 @@ if [ "${DITTO_TEST_REBUILD:-}" = 1 ] || [ "$built" != "$recipe" ]; then
 set -e
 PG=/usr/lib/postgresql/15/bin
 : "${PGDATA:=/var/lib/postgresql/data}"
-if [ "$(id -u)" = 0 ]; then mkdir -p "$PGDATA"; chown -R postgres:postgres "$PGDATA" /var/run/postgresql; chmod 700 "$PGDATA"; fi
+# As the official image: chown only what is not the server's yet. A recursive chown would copy
+# every file of a data directory that came with the image (a golden snapshot) up into the container.
+if [ "$(id -u)" = 0 ]; then mkdir -p "$PGDATA"; find "$PGDATA" ! -user postgres -exec chown postgres:postgres {} \;; chown postgres:postgres /var/run/postgresql; chmod 700 "$PGDATA"; fi
 run() { if [ "$(id -u)" = 0 ]; then busybox su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is required}" > /tmp/pw; chmod 644 /tmp/pw

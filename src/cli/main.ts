@@ -10,6 +10,7 @@ import { hostCommand } from './commands/host.js';
 import { initCommand } from './commands/init.js';
 import { logsCommand } from './commands/logs.js';
 import { poolCommand } from './commands/pool.js';
+import { pruneCommand } from './commands/prune.js';
 import { reseedCommand } from './commands/reseed.js';
 import { lsCommand } from './commands/ls.js';
 import { runCommand } from './commands/run.js';
@@ -32,6 +33,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .command(logsCommand)
     .command(statusCommand)
     .command(poolCommand)
+    .command(pruneCommand)
     .command(reseedCommand)
     .command(hostCommand)
     .command(doctorCommand)

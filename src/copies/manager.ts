@@ -255,7 +255,7 @@ export class Manager implements CopyClient {
       const made = await this.fillPool();
       if (made > 0) log('refilled the pool', { made, target: report.target });
     }
-    await this.collectGoldens(log);
+    await this.collectGoldens({ log });
   }
 
   /** Provisions warm copies until the pool holds its target (ready or in flight); returns how many it made. */
@@ -606,22 +606,32 @@ export class Manager implements CopyClient {
     return `${runtime.name}-${crypto.createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16)}`;
   }
 
-  /** Removes golden snapshots nothing needs: untracked ones, and old ones no live copy was cloned from. */
-  private async collectGoldens(log: (message: string, fields?: Record<string, unknown>) => void): Promise<void> {
+  /**
+   * Removes golden snapshots nothing needs: untracked ones, and ones no live copy was cloned from,
+   * keeping the current dump's unless `all`. Returns the keys removed.
+   */
+  async collectGoldens(opts: { all?: boolean; log?: (message: string, fields?: Record<string, unknown>) => void } = {}): Promise<string[]> {
+    const removed: string[] = [];
     for (const name of this.runtimesInUse()) {
       const runtime = await this.runtimes.get(name).catch(() => null);
       if (!runtime?.snapshots) continue;
-      const current = this.goldenKey(runtime, this.currentDump());
-      for (const key of await runtime.snapshots.list()) {
+      const current = opts.all ? null : this.goldenKey(runtime, this.currentDump());
+      const present = await runtime.snapshots.list().catch(() => null);
+      if (present === null) continue; // the runtime cannot be asked now: nothing to decide
+      for (const key of present) {
         const lease = this.meta.lease(`golden:${key}`);
         if (lease && isDriverAlive(lease.holder, lease.host)) continue; // being made
         const tracked = this.goldens.get(key) !== undefined;
         if (tracked && (key === current || this.repo.goldenInUse(key))) continue;
         await runtime.snapshots.remove(key);
         this.goldens.delete(key);
-        log('removed a golden snapshot', { key, reason: tracked ? 'dump changed and no copy uses it' : 'untracked' });
+        removed.push(key);
+        opts.log?.('removed a golden snapshot', { key, reason: !tracked ? 'untracked' : opts.all ? 'pruned' : 'dump changed and no copy uses it' });
       }
+      // A row whose snapshot is gone (its files removed by hand) would only mislead.
+      for (const golden of this.goldens.list()) if (golden.runtime === name && !present.includes(golden.key)) this.goldens.delete(golden.key);
     }
+    return removed;
   }
 
   /** Leases a port and starts a ready-to-connect server on it, moving to another port if one was taken under us. */

@@ -77,6 +77,11 @@ export interface ContainerServerSpec {
   defaultImage: string;
   /** The port the server listens on inside a container with a network of its own. */
   port: number;
+  /**
+   * Where the data lives in the container: outside any volume the image declares, so that a
+   * container committed as a golden snapshot image carries its data.
+   */
+  dataDir: string;
   /** Environment that makes the image initialize the copy's database and superuser on first start. */
   env(settings: ContainerSettings): Record<string, string>;
   /** The container's command: the server, with the same disposable-copy settings as the local runtime. */

@@ -38,8 +38,11 @@ const local: LocalServerSpec = {
 const container: ContainerServerSpec = {
   defaultImage: 'postgres:16',
   port: 5432,
+  // The official image declares /var/lib/postgresql/data a volume: a commit would leave it out.
+  dataDir: '/var/lib/ditto/pgdata',
   env({ user, password, database }) {
     return {
+      PGDATA: container.dataDir,
       POSTGRES_USER: user,
       POSTGRES_PASSWORD: password,
       POSTGRES_DB: database,

@@ -4,7 +4,7 @@ import { firstLine } from '../engines/postgres.js';
 import { DittoError } from '../errors.js';
 import { connectReason, isConnectError, unreachable, type EngineAddress } from './docker-endpoint.js';
 import { demuxLogs, execIn } from './docker-io.js';
-import type { Runtime, StartableCopy } from './runtime.js';
+import type { Runtime, RuntimeSnapshots, StartableCopy } from './runtime.js';
 
 export type NetworkSetting = 'auto' | 'bridge' | 'host';
 type NetworkMode = 'bridge' | 'host';
@@ -24,10 +24,13 @@ export interface DockerRuntimeOptions {
 export const LABEL_MANAGED = 'ditto.managed';
 export const LABEL_COPY_ID = 'ditto.copy_id';
 export const LABEL_HOME = 'ditto.home';
+export const LABEL_GOLDEN = 'ditto.golden';
 
 /** Where a copy's dump appears inside its container (read-only). */
 const DUMP_MOUNT = '/ditto/dump';
 const REMOVE_WAIT_MS = 15_000;
+/** A clean shutdown checkpoints: a large restored snapshot may take a while to write out. */
+const PROMOTE_STOP_S = 120;
 
 export function containerName(copyId: string): string {
   return `ditto-${copyId}`;
@@ -43,11 +46,25 @@ interface EngineError {
 /** Database servers in containers of a Docker engine, one container per copy, named `ditto-<id>`. */
 export class DockerRuntime implements Runtime {
   readonly name = 'docker' as const;
+  readonly snapshots: RuntimeSnapshots;
   private readonly docker = new Docker();
   private network: NetworkMode | null = null;
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     if (opts.network !== 'auto') this.network = opts.network;
+    this.snapshots = {
+      promote: (copyId, key) => this.promote(copyId, key),
+      has: async (key) => this.imageExists(this.goldenImage(key)),
+      remove: (key) => this.removeGolden(key),
+      list: () => this.listGoldens(),
+      flavor: () => this.opts.image,
+      cloneMethod: async () => 'image',
+    };
+  }
+
+  /** Golden images are named per home, so two homes with the same dump never share (or remove) one. */
+  private goldenImage(key: string): string {
+    return `ditto-golden-${this.opts.homeKey}:${key}`;
   }
 
   describe(): string {
@@ -60,9 +77,11 @@ export class DockerRuntime implements Runtime {
     return this.opts.hostBinDir;
   }
 
-  async start(copy: StartableCopy, signal?: AbortSignal): Promise<void> {
+  async start(copy: StartableCopy, signal?: AbortSignal, from?: string): Promise<void> {
     const network = await this.networkMode();
-    await this.ensureImage();
+    // A clone starts from its golden image, whose data directory is already initialized and restored.
+    const image = from ? this.goldenImage(from) : this.opts.image;
+    if (!from) await this.ensureImage();
     signal?.throwIfAborted();
 
     const spec = this.opts.engine.container;
@@ -71,7 +90,7 @@ export class DockerRuntime implements Runtime {
     const container = await this.call(() =>
       this.docker.createContainer({
         name: containerName(copy.id),
-        Image: this.opts.image,
+        Image: image,
         Cmd: spec.command(settings),
         Env: Object.entries(spec.env(settings)).map(([k, v]) => `${k}=${v}`),
         Labels: { [LABEL_MANAGED]: 'true', [LABEL_COPY_ID]: copy.id, [LABEL_HOME]: this.opts.homeKey },
@@ -168,24 +187,49 @@ export class DockerRuntime implements Runtime {
   }
 
   async missingPrerequisite(): Promise<string | null> {
-    return (await this.hasImage()) ? null : `image ${this.opts.image} is not on the engine`;
+    return (await this.imageExists(this.opts.image)) ? null : `image ${this.opts.image} is not on the engine`;
   }
 
-  private async hasImage(): Promise<boolean> {
+  private async imageExists(image: string): Promise<boolean> {
     try {
-      await this.docker.getImage(this.opts.image).inspect();
+      await this.docker.getImage(image).inspect();
       return true;
     } catch (err) {
       if (isConnectError(err)) throw unreachable(this.opts.address, connectReason(err));
       if ((err as EngineError).statusCode === 404) return false;
-      throw new DittoError('PROVISION_FAILED', `could not inspect image ${this.opts.image}: ${engineMessage(err)}`);
+      throw new DittoError('PROVISION_FAILED', `could not inspect image ${image}: ${engineMessage(err)}`);
     }
+  }
+
+  /** Stops the builder's container cleanly and commits it as the golden image; the container goes. */
+  private async promote(copyId: string, key: string): Promise<void> {
+    const container = this.docker.getContainer(containerName(copyId));
+    await this.call(() => container.stop({ t: PROMOTE_STOP_S }));
+    const [repo, tag] = this.goldenImage(key).split(':') as [string, string];
+    // The builder's password was in its environment: the image keeps none (clones bring their own).
+    await this.call(() => container.commit({ repo, tag, changes: [`LABEL ${LABEL_GOLDEN}=${key}`, 'ENV POSTGRES_PASSWORD='] }));
+    await this.remove(copyId);
+  }
+
+  private async removeGolden(key: string): Promise<void> {
+    try {
+      await this.docker.getImage(this.goldenImage(key)).remove();
+    } catch (err) {
+      if (isConnectError(err)) throw unreachable(this.opts.address, connectReason(err));
+      // 404: gone already. 409: a container still runs on it; the next collection tries again.
+      if ((err as EngineError).statusCode !== 404 && (err as EngineError).statusCode !== 409) throw err;
+    }
+  }
+
+  private async listGoldens(): Promise<string[]> {
+    const images = await this.call(() => this.docker.listImages({ filters: { label: [LABEL_GOLDEN, `${LABEL_HOME}=${this.opts.homeKey}`] } }));
+    return images.map((i) => i.Labels?.[LABEL_GOLDEN]).filter((key): key is string => typeof key === 'string' && key.length > 0);
   }
 
   /** A present image is never pulled; a missing one is, once, and a failed pull names the image. */
   private async ensureImage(): Promise<void> {
     const { image } = this.opts;
-    if (await this.hasImage()) return;
+    if (await this.imageExists(image)) return;
     try {
       const stream = await this.docker.pull(image);
       const events = await new Promise<{ error?: string }[]>((resolve, reject) => {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import Docker from 'dockerode';
 import { isPortHeld } from '../../src/copies/port-pool.js';
 import { engineAddress, probeEngine } from '../../src/runtimes/docker-endpoint.js';
-import { LABEL_COPY_ID, LABEL_HOME, LABEL_MANAGED } from '../../src/runtimes/docker.js';
+import { LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from '../../src/runtimes/docker.js';
 import { mountsUnder } from '../../src/runtimes/local-clone.js';
 import { defaultLocalRoot, homeKey } from '../../src/runtimes/registry.js';
 import type { TestHome } from './ditto.js';
@@ -46,6 +46,16 @@ export async function containersOf(home: TestHome): Promise<{ name: string; copy
     filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_HOME}=${homeKey(home.dir)}`] },
   });
   return containers.map((c) => ({ name: c.Names[0]?.replace(/^\//, '') ?? c.Id, copyId: c.Labels[LABEL_COPY_ID] ?? '' }));
+}
+
+/** The golden snapshots a home holds in a runtime: directories (local) or images (Docker), by key. */
+export async function snapshotsOf(home: TestHome, runtime: 'local' | 'docker'): Promise<string[]> {
+  if (runtime === 'local') {
+    const dir = path.join(localRootOf(home), 'golden');
+    return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+  }
+  const images = await new Docker().listImages({ filters: { label: [LABEL_GOLDEN, `${LABEL_HOME}=${homeKey(home.dir)}`] } });
+  return images.map((i) => i.Labels?.[LABEL_GOLDEN] ?? '').sort();
 }
 
 /**

@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAGILA, TestHome, type CopyJson } from '../helpers/ditto.js';
+import { leftovers, snapshotsOf } from '../helpers/leaks.js';
+import { query } from '../helpers/pg.js';
+import { RUNTIME_CASES } from '../helpers/runtimes.js';
+import { readCopies } from '../helpers/state.js';
+
+/** Golden snapshots (DESIGN section 5): a dump is restored once; copies are clones of it. */
+describe.each(RUNTIME_CASES)('golden snapshots on the $name runtime', ({ name, config }) => {
+  let home: TestHome;
+  let dump: string;
+  const up = async () => JSON.parse((await home.run(['up', '--json'])).stdout) as CopyJson;
+
+  beforeAll(() => {
+    home = new TestHome(config);
+    dump = path.join(home.dir, 'pagila.sql');
+    fs.writeFileSync(dump, fs.readFileSync(path.join(PAGILA, 'pagila-schema.sql'), 'utf8') + fs.readFileSync(path.join(PAGILA, 'pagila-data.sql'), 'utf8'));
+    home.writeConfig({ ...config, dump: { path: dump } });
+  });
+
+  afterAll(async () => {
+    await home.cleanup();
+    expect(await snapshotsOf(home, name)).toEqual([]);
+  });
+
+  it('the first copy of a dump restores it once into a snapshot; later copies are clones of it', async () => {
+    const first = await up();
+    const builders = readCopies(home, { builders: true }).filter((c) => c.purpose === 'golden');
+    expect(builders.map((b) => b.status)).toEqual(['destroyed']);
+    const snapshots = await snapshotsOf(home, name);
+    expect(snapshots).toHaveLength(1);
+    const second = await up();
+    for (const copy of [first, second]) {
+      const events = JSON.parse((await home.run(['logs', copy.id, '--json'])).stdout) as { action: string; metadata: { golden?: string } }[];
+      expect(events.find((e) => e.action === 'ready')!.metadata.golden).toBe(snapshots[0]);
+      await expect(query(copy.connection_string!, 'SELECT count(*)::int AS n FROM rental')).resolves.toEqual([{ n: 16044 }]);
+    }
+    // Still one snapshot, and one builder: the second copy restored nothing.
+    expect(await snapshotsOf(home, name)).toEqual(snapshots);
+    expect(readCopies(home, { builders: true }).filter((c) => c.purpose === 'golden')).toHaveLength(1);
+  });
+
+  it('a clone is its own database: its own password, and its writes reach neither the snapshot nor other clones', async () => {
+    const a = await up();
+    await query(a.connection_string!, 'DELETE FROM payment; CREATE TABLE only_here (x int)');
+    const b = await up();
+    await expect(query(b.connection_string!, 'SELECT count(*)::int AS n FROM payment')).resolves.toEqual([{ n: 16049 }]);
+    await expect(query(b.connection_string!, 'SELECT 1 FROM only_here')).rejects.toThrow(/does not exist/);
+    // The snapshot's own superuser password (the builder's) opens no clone.
+    const builder = readCopies(home, { builders: true }).find((c) => c.purpose === 'golden')!;
+    const password = readPassword(home, builder.id);
+    const withSnapshotPassword = new URL(b.connection_string!);
+    withSnapshotPassword.password = password;
+    await expect(query(withSnapshotPassword.toString(), 'SELECT 1')).rejects.toThrow(/password authentication failed/);
+  });
+
+  it('a changed dump gets a new snapshot; the old one goes once no copy uses it', async () => {
+    const [old] = await snapshotsOf(home, name);
+    fs.appendFileSync(dump, '\nCREATE TABLE public.added_later (x int);\n');
+    const fresh = await up();
+    await expect(query(fresh.connection_string!, 'SELECT count(*)::int AS n FROM added_later')).resolves.toEqual([{ n: 0 }]);
+    const both = await snapshotsOf(home, name);
+    expect(both).toHaveLength(2);
+    const current = both.find((k) => k !== old)!;
+    // Copies of the old dump still run: the maintainer's passes (one ran on the change up made) keep it.
+    const log = path.join(home.dir, 'logs', 'maintainer.log');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await snapshotsOf(home, name)).toEqual(both);
+    // Once they are gone, the maintainer removes it; the current one stays.
+    const oldCopies = (await home.ls()).filter((c) => c.id !== fresh.id).map((c) => c.id);
+    expect((await home.run(['down', ...oldCopies])).exitCode).toBe(0);
+    for (let i = 0; i < 100 && (await snapshotsOf(home, name)).length > 1; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(await snapshotsOf(home, name)).toEqual([current]);
+    expect(fs.readFileSync(log, 'utf8')).toMatch(new RegExp(`"key":"${old}","reason":"dump changed and no copy uses it"`));
+    await expect(query(fresh.connection_string!, 'SELECT 1 AS ok')).resolves.toEqual([{ ok: 1 }]);
+  });
+
+  it('down leaves nothing of a clone behind, and prune removes unused snapshots', async () => {
+    const ids = (await home.ls()).map((c) => c.id);
+    expect((await home.run(['down', '--all'])).exitCode).toBe(0);
+    expect(await leftovers(home, [], ids)).toEqual([]);
+    const prune = await home.run(['prune']);
+    expect(prune.stderr).toContain('removed 1 golden snapshot');
+    expect(await snapshotsOf(home, name)).toEqual([]);
+  });
+});
+
+function readPassword(home: TestHome, id: string): string {
+  // The builder's password is the snapshot's superuser password: it is in the state, as every copy's is.
+  const db = new Database(path.join(home.dir, 'state.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT password FROM copies WHERE id = ?').get(id) as { password: string }).password;
+  } finally {
+    db.close();
+  }
+}
