@@ -1,6 +1,6 @@
 // Golden snapshot benchmark (issue 6): the time of `ditto up` for a copy cloned from the dump's
 // golden snapshot vs a copy with the dump restored into it, for pagila and for pgbench databases
-// of about 10 MB, 100 MB and 1 GB (`pgbench -i -s 1 | 7 | 70`), per clone method.
+// of about 10 MB, 100 MB and 1 GB (`pgbench -i -s 1 | 7 | 70`), per runtime and clone method.
 //
 //   node scripts/bench-golden.mjs [--sizes 1,7,70] [--runs 3]
 //
@@ -19,6 +19,8 @@ const runs = Number(option('--runs', '3'));
 const bin = pgBinDir();
 const ditto = dittoArgv();
 
+// The Docker runtime is measured where an engine runs with the test image (scripts/docker-test-engine.sh).
+const dockerImage = spawnSync('docker', ['image', 'inspect', 'ditto-test/postgres:15'], { stdio: 'ignore' }).status === 0 ? 'ditto-test/postgres:15' : null;
 const methods = (process.getuid() === 0 ? ['overlay', 'reflink', 'copy'] : ['reflink', 'copy']).filter((m) => m !== 'reflink' || reflinkWorks());
 const skipped = methods.includes('reflink') ? [] : [`reflink: the file system under /var/tmp cannot clone files (${fsType('/var/tmp')})`];
 
@@ -56,11 +58,14 @@ function makeDump(name, load) {
   return { name, file, bytes };
 }
 
-/** Median `up` times for one dump and one way of making copies; `golden: false` restores per copy. */
-function measure(dump, way) {
+/** Median `up` times for one dump, runtime and way of making copies; `restore` restores into every copy. */
+function measure(dump, runtime, way) {
   const golden = way !== 'restore';
-  const local = golden ? `local:\n  clone: ${way}\n` : '';
-  const { dir, env } = benchHome(`runtime: local\npool:\n  size: 0\nports:\n  min: 39510\n  max: 39530\ndump:\n  path: ${dump.file}\n  golden: ${golden}\n${local}`);
+  const settings =
+    runtime === 'docker'
+      ? `runtime: docker\ncopy_image: ${dockerImage}\ndocker:\n  network: host\n`
+      : `runtime: local\n${golden ? `local:\n  clone: ${way}\n` : ''}`;
+  const { dir, env } = benchHome(`${settings}pool:\n  size: 0\nports:\n  min: 39510\n  max: 39530\ndump:\n  path: ${dump.file}\n  golden: ${golden}\n`);
   const run = (...a) => timeOnce([...ditto.argv, ...a], { env, cwd: dir });
   try {
     let build = null;
@@ -102,11 +107,14 @@ try {
     ...scales.map((s) => makeDump(`pgbench_s${s}`, (dsn) => sh(path.join(bin, 'pgbench'), ['-i', '-q', '-s', String(s), dsn]))),
   ];
   for (const dump of dumps) {
-    const restore = measure(dump, 'restore');
-    rows.push({ dump: dump.name, db_mb: round(dump.bytes / 2 ** 20), way: 'restore per copy', ...restore });
-    for (const method of methods) {
-      const cloned = measure(dump, method);
-      rows.push({ dump: dump.name, db_mb: round(dump.bytes / 2 ** 20), way: `golden, ${method}`, ...cloned, speedup: cloned.inside && restore.inside ? round(restore.inside / cloned.inside, 1) : null });
+    const runtimes = [['local', methods], ...(dockerImage ? [['docker', ['image']]] : [])];
+    for (const [runtime, ways] of runtimes) {
+      const restore = measure(dump, runtime, 'restore');
+      rows.push({ dump: dump.name, db_mb: round(dump.bytes / 2 ** 20), runtime, way: 'restore per copy', ...restore });
+      for (const method of ways) {
+        const cloned = measure(dump, runtime, method);
+        rows.push({ dump: dump.name, db_mb: round(dump.bytes / 2 ** 20), runtime, way: `golden, ${method}`, ...cloned, speedup: cloned.inside && restore.inside ? round(restore.inside / cloned.inside, 1) : null });
+      }
     }
   }
 } finally {
@@ -117,8 +125,8 @@ try {
 const fmt = (x) => (x === null || x === undefined ? '-' : typeof x === 'number' ? round(x).toString() : x);
 printTable(
   `\`ditto up\` on the local runtime, medians of ${runs} (ms; "in process" = record to ready)`,
-  ['dump', 'MB', 'how', 'in process', 'wall', 'snapshot build', 'x vs restore', 'error'],
-  rows.map((r) => [r.dump, fmt(r.db_mb), r.way, fmt(r.inside), fmt(r.wall), fmt(r.build), fmt(r.speedup), r.error ?? '']),
+  ['dump', 'MB', 'runtime', 'how', 'in process', 'wall', 'snapshot build', 'x vs restore', 'error'],
+  rows.map((r) => [r.dump, fmt(r.db_mb), r.runtime, r.way, fmt(r.inside), fmt(r.wall), fmt(r.build), fmt(r.speedup), r.error ?? '']),
 );
 for (const note of skipped) process.stdout.write(`skipped ${note}\n`);
 writeResult('golden', { runs, runner: ditto.label, skipped, results: rows });
