@@ -17,9 +17,10 @@ const ABANDONED_PART_MS = 3600_000;
 
 /**
  * Downloaded dumps under `<home>/cache/dumps/`, one file per content hash (`<sha256>.dump`), so the
- * same bytes fetched from two URIs are kept once. Use refreshes a file's modification time; past
- * `maxBytes` the least recently used go first. Downloads land in `*.part` files and become cache
- * entries only once complete and verified.
+ * same bytes fetched from two URIs are kept once. Use is recorded in a file's access time, set
+ * explicitly (mounts may not keep it) and never in its modification time, which warm pools and
+ * golden snapshots read as the dump's version; past `maxBytes` the least recently used go first.
+ * Downloads land in `*.part` files and become cache entries only once complete and verified.
  */
 export class DumpCache {
   readonly dir: string;
@@ -34,8 +35,7 @@ export class DumpCache {
   get(sha256: string): string | null {
     const file = this.entry(sha256);
     try {
-      const now = new Date();
-      fs.utimesSync(file, now, now);
+      markUsed(file);
       return file;
     } catch {
       return null;
@@ -69,6 +69,7 @@ export class DumpCache {
   admit(part: string, sha256: string): string {
     const file = this.entry(sha256);
     commitFile(part, file);
+    markUsed(file);
     this.trim(file);
     return file;
   }
@@ -83,7 +84,7 @@ export class DumpCache {
       if (name.endsWith('.part')) {
         if (Date.now() - stat.mtimeMs > ABANDONED_PART_MS) removeQuietly(file);
       } else if (name.endsWith('.dump')) {
-        entries.push({ file, size: stat.size, usedAt: stat.mtimeMs });
+        entries.push({ file, size: stat.size, usedAt: stat.atimeMs });
       }
     }
     let total = entries.reduce((sum, e) => sum + e.size, 0);
@@ -103,6 +104,10 @@ export class DumpCache {
   private uriFile(uri: string): string {
     return path.join(this.uris, `${crypto.createHash('sha256').update(uri).digest('hex')}.json`);
   }
+}
+
+function markUsed(file: string): void {
+  fs.utimesSync(file, new Date(), fs.statSync(file).mtime);
 }
 
 function safeReaddir(dir: string): string[] {

@@ -152,10 +152,13 @@ describe('--dump from a path, http(s):// and s3:// on 127.0.0.1', () => {
     expect(cached()).toEqual([`${dumpSha}.dump`]);
     expect(fs.statSync(path.join(cacheDir(), `${dumpSha}.dump`)).mode & 0o777).toBe(0o600);
     expect(fs.statSync(cacheDir()).mode & 0o777).toBe(0o700);
+    const version = fs.statSync(path.join(cacheDir(), `${dumpSha}.dump`)).mtimeMs;
     const second = await home.run(['up', '--dump', `${httpUrl}/pagila.dump`]);
     expect(second.exitCode, second.stderr).toBe(0);
     expect(await rowsOf(second.stdout)).toBe('250');
     expect(served('/pagila.dump')).toBe(1);
+    // A hit marks use in the access time only: the modification time is the dump's version to pools and snapshots.
+    expect(fs.statSync(path.join(cacheDir(), `${dumpSha}.dump`)).mtimeMs).toBe(version);
   });
 
   it('a #sha256= fragment: a cached match needs no request at all; a redirect is followed', async () => {
