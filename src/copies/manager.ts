@@ -111,7 +111,8 @@ export class Manager implements CopyClient {
     const progress = options.onProgress ?? (() => {});
     await this.heal();
     const dumpPath = request.dumpUri ? await resolveDump(request.dumpUri, { config: this.config, home: this.home, engine: this.engine, signal: options.signal }) : this.currentDump();
-    // An obfuscated copy is scrubbed as it is made: a warm copy (unscrubbed) never serves it.
+    // An obfuscated copy is scrubbed as it is made: a warm copy (unscrubbed) never serves it. The
+    // rules and seed are checked now, before anything is made for the request.
     const obfuscate = request.obfuscate === true;
     if (obfuscate) obfuscationPlan(this.config, { required: true });
     const poolKey = this.poolKey(dumpPath);

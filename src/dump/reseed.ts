@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ObfuscationRule } from '../config/schema.js';
 import { currentDriver, currentHost, isDriverAlive } from '../copies/driver.js';
 import type { Manager } from '../copies/manager.js';
 import type { DumpSource } from '../engines/engine.js';
@@ -107,7 +108,7 @@ export async function reseed(ctx: ReseedContext, opts: ReseedOptions): Promise<R
 }
 
 /** Restores `input` into a scratch copy, scrubs it when there are rules, dumps it into `out`, and destroys it. */
-async function throughScratchCopy(ctx: ReseedContext, input: string, out: string, scrub: { rules: Parameters<typeof scrubDatabase>[1]; seed: string } | null): Promise<ScrubReport | null> {
+async function throughScratchCopy(ctx: ReseedContext, input: string, out: string, scrub: { rules: ObfuscationRule[]; seed: string } | null): Promise<ScrubReport | null> {
   const { manager } = ctx;
   const progress = ctx.onProgress ?? (() => {});
   progress('Restoring into a scratch copy');
