@@ -146,9 +146,10 @@ describe('reseed from a live pagila source', () => {
 
 /**
  * On the Docker runtime the scratch copy is a container, and it is dumped by a helper container of
- * the same image (its pg_dump matches its server), on the host's network; neither is left behind.
+ * the same image (its pg_dump matches its server), on the host's network; with no pg_dump on this
+ * machine a live source is dumped the same way. Nothing is left behind.
  */
-describe('reseed through a scratch copy on the Docker runtime', () => {
+describe('reseed on the Docker runtime', () => {
   let home: TestHome;
   let source: ReferenceServer;
 
@@ -177,5 +178,18 @@ describe('reseed through a scratch copy on the Docker runtime', () => {
     await source.psql('CREATE DATABASE roundtrip');
     await execa(path.join(source.binDir, 'pg_restore'), ['--no-owner', '--exit-on-error', '-d', source.dsn.replace(/\/postgres$/, '/roundtrip'), dump]);
     expect(await fingerprint(source.dsn.replace(/\/postgres$/, '/roundtrip'))).toEqual(await fingerprint(source.dsn));
+  });
+
+  it('--source with no pg_dump on this machine: a helper container on the host network dumps it', async () => {
+    const noTools = fs.mkdtempSync(path.join(home.dir, 'no-tools-'));
+    home.writeConfig({ ...DOCKER_CONFIG, ports: { min: home.ports.min, max: home.ports.max - 1 }, local: { bin_dir: noTools } });
+    const result = await home.run(['reseed', '--source', source.dsn]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const dump = path.join(home.dir, 'dumps', 'default.dump');
+    expect(fs.statSync(dump).mode & 0o777).toBe(0o600);
+    expect(await new Docker().listContainers({ all: true, filters: { label: ['ditto.helper=dump'] } })).toEqual([]);
+    await source.psql('CREATE DATABASE roundtrip2');
+    await execa(path.join(source.binDir, 'pg_restore'), ['--no-owner', '--exit-on-error', '-d', source.dsn.replace(/\/postgres$/, '/roundtrip2'), dump]);
+    expect(await fingerprint(source.dsn.replace(/\/postgres$/, '/roundtrip2'))).toEqual(await fingerprint(source.dsn));
   });
 });
