@@ -526,7 +526,11 @@ export class Manager implements CopyClient {
     return currentDumpPath(this.config, this.home);
   }
 
-  /** `up --obfuscate`: the configured rules applied to the copy before it is handed out. */
+  /**
+   * `up --obfuscate`: the configured rules applied to the copy before it is handed out. Its user
+   * sees only scrubbed rows through SQL, but the raw ones were restored into it: its files and WAL
+   * hold them until vacuumed away. Data that must never reach a copy is scrubbed by `ditto reseed`.
+   */
   private async obfuscate(copy: StartableCopy, options: UpOptions): Promise<void> {
     options.onProgress?.('Obfuscating');
     const { rules, seed } = obfuscationPlan(this.config, { required: true });
