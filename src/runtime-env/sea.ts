@@ -86,7 +86,7 @@ function extractAddon(s: typeof SeaModule, hash: string, file: string): void {
   }
   const dir = path.dirname(file);
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir);
     // From the cache root down: a directory someone else controls could have ours swapped out.
     for (const d of [path.dirname(path.dirname(dir)), path.dirname(dir), dir]) checkPrivateDir(d);
     // A unique temp name, then rename: concurrent first runs each write whole files, one wins.
@@ -105,6 +105,25 @@ function extractAddon(s: typeof SeaModule, hash: string, file: string): void {
       hint: 'make it writable, or set XDG_CACHE_HOME to a writable directory',
       cause: err,
     });
+  }
+}
+
+/**
+ * mkdir -p with mode 0700, one level at a time: Node's recursive mkdirSync never returns when a
+ * parent cannot be created (a cache path under /proc spins forever), this fails at once.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let at = dir; !fs.existsSync(at); at = path.dirname(at)) {
+    if (path.dirname(at) === at) break;
+    missing.unshift(at);
+  }
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
 }
 
