@@ -6,7 +6,7 @@ import { PostgresEngine } from '../../src/engines/postgres.js';
 import { engineAddress } from '../../src/runtimes/docker-endpoint.js';
 import { DockerRuntime } from '../../src/runtimes/docker.js';
 import { homeKey } from '../../src/runtimes/registry.js';
-import { PAGILA, TestHome, type Result } from '../helpers/ditto.js';
+import { PAGILA, TestHome, expectOneLineError } from '../helpers/ditto.js';
 import { containersOf, leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
 import { DOCKER_CONFIG, DOCKER_TEST_IMAGE } from '../helpers/runtimes.js';
@@ -30,16 +30,6 @@ function newHome(config: Record<string, unknown> = DOCKER_CONFIG, portCount = 10
   const home = new TestHome(config, { portCount });
   homes.push(home);
   return home;
-}
-
-/** A failure: the exit code, exactly one `ditto: ` line on stderr, nothing on stdout, no stack. */
-function expectOneLineError(result: Result, code: number, pattern: RegExp): void {
-  expect(result.exitCode, result.stderr).toBe(code);
-  expect(result.stdout).toBe('');
-  const lines = result.stderr.trim().split('\n');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^ditto: /);
-  expect(lines[0]).toMatch(pattern);
 }
 
 /** A failed `up` must leave a failed record, and no container, server, port or lease. */
