@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
@@ -48,10 +49,15 @@ const RUNTIME_CACHE_MS = 10_000;
  */
 export async function startHost(loaded: LoadedConfig, opts: HostOptions = {}): Promise<RunningHost> {
   const { config, home } = loaded;
-  const logger = opts.logger ?? pino({}, pino.destination({ dest: 1, sync: true }));
+  // Asynchronous writes: a request never waits for its log line; shutdown flushes what is left.
+  const destination = opts.logger ? null : pino.destination({ dest: 1, sync: false });
+  const logger = opts.logger ?? pino({}, destination!);
   const log = (message: string, fields?: Record<string, unknown>) => logger.info(fields ?? {}, message);
   const auth = TokenAuth.fromConfig(config.host);
   const metrics = new Metrics();
+  // Synchronous work on the host's one thread (SQLite, process scans) delays every request: measure it.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const reseed = scheduleReseed(config.host.reseed_cron, opts.reseed, log, (result) => metrics.reseedRan(result));
 
   const writer = openState(home);
@@ -93,7 +99,7 @@ export async function startHost(loaded: LoadedConfig, opts: HostOptions = {}): P
       }
       return runtimeSeen.value;
     },
-    families: async () => hostFamilies(await reads.counts(), config.ports, mirror, await reads.lease(MAINTAINER_LEASE), reseed.next()),
+    families: async () => hostFamilies(await reads.counts(), config.ports, mirror, await reads.lease(MAINTAINER_LEASE), reseed.next(), loopDelay),
   };
 
   const server = new HostServer({ auth, services, bodyLimit: config.host.body_limit, requestTimeoutMs: config.host.request_timeout * 1000, logger });
@@ -127,7 +133,9 @@ export async function startHost(loaded: LoadedConfig, opts: HostOptions = {}): P
       await mirror.close();
       writer.close();
       upkeep.close();
+      loopDelay.disable();
       log('ditto host stopped');
+      destination?.flushSync();
     },
   };
 }
@@ -166,6 +174,7 @@ function hostFamilies(
   mirror: StateMirror,
   lease: Lease | undefined,
   nextReseed: Date | null,
+  loopDelay: IntervalHistogram,
 ): Family[] {
   const families: Family[] = [
     {
@@ -180,6 +189,12 @@ function hostFamilies(
     { name: 'ditto_state_mirror_reload_failures_total', help: 'State mirror reloads rejected by their check (the previous mirror stayed).', type: 'counter', samples: [{ value: mirror.failures }] },
     { name: 'ditto_maintainer_lease_held', help: '1 while this host holds the maintainer lease.', type: 'gauge', samples: [{ value: lease?.holder === currentDriver() ? 1 : 0 }] },
   ];
+  families.push({
+    name: 'ditto_event_loop_delay_seconds',
+    help: 'How late the host’s event loop ran since start (median, 99th percentile, max).',
+    type: 'gauge',
+    samples: [0.5, 0.99, 1].map((q) => ({ labels: { quantile: String(q) }, value: (q === 1 ? loopDelay.max : loopDelay.percentile(q * 100)) / 1e9 })),
+  });
   if (nextReseed) families.push({ name: 'ditto_reseed_next_timestamp_seconds', help: 'When the next scheduled reseed is due.', type: 'gauge', samples: [{ value: Math.round(nextReseed.getTime() / 1000) }] });
   return families;
 }

@@ -65,7 +65,8 @@ describe('ditto host: /v2 API', () => {
   });
 
   it('refuses a request with no token, a wrong token or another scheme with 401 and an error body', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: `Basic ${ALICE}` }, { authorization: `Bearer ${ALICE}x` }]) {
+    const variants: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token' }, { authorization: `Basic ${ALICE}` }, { authorization: `Bearer ${ALICE}x` }];
+    for (const headers of variants) {
       const res = await host.api('GET', '/v2/copies', { headers });
       expect(res.status).toBe(401);
       expect(typeof res.json.error).toBe('string');
