@@ -23,13 +23,11 @@ export function describePlace(place: DumpPlace): string {
  * Writes a dump of `source` into `out`, which must exist already (created 0600 by the caller, so
  * the dump is private from its first byte). `what` names the source in errors, without secrets.
  */
-export async function runDump(engine: Engine, place: DumpPlace, source: DumpSource, out: string, what: string, signal?: AbortSignal): Promise<void> {
+export async function runDump(engine: Engine, place: DumpPlace, source: DumpSource, out: string, what: string, signal?: AbortSignal, hint = 'check that the source is reachable and the URL, user and password are right'): Promise<void> {
   const result = place.kind === 'host' ? await onHost(engine, place.binDir, source, out, signal) : await inContainer(engine, place, source, signal, out);
   if (signal?.aborted) throw new DittoError('INTERRUPTED', `interrupted while dumping ${what}`);
   if (result.exitCode !== 0) {
-    throw new DittoError('REMOTE', `could not dump ${what}: ${errorLine(result.stderr) || `${engine.dumpTool} exited with ${result.exitCode}`}`, {
-      hint: 'check that the source is reachable and the URL, user and password are right',
-    });
+    throw new DittoError('REMOTE', `could not dump ${what}: ${errorLine(result.stderr) || `${engine.dumpTool} exited with ${result.exitCode}`}`, { hint });
   }
 }
 

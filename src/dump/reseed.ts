@@ -121,7 +121,7 @@ async function throughScratchCopy(ctx: ReseedContext, input: string, out: string
     }
     progress(report ? 'Dumping the scrubbed copy' : 'Dumping the restored copy');
     const place = await scratchPlace(manager, copy.runtime);
-    await runDump(manager.engine, place, splitPassword(copy.connectionString) satisfies DumpSource, out, `scratch copy ${copy.id}`, ctx.signal);
+    await runDump(manager.engine, place, splitPassword(copy.connectionString) satisfies DumpSource, out, `scratch copy ${copy.id}`, ctx.signal, 'the previous dump is untouched; run `ditto reseed` again');
     return report;
   } finally {
     await manager.down({ ids: [copy.id] }).catch(() => {});

@@ -37,7 +37,8 @@ export async function resolveDump(uri: string, ctx: DumpSourceContext): Promise<
     if (hit) return hit;
   }
   const key = uri.replace(/#.*$/, '');
-  let known = cache.lookup(key);
+  // A pinned hash the cache lacks is fetched whole: a 304 would vouch for what was fetched before.
+  let known = expected ? null : cache.lookup(key);
   let remote = await fetcher(known, ctx.signal);
   if (!remote.body && known) {
     const hit = cache.get(known.sha256);
