@@ -30,6 +30,8 @@ function hostConfig(extra: Record<string, unknown> = {}): Record<string, unknown
       ],
       admin_tokens: [{ name: 'ops', token: `file:${path.join(home.dir, 'admin.token')}` }],
       body_limit: BODY_LIMIT,
+      // Every second (croner's six-field form): the schedule is seen firing within the suite.
+      reseed_cron: '* * * * * *',
     },
     ...extra,
   };
@@ -232,12 +234,41 @@ describe('ditto host: /v2 API', () => {
     expect(res.text).toMatch(/^ditto_state_mirror_reloads_total \d+$/m);
   });
 
+  it('runs the reseed schedule; with no reseed wired in, each due time says so in the log and metrics', async () => {
+    await waitFor(() => host.logLines.some((l) => l.includes('scheduled reseed is due')), 'a scheduled reseed', 5_000);
+    expect((await host.api('GET', '/metrics')).text).toMatch(/^ditto_reseeds_total\{result="unavailable"\} [1-9]\d*$/m);
+  });
+
   it('never writes a token or a password to its log', async () => {
     const copy = await create(ALICE, {});
     const password = decodeURIComponent(new URL(copy.connection_string).password);
     const log = host.logLines.join('\n');
     expect(log).toMatch(/"route":"create_copy"/);
     for (const secret of [ALICE, BOB, ADMIN, password]) expect(log).not.toContain(secret);
+  });
+});
+
+describe('ditto host: configuration it refuses at start', () => {
+  it('exits with one clear line without tokens, with an unset token variable, or a bad cron expression', async () => {
+    const other = new TestHome({}, { portCount: 1 });
+    try {
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ host: {} }, /^ditto: the host has no tokens: every caller would be refused; add host\.tokens/],
+        [{ host: { tokens: [{ name: 'a', token: 'env:DITTO_TEST_UNSET_TOKEN' }] } }, /^ditto: host\.tokens\[0\]\.token refers to environment variable DITTO_TEST_UNSET_TOKEN, which is not set/],
+        [{ host: { tokens: [{ name: 'a', token: 't' }], reseed_cron: 'every day' } }, /^ditto: host\.reseed_cron 'every day' is not a cron expression/],
+        [{ host: { tokens: [{ name: 'a', token: 't' }, { name: 'b', token: 't' }] } }, /^ditto: host: two callers share one token/],
+      ];
+      for (const [config, message] of cases) {
+        other.writeConfig(config);
+        const result = await other.run(['host', '--port', '0']);
+        expect(result.exitCode, result.stderr).toBe(78);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        expect(result.stderr.trim()).toMatch(message);
+        expect(result.stdout).not.toMatch(/listening/);
+      }
+    } finally {
+      await other.cleanup();
+    }
   });
 });
 
@@ -261,6 +292,21 @@ describe('ditto host: graceful shutdown', () => {
     const row = await waitFor(() => readCopies(home).find((c) => !known.has(c.id) && c.status === 'creating'), 'a copy being made', 30_000);
     return { answer, copyId: row.id };
   }
+
+  it('a client that goes away mid-POST: its copy is failed and removed', async () => {
+    await restart();
+    const known = new Set(readCopies(home).map((c) => c.id));
+    const controller = new AbortController();
+    const request = fetch(`${host.url}/v2/copies`, { method: 'POST', headers: { authorization: `Bearer ${ALICE}` }, body: '{}', signal: controller.signal });
+    const row = await waitFor(() => readCopies(home).find((c) => !known.has(c.id) && c.status === 'creating'), 'a copy being made', 30_000);
+    controller.abort();
+    await expect(request).rejects.toThrow();
+    await waitFor(() => readCopies(home).find((c) => c.id === row.id && c.status === 'failed'), 'the abandoned copy failed', 30_000);
+    const deadline = Date.now() + 30_000;
+    while ((await leftovers(home, [], [row.id])).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await leftovers(home, [], [row.id])).toEqual([]);
+    expect(host.logLines.join('\n')).toMatch(/"route":"create_copy","status":499/);
+  });
 
   it('SIGTERM during a POST: the request completes, then the host exits 0 with nothing half-made', async () => {
     await restart();
