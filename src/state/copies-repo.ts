@@ -97,7 +97,9 @@ export class CopiesRepo {
   list(filter: ListFilter = {}): Copy[] {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (!filter.includeFinal) where.push("status NOT IN ('destroyed','failed')");
+    // The live statuses named, not the final ones excluded: the status index then serves the query,
+    // which matters once a long-lived home (a host) holds thousands of destroyed copies.
+    if (!filter.includeFinal) where.push("status IN ('pending','creating','ready','destroying')");
     if (filter.usersOnly) where.push("purpose = 'copy'");
     if (filter.owner !== undefined && filter.owner !== null) {
       where.push('owner = ?');
