@@ -136,9 +136,10 @@ describe('reseed from a live pagila source', () => {
       expectUntouched();
     });
 
-    it('a source that is not a postgresql:// URL, and --source with --from', async () => {
+    it('a source that is not a postgresql:// URL, --source with --from, and a remote host', async () => {
       expectOneLineError(await home.run(['reseed', '--source', 'mysql://u:secret@127.0.0.1/db']), 2, /is not a postgresql:\/\/ URL/);
       expectOneLineError(await home.run(['reseed', '--source', source.dsn, '--from', dump]), 2, /mutually exclusive|not both/);
+      expectOneLineError(await home.run(['reseed', '--source', source.dsn], { env: { DITTO_SERVER: 'http://127.0.0.1:1' } }), 2, /does not go through a ditto host/);
       expectUntouched();
     });
   });

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { interruptSignal, loadFor, type GlobalArgs } from '../context.js';
+import { DittoError } from '../../errors.js';
+import { interruptSignal, loadFor, remoteUrl, type GlobalArgs } from '../context.js';
 import { printJson } from '../output.js';
 import { withProgress } from '../progress.js';
 
@@ -15,7 +16,13 @@ export const reseedCommand: CommandModule<GlobalArgs, Args> = {
       .option('json', { type: 'boolean', describe: 'print the result as JSON' })
       .conflicts('source', 'from') as Argv<Args>,
   handler: async (args) => {
-    const loaded = loadFor(args);
+    // The dump belongs to the machine that serves copies from it: a host reseeds its own.
+    if (remoteUrl(args)) {
+      throw new DittoError('BAD_INPUT', '`ditto reseed` replaces this machine\'s dump and does not go through a ditto host', {
+        hint: 'run it on the host, or without --remote / DITTO_SERVER',
+      });
+    }
+    const loaded = await loadFor(args);
     const [{ createLocalClient }, { reseed }, { formatBytes }, { formatDuration }] = await Promise.all([
       import('../../client/local-client.js'),
       import('../../dump/reseed.js'),
