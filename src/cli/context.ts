@@ -1,5 +1,6 @@
 import type { CopyClient } from '../client/copy-client.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Manager } from '../copies/manager.js';
 
 /** Options every command takes. */
 export interface GlobalArgs {
@@ -9,8 +10,25 @@ export interface GlobalArgs {
   remote?: string | undefined;
 }
 
-export function loadFor(args: GlobalArgs): LoadedConfig {
+/** The config in force. Loaded on demand: `--version` and `--help` never pay for zod and yaml. */
+export async function loadFor(args: GlobalArgs): Promise<LoadedConfig> {
+  const { loadConfig } = await import('../config/load.js');
   return loadConfig({ configPath: args.config, home: args.home });
+}
+
+/**
+ * Runs `fn` with this machine's Manager (pool and snapshot commands, which are local by nature);
+ * with `spawnMaintainer`, changes to copies make sure the detached maintainer runs.
+ */
+export async function withLocalManager<T>(args: GlobalArgs, opts: { actor: string; spawnMaintainer: boolean }, fn: (m: Manager, loaded: LoadedConfig) => Promise<T>): Promise<T> {
+  const loaded = await loadFor(args);
+  const { createLocalClient } = await import('../client/local-client.js');
+  const manager = createLocalClient(loaded, opts.actor, { spawnMaintainer: opts.spawnMaintainer });
+  try {
+    return await fn(manager, loaded);
+  } finally {
+    await manager.close();
+  }
 }
 
 /** The host `--remote` or DITTO_SERVER names, if any. */
@@ -24,7 +42,7 @@ export function remoteUrl(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env
  * DITTO_SERVER, else this machine's Manager), runs `fn`, and closes it.
  */
 export async function withClient<T>(args: GlobalArgs, fn: (client: CopyClient, loaded: LoadedConfig) => Promise<T>): Promise<T> {
-  const loaded = loadFor(args);
+  const loaded = await loadFor(args);
   const remote = remoteUrl(args);
   let client: CopyClient;
   if (remote) {

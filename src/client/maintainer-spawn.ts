@@ -14,7 +14,7 @@ const MAX_LOG_BYTES = 5 * 1024 * 1024;
  * this same ditto (see selfCommand), outlives us, and logs to <home>/logs/maintainer.log.
  */
 export function ensureMaintainer(manager: Manager, home: string, configFile: string | null): void {
-  if (maintainerRunning(manager)) return;
+  if (!manager.needsMaintainer() || maintainerRunning(manager)) return;
   const logs = path.join(home, 'logs');
   ensurePrivateDir(logs);
   const logFile = path.join(logs, 'maintainer.log');

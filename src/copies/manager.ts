@@ -317,6 +317,13 @@ export class Manager implements CopyClient {
     return this.repo.list().length > 0;
   }
 
+  /** Whether there is work for a maintainer: live copies, or a pool wanted and not idle. */
+  needsMaintainer(): boolean {
+    if (this.hasCopies()) return true;
+    const { target, idleAt } = this.poolReport();
+    return target > 0 && idleAt !== null && idleAt > Date.now();
+  }
+
   /** When the maintainer next has work without being asked: the next expiry or idle drain. */
   nextDeadline(): number | null {
     const deadlines = this.repo

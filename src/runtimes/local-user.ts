@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { DittoError } from '../errors.js';
 
 export interface Account {
@@ -23,15 +24,25 @@ export function serverAccount(configured: string | undefined): Account | null {
   });
 }
 
-function lookup(name: string): Account | null {
+/** The account's passwd entry: getent (which asks NSS), else /etc/passwd itself. */
+function passwdEntry(name: string): string | null {
   try {
-    const entry = execFileSync('getent', ['passwd', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const fields = entry.trim().split(':');
-    const uid = Number(fields[2]);
-    const gid = Number(fields[3]);
-    if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid === 0) return null;
-    return { name, uid, gid };
+    return execFileSync('getent', ['passwd', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch {
-    return null;
+    try {
+      return fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((line) => line.startsWith(`${name}:`)) ?? null;
+    } catch {
+      return null;
+    }
   }
+}
+
+function lookup(name: string): Account | null {
+  const entry = passwdEntry(name);
+  if (!entry) return null;
+  const fields = entry.trim().split(':');
+  const uid = Number(fields[2]);
+  const gid = Number(fields[3]);
+  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid === 0) return null;
+  return { name, uid, gid };
 }

@@ -15,7 +15,7 @@ export const hostCommand: CommandModule<GlobalArgs, Args> = {
     if (args.port !== undefined && !(Number.isInteger(args.port) && args.port >= 0 && args.port <= 65535)) {
       throw new DittoError('BAD_INPUT', `--port must be a port number (0-65535); got '${String(args.port)}'`);
     }
-    const loaded = loadFor(args);
+    const loaded = await loadFor(args);
     // The server, the mirror and their dependencies load only for this command.
     const { runHost } = await import('../../server/host.js');
     await runHost(loaded, { listen: args.listen, port: args.port });
