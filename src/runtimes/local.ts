@@ -145,7 +145,8 @@ export class LocalRuntime implements Runtime {
     // SIGQUIT: immediate shutdown. The copy is being thrown away; a checkpoint would be wasted work.
     await this.stopServer(copyId, 'SIGQUIT', STOP_GRACE_MS);
     for (const point of mountsUnder(this.copyDir(copyId))) await unmount(point);
-    fs.rmSync(this.copyDir(copyId), { recursive: true, force: true });
+    // Asynchronously: a shared host keeps serving requests while a copy's files go.
+    await fs.promises.rm(this.copyDir(copyId), { recursive: true, force: true });
     this.removeEmptyRoots();
   }
 

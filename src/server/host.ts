@@ -26,7 +26,7 @@ export interface HostOptions {
   /** Override host.listen / host.port (the command's --listen / --port). */
   listen?: string | undefined;
   port?: number | undefined;
-  /** What the reseed schedule runs; without it, a due reseed only logs that none is available. */
+  /** What the reseed schedule runs (default: `ditto reseed` of this home, from source.url). */
   reseed?: () => Promise<void>;
   logger?: Logger;
 }
@@ -58,7 +58,14 @@ export async function startHost(loaded: LoadedConfig, opts: HostOptions = {}): P
   // Synchronous work on the host's one thread (SQLite, process scans) delays every request: measure it.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  const reseed = scheduleReseed(config.host.reseed_cron, opts.reseed, log, (result) => metrics.reseedRan(result));
+  // By default a due reseed replaces this home's dump, as `ditto reseed` would (source.url in config).
+  const reseedNow =
+    opts.reseed ??
+    (async () => {
+      const { reseed: reseedDump } = await import('../dump/reseed.js');
+      await reseedDump({ manager: managerOn(upkeep, 'host:reseed') }, {});
+    });
+  const reseed = scheduleReseed(config.host.reseed_cron, reseedNow, log, (result) => metrics.reseedRan(result));
 
   const writer = openState(home);
   const upkeep = openState(home);

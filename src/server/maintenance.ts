@@ -40,18 +40,13 @@ export interface ReseedSchedule {
  */
 export function scheduleReseed(
   expression: string | undefined,
-  reseed: (() => Promise<void>) | undefined,
+  reseed: () => Promise<void>,
   log: Log,
-  onResult: (result: 'ok' | 'failed' | 'unavailable') => void,
+  onResult: (result: 'ok' | 'failed') => void,
 ): ReseedSchedule {
   if (!expression) return { next: () => null, stop: async () => {} };
   let running: Promise<void> | null = null;
   const job = async () => {
-    if (!reseed) {
-      log('scheduled reseed is due, but this host has no reseed function; run `ditto reseed` on it', { cron: expression });
-      onResult('unavailable');
-      return;
-    }
     const started = Date.now();
     log('scheduled reseed started', { cron: expression });
     running = reseed().then(

@@ -38,7 +38,7 @@ export class Metrics {
     h.count++;
   }
 
-  reseedRan(result: 'ok' | 'failed' | 'unavailable'): void {
+  reseedRan(result: 'ok' | 'failed'): void {
     const key = labels({ result });
     this.reseeds.set(key, (this.reseeds.get(key) ?? 0) + 1);
   }

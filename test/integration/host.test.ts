@@ -234,9 +234,9 @@ describe('ditto host: /v2 API', () => {
     expect(res.text).toMatch(/^ditto_state_mirror_reloads_total \d+$/m);
   });
 
-  it('runs the reseed schedule; with no reseed wired in, each due time says so in the log and metrics', async () => {
-    await waitFor(() => host.logLines.some((l) => l.includes('scheduled reseed is due')), 'a scheduled reseed', 5_000);
-    expect((await host.api('GET', '/metrics')).text).toMatch(/^ditto_reseeds_total\{result="unavailable"\} [1-9]\d*$/m);
+  it('runs the reseed schedule; with no source configured, each due reseed fails with the reason in the log and metrics', async () => {
+    await waitFor(() => host.logLines.some((l) => l.includes('scheduled reseed failed') && l.includes('no source to reseed from')), 'a scheduled reseed', 5_000);
+    expect((await host.api('GET', '/metrics')).text).toMatch(/^ditto_reseeds_total\{result="failed"\} [1-9]\d*$/m);
   });
 
   it('never writes a token or a password to its log', async () => {
