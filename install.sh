@@ -49,8 +49,8 @@ build() {
   node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=12)?0:1)' ||
     die "building ditto needs Node.js >= 20.12 (this is $(node --version)): upgrade it, or pass --binary PATH"
   if [ ! -d node_modules ]; then
-    echo "installing build dependencies (npm ci)..." >&2
-    npm ci --no-audit --no-fund >&2 || die "npm ci failed: see above"
+    echo "installing build dependencies (npm)..." >&2
+    bash "$repo/scripts/install-deps.sh" >&2 || die "installing npm packages failed: see above"
   fi
   # Rebuild only when something the executable is made of changed since the last build.
   if [ "$rebuild" = 1 ] || [ ! -x dist/ditto ] ||

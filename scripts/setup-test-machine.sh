@@ -18,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   rm -f /usr/sbin/policy-rc.d
 fi
 
-npm ci --no-audit --no-fund
+bash scripts/install-deps.sh
 
 # A Docker engine (no bridge: containers share the host's loopback) and the local PostgreSQL image
 # the Docker runtime's tests use as copy_image; nothing is pulled.
