@@ -9,6 +9,12 @@ export const REPO = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(REPO, 'dist/ditto.cjs');
 export const PAGILA = path.resolve(REPO, '../shared/fixtures/pagila');
 
+/** Writes pagila's schema and data as one plain SQL dump at `file`; returns the path. */
+export function writePagilaSql(file: string): string {
+  fs.writeFileSync(file, fs.readFileSync(path.join(PAGILA, 'pagila-schema.sql'), 'utf8') + fs.readFileSync(path.join(PAGILA, 'pagila-data.sql'), 'utf8'));
+  return file;
+}
+
 export interface Result {
   stdout: string;
   stderr: string;

@@ -8,6 +8,7 @@ import { findBinDir } from '../../src/runtimes/local-binaries.js';
 import { REPO, TestHome, type CopyJson } from '../helpers/ditto.js';
 import { leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
+import { processesWhere } from '../helpers/processes.js';
 import { waitFor } from '../helpers/state.js';
 
 /**
@@ -51,17 +52,7 @@ function systemBinWithoutNode(dir: string): string {
 
 /** Pids of processes started from `exe` (the maintainer the executable spawns of itself, for one). */
 function processesOf(exe: string): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return fs.readlinkSync(`/proc/${p}/exe`) === exe;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  return processesWhere((p) => p.exe === exe);
 }
 
 function cmdline(pid: number): string[] {

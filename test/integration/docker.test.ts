@@ -6,7 +6,7 @@ import { PostgresEngine } from '../../src/engines/postgres.js';
 import { engineAddress } from '../../src/runtimes/docker-endpoint.js';
 import { DockerRuntime } from '../../src/runtimes/docker.js';
 import { homeKey } from '../../src/runtimes/registry.js';
-import { PAGILA, TestHome, expectOneLineError } from '../helpers/ditto.js';
+import { TestHome, expectOneLineError, writePagilaSql } from '../helpers/ditto.js';
 import { containersOf, leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
 import { DOCKER_CONFIG, DOCKER_TEST_IMAGE } from '../helpers/runtimes.js';
@@ -184,7 +184,7 @@ describe('failures are one clear line and leave nothing behind', () => {
   it('an interrupted up removes the container it was making', async () => {
     const home = newHome();
     const dump = path.join(home.dir, 'pagila.sql');
-    fs.writeFileSync(dump, fs.readFileSync(path.join(PAGILA, 'pagila-schema.sql'), 'utf8') + fs.readFileSync(path.join(PAGILA, 'pagila-data.sql'), 'utf8'));
+    writePagilaSql(dump);
     home.writeConfig({ ...DOCKER_CONFIG, dump: { path: dump } });
     const child = home.spawn(['up']);
     // Interrupt once the container exists (the restore is under way or about to be).

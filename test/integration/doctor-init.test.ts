@@ -6,18 +6,10 @@ import YAML from 'yaml';
 import { loadConfig, validate } from '../../src/config/load.js';
 import { STARTER_CONFIG } from '../../src/config/starter.js';
 import { TestHome } from '../helpers/ditto.js';
+import { maintainerPids } from '../helpers/processes.js';
 import { waitFor } from '../helpers/state.js';
 
 /** Whether a ditto process (the maintainer) still works on `dir`. */
-function maintainerAlive(dir: string): boolean {
-  return fs.readdirSync('/proc').some((p) => {
-    try {
-      return /^\d+$/.test(p) && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(dir);
-    } catch {
-      return false;
-    }
-  });
-}
 
 interface DoctorJson {
   ok: boolean;
@@ -97,7 +89,7 @@ describe('ditto doctor', () => {
   afterAll(async () => {
     // The source test's copy is destroyed by the test; its maintainer leaves once no copy is left.
     await home.run(['down', '--all']);
-    await waitFor(() => !maintainerAlive(home.dir), 'the maintainer to leave', 15_000).catch(() => undefined);
+    await waitFor(() => maintainerPids(home.dir).length === 0, 'the maintainer to leave', 15_000).catch(() => undefined);
     fs.rmSync(home.dir, { recursive: true, force: true });
   });
 

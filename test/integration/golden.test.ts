@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAGILA, TestHome, type CopyJson } from '../helpers/ditto.js';
+import { TestHome, type CopyJson, writePagilaSql } from '../helpers/ditto.js';
 import { leftovers, snapshotsOf } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
 import { RUNTIME_CASES } from '../helpers/runtimes.js';
@@ -17,7 +17,7 @@ describe.each(RUNTIME_CASES)('golden snapshots on the $name runtime', ({ name, c
   beforeAll(() => {
     home = new TestHome(config);
     dump = path.join(home.dir, 'pagila.sql');
-    fs.writeFileSync(dump, fs.readFileSync(path.join(PAGILA, 'pagila-schema.sql'), 'utf8') + fs.readFileSync(path.join(PAGILA, 'pagila-data.sql'), 'utf8'));
+    writePagilaSql(dump);
     home.writeConfig({ ...config, dump: { path: dump } });
   });
 

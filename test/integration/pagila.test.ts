@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAGILA, TestHome } from '../helpers/ditto.js';
+import { PAGILA, TestHome, writePagilaSql } from '../helpers/ditto.js';
 import { leftovers } from '../helpers/leaks.js';
 import { fingerprint } from '../helpers/pg.js';
 import { ReferenceServer } from '../helpers/reference-pg.js';
@@ -28,7 +28,7 @@ describe.each(RUNTIME_CASES)('pagila as the dump on the $name runtime', ({ confi
     customDump = path.join(home.dir, 'pagila.dump');
     await reference.dump(customDump, 'custom');
     sqlDump = path.join(home.dir, 'pagila.sql');
-    fs.writeFileSync(sqlDump, fs.readFileSync(path.join(PAGILA, 'pagila-schema.sql'), 'utf8') + fs.readFileSync(path.join(PAGILA, 'pagila-data.sql'), 'utf8'));
+    writePagilaSql(sqlDump);
     // The reference server holds the top port of the range: ditto gets the rest.
     home.writeConfig({ ...config, ports: { min: home.ports.min, max: home.ports.max - 1 }, dump: { path: customDump } });
   });

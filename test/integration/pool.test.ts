@@ -1,31 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PAGILA, TestHome, type CopyJson } from '../helpers/ditto.js';
+import { TestHome, type CopyJson, writePagilaSql } from '../helpers/ditto.js';
 import { dataRootOf, leftovers, serverProcessesUnder } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
+import { maintainerPids } from '../helpers/processes.js';
 import { readCopies, waitFor, writeState } from '../helpers/state.js';
 
-function maintainerPids(home: TestHome): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const args = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-        return args.includes('maintain') && args.includes(home.dir);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-function pagilaSql(dir: string): string {
-  const file = path.join(dir, 'pagila.sql');
-  fs.writeFileSync(file, fs.readFileSync(path.join(PAGILA, 'pagila-schema.sql'), 'utf8') + fs.readFileSync(path.join(PAGILA, 'pagila-data.sql'), 'utf8'));
-  return file;
-}
 
 describe('warm pool', () => {
   let home: TestHome;
@@ -36,7 +17,7 @@ describe('warm pool', () => {
 
   afterAll(async () => {
     await home.cleanup();
-    await waitFor(() => maintainerPids(home).length === 0, 'the maintainer to leave', 10_000);
+    await waitFor(() => maintainerPids(home.dir).length === 0, 'the maintainer to leave', 10_000);
   });
 
   it('pool fill makes warm copies, and pool status counts them', async () => {
@@ -70,7 +51,7 @@ describe('warm pool', () => {
 
   it('the maintainer refills the pool after a claim', async () => {
     await waitFor(() => readCopies(home).filter((c) => c.warm === 1 && c.status === 'ready').length === 2 || undefined, 'the pool to refill');
-    expect(maintainerPids(home)).toHaveLength(1);
+    expect(maintainerPids(home.dir)).toHaveLength(1);
   });
 
   it('20 concurrent ups: 20 distinct connectable copies, no copy or port handed out twice', async () => {
@@ -102,7 +83,7 @@ describe('an up with an empty pool waits for the copy already being made', () =>
 
   beforeAll(() => {
     home = new TestHome({ runtime: 'local', pool: { size: 1 } });
-    home.writeConfig({ runtime: 'local', pool: { size: 1 }, dump: { path: pagilaSql(home.dir) } });
+    home.writeConfig({ runtime: 'local', pool: { size: 1 }, dump: { path: writePagilaSql(path.join(home.dir, 'pagila.sql')) } });
   });
 
   afterAll(async () => {
@@ -133,7 +114,7 @@ describe('TTL expiry with no ditto command after up', () => {
     await waitFor(() => readCopies(home)[0]!.status === 'destroyed' || undefined, 'expiry', 20_000);
     await expect(query(dsn, 'SELECT 1')).rejects.toThrow();
     expect(await leftovers(home, [copy!.port!])).toEqual([]);
-    await waitFor(() => maintainerPids(home).length === 0 || undefined, 'the maintainer to leave', 10_000);
+    await waitFor(() => maintainerPids(home.dir).length === 0 || undefined, 'the maintainer to leave', 10_000);
     const log = fs.readFileSync(path.join(home.dir, 'logs', 'maintainer.log'), 'utf8');
     expect(log).toContain('no copies left; leaving');
   });
@@ -170,7 +151,7 @@ describe('crash recovery: the provisioning process killed with SIGKILL', () => {
   });
 
   it('during the restore: the server and its port are removed by the next command', async () => {
-    home.writeConfig({ runtime: 'local', dump: { path: pagilaSql(home.dir) } });
+    home.writeConfig({ runtime: 'local', dump: { path: writePagilaSql(path.join(home.dir, 'pagila.sql')) } });
     const before = readCopies(home, { builders: true }).length;
     const child = home.spawn(['up']);
     // The restore is under way once psql runs as ditto's child (restoring into the golden snapshot's builder).
@@ -199,7 +180,7 @@ describe('the maintainer removes ditto resources that have no record', () => {
     home = new TestHome({ runtime: 'local' });
     const dsn = await home.up();
     const [copy] = readCopies(home);
-    expect(maintainerPids(home)).toHaveLength(1);
+    expect(maintainerPids(home.dir)).toHaveLength(1);
     // The record vanishes (a lost or restored state file): the server is now untracked.
     writeState(home, 'DELETE FROM port_leases WHERE copy_id = ?', copy!.id);
     writeState(home, 'DELETE FROM copies WHERE id = ?', copy!.id);

@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpIdentity } from '../../src/dump/identity.js';
-import { PAGILA, TestHome, expectOneLineError } from '../helpers/ditto.js';
+import { TestHome, expectOneLineError, writePagilaSql } from '../helpers/ditto.js';
 import { pagilaSource } from '../helpers/dumps.js';
 import { leftovers } from '../helpers/leaks.js';
 import { fingerprint } from '../helpers/pg.js';
@@ -91,7 +91,7 @@ describe('reseed from a live pagila source', () => {
 
   it('a plain SQL file given with --from becomes a custom-format dump of the same data', async () => {
     const sql = path.join(home.dir, 'pagila.sql');
-    fs.writeFileSync(sql, fs.readFileSync(path.join(PAGILA, 'pagila-schema.sql'), 'utf8') + fs.readFileSync(path.join(PAGILA, 'pagila-data.sql'), 'utf8'));
+    writePagilaSql(sql);
     const result = await home.run(['reseed', '--from', sql]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(fs.readFileSync(dump).subarray(0, 5).toString()).toBe('PGDMP');
