@@ -9,6 +9,7 @@ import { homeKey } from '../../src/runtimes/registry.js';
 import { TestHome, expectOneLineError, writePagilaSql } from '../helpers/ditto.js';
 import { containersOf, leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
+import { readCopies } from '../helpers/state.js';
 import { DOCKER_CONFIG, DOCKER_TEST_IMAGE } from '../helpers/runtimes.js';
 
 /**
@@ -32,9 +33,12 @@ function newHome(config: Record<string, unknown> = DOCKER_CONFIG, portCount = 10
   return home;
 }
 
-/** A failed `up` must leave a failed record, and no container, server, port or lease. */
+/**
+ * A failed `up` must leave a failed record, and no container, server, port or lease. The record is
+ * the golden snapshot's builder's where the failure came while making the snapshot.
+ */
 async function expectFailedAndClean(home: TestHome): Promise<void> {
-  const all = await home.ls(true);
+  const all = readCopies(home, { builders: true });
   expect(all.map((c) => c.status)).toEqual(['failed']);
   expect(await leftovers(home, [home.ports.min])).toEqual([]);
 }
@@ -80,7 +84,11 @@ describe('a copy is a container', () => {
     const info = await docker.getContainer(`ditto-${copy!.id}`).inspect();
     expect(info.Name).toBe(`/ditto-${copy!.id}`);
     expect(info.Config.Labels).toMatchObject({ 'ditto.managed': 'true', 'ditto.copy_id': copy!.id, 'ditto.home': homeKey(home.dir) });
-    expect(info.Config.Image).toBe(DOCKER_TEST_IMAGE);
+    // A clone of the golden snapshot: the image committed from copy_image with the data in it.
+    expect(info.Config.Image).toMatch(new RegExp(`^ditto-golden-${homeKey(home.dir)}:docker-[0-9a-f]{16}$`));
+    const golden = await docker.getImage(info.Config.Image).inspect();
+    expect(golden.Config.Labels).toMatchObject({ 'ditto.home': homeKey(home.dir) });
+    expect(golden.Config.Env).not.toContain(expect.stringMatching(/^POSTGRES_PASSWORD=.+/));
     expect(info.HostConfig.NetworkMode).toBe('host');
     expect(info.Config.Env).toContain(`POSTGRES_PASSWORD=${new URL(dsn).password}`);
     // The server stays on loopback, on the copy's port, with the disposable-copy settings.
