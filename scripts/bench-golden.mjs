@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { benchHome, dittoArgv, median, pgBinDir, printTable, root, round, startReferenceServer, timeOnce, writeResult } from './bench-lib.mjs';
+import { benchHome, dittoArgv, median, pgBinDir, printTable, removeHome, root, round, startReferenceServer, timeOnce, writeResult } from './bench-lib.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -88,13 +88,7 @@ function measure(dump, runtime, way) {
   } catch (err) {
     return { error: err.message.split('\n')[0] };
   } finally {
-    try {
-      run('down', '--all');
-    } catch {
-      // best effort
-    }
-    // Snapshots live with the home's runtime root: remove the home's local runtime data too.
-    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 300 });
+    removeHome(dir, env, ditto.argv);
   }
 }
 

@@ -47,6 +47,16 @@ export function benchHome(yaml) {
   return { dir, env };
 }
 
+/**
+ * Empties a benchmark home and removes it: warm copies, copies and golden snapshots first (a
+ * snapshot lives outside the home, under /var/tmp when ditto runs as root), then the directory.
+ */
+export function removeHome(dir, env, argv) {
+  for (const args of [['pool', 'drain'], ['down', '--all'], ['prune']]) spawnSync(argv[0], [...argv.slice(1), ...args], { env, cwd: dir, stdio: 'ignore' });
+  // The maintainer may still be writing its last log line for a moment.
+  fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 300 });
+}
+
 /** Wall time of one synchronous run, in ms; throws on a non-zero exit. */
 export function timeOnce(argv, opts) {
   const started = process.hrtime.bigint();

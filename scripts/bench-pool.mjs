@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { benchHome, dittoArgv, median, printTable, quantile, root, round, timeAsync, timeOnce, writeResult } from './bench-lib.mjs';
+import { benchHome, dittoArgv, median, printTable, quantile, removeHome, round, timeAsync, timeOnce, writeResult } from './bench-lib.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => Number(args[args.indexOf(name) + 1] ?? 0) || fallback;
@@ -120,15 +120,8 @@ try {
   ]);
   if (leaks.length) process.stdout.write(`leaks: ${leaks.join('; ')}\n`);
 } finally {
-  try {
-    run('pool', 'drain');
-    run('down', '--all');
-  } catch {
-    // best effort
-  }
   writeResult('pool', result);
-  // The maintainer leaves once no copy is left; it may still be writing its log for a moment.
-  fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 300 });
+  removeHome(dir, env, ditto.argv);
 }
 
 /** Servers of this home still running, copy directories, port leases, live records. */

@@ -13,32 +13,16 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureBuilt, median, printTable, quantile, removeHome, root, round, writeResult } from './bench-lib.mjs';
 
-const root = path.resolve(import.meta.dirname, '..');
 const dist = path.join(root, 'dist');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] ?? 0) || 30;
 const rebuild = args.includes('--rebuild');
 
-/** Newest modification time under `dir` (the sources the executable is built from). */
-function newest(dir) {
-  let latest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) latest = Math.max(latest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return latest;
-}
-
-function ensureBuilt(output, buildArgs) {
-  const file = path.join(dist, output);
-  const stale = !fs.existsSync(file) || fs.statSync(file).mtimeMs < newest(path.join(root, 'src'));
-  if (!rebuild && !stale) return;
-  const built = spawnSync(process.execPath, [path.join(root, 'scripts/build-binary.mjs'), ...buildArgs], { stdio: 'inherit' });
-  if (built.status !== 0) throw new Error(`building ${output} failed`);
-}
-
-ensureBuilt('ditto', []);
-if (rebuild || !fs.existsSync(path.join(dist, 'empty-sea'))) ensureBuilt('empty-sea', ['--empty']);
+if (rebuild) for (const f of ['ditto', 'empty-sea']) fs.rmSync(path.join(dist, f), { force: true });
+ensureBuilt('ditto', 'build-binary.mjs');
+ensureBuilt('empty-sea', 'build-binary.mjs', ['--empty']);
 
 // A home of its own: no copies, local runtime, a port range nothing else here uses.
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-bench-'));
@@ -105,27 +89,10 @@ try {
     capture(['down', copy.id]);
   }
 } finally {
-  spawnSync(ditto, ['pool', 'drain'], { env, cwd: home, stdio: 'ignore' });
-  spawnSync(ditto, ['down', '--all'], { env, cwd: home, stdio: 'ignore' });
   // The maintainer leaves once no copy is left; the home goes after it.
-  for (let i = 0; i < 50 && fs.readdirSync('/proc').some((p) => /^\d+$/.test(p) && cmdlineHas(p, home)); i++) spawnSync('sleep', ['0.2']);
-  fs.rmSync(home, { recursive: true, force: true });
+  removeHome(home, env, [ditto]);
 }
 
-function cmdlineHas(pid, text) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
-  } catch {
-    return false;
-  }
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
-const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const node = median(times[0]);
 const empty = median(times[1]);
 const row = (name, xs, emptyMs) => {
@@ -137,31 +104,18 @@ const rows = cases.map((c, i) => row(c.name, times[i], empty));
 rows.push(row('empty executable (warm-up rounds)', warmEmpty, median(warmEmpty)));
 rows.push(row('ditto up, warm pool', warmUp, median(warmEmpty)));
 
-function round(x, digits = 1) {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
-const header = ['case', 'median ms', 'p10', 'p90', 'x node -e 0', 'x empty exe'];
-const body = rows.map((r) => [r.case, r.median_ms.toFixed(1), r.p10_ms.toFixed(1), r.p90_ms.toFixed(1), r.vs_node.toFixed(2), r.vs_empty_executable.toFixed(2)]);
-const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-process.stdout.write(`start-up, ${runs} interleaved runs each (target: ditto <= 1.3x the empty executable)\n`);
-process.stdout.write([line(header), ...body.map(line)].join('\n') + '\n');
+printTable(
+  `start-up, ${runs} interleaved runs each (target: ditto <= 1.3x the empty executable)`,
+  ['case', 'median ms', 'p10', 'p90', 'x node -e 0', 'x empty exe'],
+  rows.map((r) => [r.case, r.median_ms.toFixed(1), r.p10_ms.toFixed(1), r.p90_ms.toFixed(1), r.vs_node.toFixed(2), r.vs_empty_executable.toFixed(2)]),
+);
 if (cold) process.stdout.write(`WARNING: ${cold} of ${runs} \`ditto up\` runs provisioned a copy instead of claiming a warm one\n`);
 process.stdout.write('warm `ditto up`: claims a pooled copy (pool refilled and maintainer idle before each run); its ratio is to the empty executable timed in the same rounds\n');
 
-const result = {
-  benchmark: 'startup',
-  date: new Date().toISOString(),
+writeResult('startup', {
   runs,
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? null, node: process.version, platform: `${process.platform}-${process.arch}` },
   executable_bytes: fs.statSync(ditto).size,
   warm_up_runs_that_provisioned: cold,
   notes: ['`ditto up, warm pool`: claims a pooled copy; the pool is refilled and the maintainer idle before each run; vs_empty_executable uses the empty executable timed in the same rounds'],
   results: rows,
-};
-const out = path.join(root, 'bench/results/startup.json');
-fs.mkdirSync(path.dirname(out), { recursive: true });
-fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-process.stdout.write(`wrote ${path.relative(root, out)}\n`);
+});

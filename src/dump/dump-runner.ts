@@ -89,7 +89,7 @@ async function inContainer(engine: Engine, place: Extract<DumpPlace, { kind: 'co
     return { exitCode: status.StatusCode, stderr: demuxLogs(logs as unknown as Buffer) };
   } finally {
     signal?.removeEventListener('abort', stop);
-    await container.remove({ force: true }).catch(() => {});
+    await container.remove({ force: true, v: true }).catch(() => {}); // v: the image's anonymous data volume goes too
   }
 }
 

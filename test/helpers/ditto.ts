@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { expect } from 'vitest';
 import YAML from 'yaml';
+import { defaultLocalRoot } from '../../src/runtimes/registry.js';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(REPO, 'dist/ditto.cjs');
@@ -98,12 +99,17 @@ export class TestHome {
     return JSON.parse(result.stdout) as CopyJson[];
   }
 
-  /** Destroys every copy (warm ones first, so nothing refills) and golden snapshot, and removes the home. */
+  /**
+   * Destroys every copy (warm ones first, so nothing refills) and golden snapshot, removes the
+   * home, and fails if the local runtime's directory outlives them: a leak.
+   */
   async cleanup(): Promise<void> {
     await this.run(['pool', 'drain']);
     await this.run(['down', '--all']);
     await this.run(['prune']);
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    const root = defaultLocalRoot(this.dir, process.getuid?.() === 0);
+    if (fs.existsSync(root)) throw new Error(`ditto left ${root} behind: ${fs.readdirSync(root, { recursive: true }).slice(0, 5).join(', ')}`);
   }
 }
 

@@ -90,8 +90,9 @@ describe('the single executable', () => {
   afterAll(async () => {
     // The executable cleans up after itself; the home goes once its maintainer has left.
     await run(['down', '--all']).catch(() => undefined);
+    await run(['prune']).catch(() => undefined);
     await waitFor(() => processesOf(ditto).length === 0, 'the executable’s processes to exit', 15_000).catch(() => undefined);
-    fs.rmSync(home.dir, { recursive: true, force: true });
+    await home.cleanup();
     fs.rmSync(sandbox, { recursive: true, force: true });
   });
 

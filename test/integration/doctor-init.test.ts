@@ -90,7 +90,7 @@ describe('ditto doctor', () => {
     // The source test's copy is destroyed by the test; its maintainer leaves once no copy is left.
     await home.run(['down', '--all']);
     await waitFor(() => maintainerPids(home.dir).length === 0, 'the maintainer to leave', 15_000).catch(() => undefined);
-    fs.rmSync(home.dir, { recursive: true, force: true });
+    await home.cleanup();
   });
 
   async function doctor(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<{ exitCode: number; stdout: string; report: DoctorJson }> {
