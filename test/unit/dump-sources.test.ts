@@ -24,9 +24,14 @@ describe('secrets in source URLs', () => {
   it('resolves env: and file: references at use', () => {
     process.env.DITTO_UNIT_SECRET = 'from-env';
     expect(resolveSecret('env:DITTO_UNIT_SECRET', 'source.url')).toBe('from-env');
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-unit-')), 'secret');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-unit-'));
+    const file = path.join(dir, 'secret');
     fs.writeFileSync(file, 'from-file\nsecond line\n');
-    expect(resolveSecret(`file:${file}`, 'source.url')).toBe('from-file');
+    try {
+      expect(resolveSecret(`file:${file}`, 'source.url')).toBe('from-file');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     expect(resolveSecret('postgresql://x', 'source.url')).toBe('postgresql://x');
     expect(() => resolveSecret('env:DITTO_UNIT_UNSET', 'source.url')).toThrow(/DITTO_UNIT_UNSET, which is not set/);
   });
