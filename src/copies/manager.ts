@@ -153,6 +153,9 @@ export class Manager implements CopyClient {
         else targets.push(copy);
       }
     } else if (selector.all || selector.label !== undefined) {
+      // `down --all` on this machine means done for now: the pool is not refilled until the next up,
+      // so nothing is left running. (A caller of a shared host only ever clears its own copies.)
+      if (selector.all && !this.caller) this.meta.set(LAST_DEMAND_KEY, '0');
       for (const copy of this.repo.list({ owner: this.visibleOwner(), usersOnly: true })) {
         if (selector.all || copy.label === selector.label) targets.push(copy);
       }

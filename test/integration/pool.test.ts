@@ -78,6 +78,24 @@ describe('warm pool', () => {
   });
 });
 
+describe('down --all with a pool', () => {
+  let home: TestHome;
+  afterAll(async () => home.cleanup());
+
+  it('leaves nothing running: the pool is not refilled until the next up', async () => {
+    home = new TestHome({ runtime: 'local', pool: { size: 2 } });
+    await home.up();
+    await waitFor(() => readCopies(home).filter((c) => c.warm === 1 && c.status === 'ready').length === 2 || undefined, 'the pool to fill');
+    expect((await home.run(['down', '--all'])).exitCode).toBe(0);
+    await waitFor(() => (maintainerPids(home.dir).length === 0 && serverProcessesUnder(dataRootOf(home)).length === 0) || undefined, 'everything to stop', 20_000);
+    expect(readCopies(home).filter((c) => c.status !== 'destroyed')).toEqual([]);
+    expect(await leftovers(home)).toEqual([]);
+    // The next up is demand again: the pool fills behind it.
+    await home.up();
+    await waitFor(() => readCopies(home).filter((c) => c.warm === 1 && c.status === 'ready').length === 2 || undefined, 'the pool to refill');
+  });
+});
+
 describe('an up with an empty pool waits for the copy already being made', () => {
   let home: TestHome;
 
