@@ -12,7 +12,7 @@ import type {
   UpRequest,
 } from '../client/copy-client.js';
 import type { Config } from '../config/schema.js';
-import { currentDumpPath, staleDumpNotice } from '../dump/location.js';
+import { currentDumpPath, dumpFreshness, staleDumpNotice } from '../dump/location.js';
 import { obfuscationPlan, scrubDatabase } from '../dump/obfuscation.js';
 import { resolveDump } from '../dump/sources.js';
 import type { DumpFile, Endpoint, Engine } from '../engines/engine.js';
@@ -181,18 +181,11 @@ export class Manager implements CopyClient {
   async status(): Promise<StatusReport> {
     const choice = await this.runtimes.choose();
     const copies = this.repo.list();
-    const dumpPath = this.currentDump();
-    const age = dumpPath ? fileAgeSeconds(dumpPath) : null;
     const pool = this.poolReport();
     return {
       version: VERSION,
       runtime: { name: choice.runtime.name, reason: choice.reason, detail: choice.runtime.describe() },
-      dump: {
-        path: dumpPath,
-        ageSeconds: age,
-        stale: age !== null && age > this.config.dump.stale_threshold,
-        staleThresholdSeconds: this.config.dump.stale_threshold,
-      },
+      dump: dumpFreshness(this.config, this.currentDump()),
       pool: { ready: pool.ready, target: pool.target },
       ports: { min: this.config.ports.min, max: this.config.ports.max, free: this.ports.freeCount() },
       copies: {
@@ -761,13 +754,5 @@ function dumpStamp(dumpPath: string | null): string {
     return `${dumpPath}:${stat.size}:${Math.round(stat.mtimeMs)}`;
   } catch {
     return `${dumpPath}:missing`;
-  }
-}
-
-function fileAgeSeconds(file: string): number | null {
-  try {
-    return Math.round((Date.now() - fs.statSync(file).mtimeMs) / 1000);
-  } catch {
-    return null;
   }
 }

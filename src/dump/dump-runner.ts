@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { DumpSource, Engine } from '../engines/engine.js';
-import { firstLine } from '../engines/postgres.js';
+import { toolErrorLine } from '../engines/postgres.js';
 import { DittoError } from '../errors.js';
 import { connectReason, isConnectError, unreachable, type EngineAddress } from '../runtimes/docker-endpoint.js';
 
@@ -27,7 +27,7 @@ export async function runDump(engine: Engine, place: DumpPlace, source: DumpSour
   const result = place.kind === 'host' ? await onHost(engine, place.binDir, source, out, signal) : await inContainer(engine, place, source, signal, out);
   if (signal?.aborted) throw new DittoError('INTERRUPTED', `interrupted while dumping ${what}`);
   if (result.exitCode !== 0) {
-    throw new DittoError('REMOTE', `could not dump ${what}: ${errorLine(result.stderr) || `${engine.dumpTool} exited with ${result.exitCode}`}`, { hint });
+    throw new DittoError('REMOTE', `could not dump ${what}: ${toolErrorLine(result.stderr, /^pg_dump: (error: )?/) || `${engine.dumpTool} exited with ${result.exitCode}`}`, { hint });
   }
 }
 
@@ -91,11 +91,4 @@ async function inContainer(engine: Engine, place: Extract<DumpPlace, { kind: 'co
     signal?.removeEventListener('abort', stop);
     await container.remove({ force: true, v: true }).catch(() => {}); // v: the image's anonymous data volume goes too
   }
-}
-
-/** The line of a tool's stderr that says what failed. */
-function errorLine(stderr: string): string {
-  const lines = stderr.split('\n');
-  const line = lines.find((l) => /error|FATAL/i.test(l)) ?? stderr;
-  return firstLine(line.replace(/^pg_dump: (error: )?/, ''));
 }

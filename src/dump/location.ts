@@ -33,10 +33,15 @@ export function dumpAgeSeconds(file: string, now = Date.now()): number | null {
   }
 }
 
+/** How old the dump is, and whether that is older than dump.stale_threshold (a missing dump is not stale: it is missing). */
+export function dumpFreshness(config: Config, file: string | null): { path: string | null; ageSeconds: number | null; stale: boolean; staleThresholdSeconds: number } {
+  const age = file ? dumpAgeSeconds(file) : null;
+  return { path: file, ageSeconds: age, stale: age !== null && age > config.dump.stale_threshold, staleThresholdSeconds: config.dump.stale_threshold };
+}
+
 /** A warning for `up` when the dump is older than dump.stale_threshold; null when it is fresh. */
 export function staleDumpNotice(config: Config, file: string | null): string | null {
-  if (!file) return null;
-  const age = dumpAgeSeconds(file);
-  if (age === null || age <= config.dump.stale_threshold) return null;
+  const { ageSeconds: age, stale } = dumpFreshness(config, file);
+  if (!file || age === null || !stale) return null;
   return `warning: dump ${file} is ${formatDuration(age)} old (dump.stale_threshold is ${formatDuration(config.dump.stale_threshold)}); run \`ditto reseed\` for fresh data`;
 }

@@ -189,3 +189,9 @@ export function firstLine(text: string): string {
   const line = text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
   return line.length > 300 ? line.slice(0, 300) + '…' : line;
 }
+
+/** The line of a client tool's stderr that says what failed, less a `strip`ped prefix. */
+export function toolErrorLine(stderr: string, strip?: RegExp): string {
+  const line = stderr.split('\n').find((l) => /error|FATAL/i.test(l)) ?? stderr;
+  return firstLine(strip ? line.replace(strip, '') : line);
+}

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import type { DumpFile, Endpoint, Engine, ToolRunner } from '../engines/engine.js';
-import { firstLine } from '../engines/postgres.js';
+import { firstLine, toolErrorLine } from '../engines/postgres.js';
 import { DittoError } from '../errors.js';
 import { connectReason, isConnectError, unreachable, type EngineAddress } from './docker-endpoint.js';
 import { demuxLogs, execIn } from './docker-io.js';
@@ -151,7 +151,7 @@ export class DockerRuntime implements Runtime {
     return {
       run: async (tool, args, env) => {
         const result = await this.call(() => execIn(this.docker, container, [tool, ...args], env));
-        if (result.exitCode !== 0) throw new Error(`${tool} exited with ${result.exitCode}: ${errorLine(result.stderr)}`);
+        if (result.exitCode !== 0) throw new Error(`${tool} exited with ${result.exitCode}: ${toolErrorLine(result.stderr)}`);
       },
       dumpPath: (dump: DumpFile) => {
         // Only the copy's own dump is mounted, at start; any other path does not exist in the container.
@@ -295,10 +295,4 @@ function engineMessage(err: unknown): string {
   const e = err as EngineError;
   const text = typeof e.json?.message === 'string' ? e.json.message : (e.message ?? String(err));
   return text.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
-}
-
-/** The line of a client tool's stderr that says what failed. */
-function errorLine(stderr: string): string {
-  const lines = stderr.split('\n');
-  return firstLine(lines.find((l) => /error|FATAL/i.test(l)) ?? stderr);
 }

@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isPidAlive } from '../copies/driver.js';
 import type { DumpFile, Engine, ToolRunner } from '../engines/engine.js';
-import { firstLine } from '../engines/postgres.js';
+import { firstLine, toolErrorLine } from '../engines/postgres.js';
 import { DittoError } from '../errors.js';
 import { DirCloner, mountsUnder, unmount, type ClonePreference } from './local-clone.js';
 import { dataDirArg, readTail, removeIfEmpty, scanServers, signalPid, waitGone } from './local-processes.js';
 import type { Account } from './local-user.js';
-import type { CloneMethod, Runtime, RuntimeSnapshots, StartableCopy } from './runtime.js';
+import type { Runtime, RuntimeSnapshots, StartableCopy } from './runtime.js';
 
 export interface LocalRuntimeOptions {
   engine: Engine;
@@ -134,7 +134,7 @@ export class LocalRuntime implements Runtime {
         const { execa } = await import('execa');
         const result = await execa(path.join(binDir, tool), args, { env, extendEnv: false, reject: false, stdin: 'ignore' });
         if (result.exitCode !== 0) {
-          throw new Error(`${tool} exited with ${result.exitCode}: ${errorLine(result.stderr)}`);
+          throw new Error(`${tool} exited with ${result.exitCode}: ${toolErrorLine(result.stderr)}`);
         }
       },
       dumpPath: (dump: DumpFile) => dump.path,
@@ -225,11 +225,3 @@ function listDirs(dir: string): string[] {
     return [];
   }
 }
-
-/** The line of a client tool's stderr that says what failed. */
-function errorLine(stderr: string): string {
-  const lines = stderr.split('\n');
-  return firstLine(lines.find((l) => /error|FATAL/i.test(l)) ?? stderr);
-}
-
-export type { CloneMethod };

@@ -2,7 +2,7 @@ import type { IssuedCopy } from '../client/copy-client.js';
 import type { Config } from '../config/schema.js';
 import { eventJson } from '../cli/output.js';
 import type { Caller, Manager } from '../copies/manager.js';
-import { dumpAgeSeconds, currentDumpPath } from '../dump/location.js';
+import { currentDumpPath, dumpFreshness } from '../dump/location.js';
 import { DittoError } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { Family, Metrics } from './metrics.js';
@@ -140,7 +140,7 @@ export const ROUTES: Route[] = [
     async handle(host) {
       const counts = await host.reads.counts();
       const dumpPath = currentDumpPath(host.config, host.home);
-      const age = dumpPath ? dumpAgeSeconds(dumpPath) : null;
+      const fresh = dumpFreshness(host.config, dumpPath);
       const body: StatusWire = {
         version: VERSION,
         active_copies: counts.active,
@@ -151,7 +151,7 @@ export const ROUTES: Route[] = [
         pool_target: host.config.pool.size,
         port_range: { min: host.config.ports.min, max: host.config.ports.max },
         runtime: await host.runtime(),
-        dump: { path: dumpPath, age_seconds: age, stale: age !== null && age > host.config.dump.stale_threshold, stale_threshold_seconds: host.config.dump.stale_threshold },
+        dump: { path: fresh.path, age_seconds: fresh.ageSeconds, stale: fresh.stale, stale_threshold_seconds: fresh.staleThresholdSeconds },
       };
       return { status: 200, body };
     },
