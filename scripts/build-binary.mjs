@@ -1,8 +1,13 @@
 // Builds dist/ditto: one executable that needs neither Node.js nor node_modules on the machine.
 //
 // Node's own single-executable support (SEA), offline: this machine's `node` binary is copied and
-// the bundled CLI is injected into it with postject. better-sqlite3's native addon rides along as
-// an asset (src/runtime-env/sea.ts writes it to a private cache on first use).
+// the bundled CLI is injected into it with postject. Start-up speed comes from three choices:
+//   - the CLI (src/sea-main.ts) is stored as a V8 start-up snapshot, taken after the everyday
+//     commands' modules were loaded and compiled (src/cli/warm-up.ts);
+//   - libraries only some commands use are left out of the snapshot, in a second bundle carried as
+//     an asset with its code cache (src/runtime-env/vendor-bundle.ts);
+//   - better-sqlite3's native addon is an asset too (src/runtime-env/sea.ts writes it to a private
+//     cache on first use).
 //
 //   node scripts/build-binary.mjs            dist/ditto
 //   node scripts/build-binary.mjs --empty    dist/empty-sea: the same runtime with an empty script,
@@ -25,32 +30,113 @@ const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 // fails the way a missing package does; the libraries' own fallbacks then take over.
 const ABSENT = ['pg-native', 'cpu-features'];
 
+// Packages that go to the vendor bundle (see src/runtime-env/vendor-bundle.ts): what only some
+// commands import, and the bulk of the code (the AWS SDK alone is 1.4 MB).
+export const VENDOR = ['@aws-sdk/client-s3', 'dockerode', 'pg', 'pino', 'listr2', 'execa', 'croner'];
+const VENDOR_MODULE = path.join(root, 'src/runtime-env/vendor-bundle.ts');
+
 function fail(message) {
   process.stderr.write(`build-binary: ${message}\n`);
   process.exit(1);
 }
 
-/** The CLI as one CommonJS file with every dependency inside, better-sqlite3's JS included. */
-export async function bundle(outfile, entry = path.join(root, 'src/bin.ts')) {
+/** esbuild options both bundles share: one CommonJS file that needs nothing but Node's built-ins. */
+const COMMON = {
+  bundle: true,
+  metafile: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  // Class names appear in messages (err.name); the rest may be short.
+  keepNames: true,
+  legalComments: 'none',
+  // Same shim as scripts/build.mjs: ESM dependencies (yargs) read import.meta.url.
+  define: { 'import.meta.url': '__ditto_import_meta_url' },
+  banner: { js: "const __ditto_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+};
+
+/**
+ * The CLI as one CommonJS file, better-sqlite3's JS included; imports of the VENDOR packages are
+ * pointed at the vendor bundle.
+ */
+export async function bundle(outfile, entry = path.join(root, 'src/sea-main.ts')) {
   const result = await build({
-    metafile: true,
+    ...COMMON,
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    keepNames: true,
-    legalComments: 'none',
-    // Same shim as scripts/build.mjs: ESM dependencies (yargs) read import.meta.url.
-    define: { 'import.meta.url': '__ditto_import_meta_url' },
-    banner: { js: "const __ditto_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-    plugins: [absentModules(ABSENT), lazyStringWidth()],
-    logLevel: 'warning',
+    plugins: [vendorImports(VENDOR), absentModules(ABSENT), lazyStringWidth()],
   });
   checkNoExternalImports(result.metafile);
+  const strays = Object.keys(result.metafile.inputs).filter((file) => VENDOR.some((name) => file.includes(`node_modules/${name}/`)));
+  if (strays.length) fail(`the CLI bundle still carries vendor packages: ${strays.slice(0, 3).join(', ')}`);
+}
+
+/** The VENDOR packages as one CommonJS file exporting a loader per package. */
+export async function bundleVendor(outfile) {
+  const result = await build({
+    ...COMMON,
+    stdin: {
+      contents: `module.exports = {\n${VENDOR.map((name) => `  ${JSON.stringify(name)}: () => require(${JSON.stringify(name)}),`).join('\n')}\n};\n`,
+      resolveDir: root,
+      sourcefile: 'vendor-entry.cjs',
+      loader: 'js',
+    },
+    outfile,
+    plugins: [absentModules(ABSENT)],
+  });
+  checkNoExternalImports(result.metafile);
+}
+
+/**
+ * Loads every package of the vendor bundle in a separate node, compiled the way the executable
+ * compiles it, and writes the V8 code cache that results: a check that the bundle works, and the
+ * cache that spares the executable most of the compiling.
+ */
+async function vendorCache(vendorFile, cacheFile) {
+  const script = path.join(path.dirname(cacheFile), '.vendor-cache.cjs');
+  await build({
+    ...COMMON,
+    minify: false,
+    banner: undefined,
+    define: undefined,
+    stdin: {
+      contents: [
+        `const fs = require('node:fs');`,
+        `const { compileVendorBundle } = require(${JSON.stringify(VENDOR_MODULE)});`,
+        `const compiled = compileVendorBundle(fs.readFileSync(${JSON.stringify(vendorFile)}, 'utf8'));`,
+        `const table = compiled.run();`,
+        `for (const name of ${JSON.stringify(VENDOR)}) if (!table[name]()) throw new Error(name + ' loaded as nothing');`,
+        `fs.writeFileSync(${JSON.stringify(cacheFile)}, compiled.script.createCachedData());`,
+      ].join('\n'),
+      resolveDir: root,
+      sourcefile: 'vendor-cache.cjs',
+      loader: 'js',
+    },
+    outfile: script,
+  });
+  try {
+    quiet(process.execPath, [script]);
+  } finally {
+    fs.rmSync(script, { force: true });
+  }
+}
+
+/** Imports of the vendor packages become vendorModule(name) calls (src/runtime-env/vendor-bundle.ts). */
+function vendorImports(names) {
+  const filter = new RegExp(`^(${names.map((n) => n.replace(/[-/]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'vendor-imports',
+    setup(b) {
+      b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'vendor' }));
+      b.onLoad({ filter: /.*/, namespace: 'vendor' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(VENDOR_MODULE)}).vendorModule(${JSON.stringify(args.path)});`,
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
 }
 
 function absentModules(names) {
@@ -126,15 +212,18 @@ function checkNoExternalImports(metafile) {
   if (leftover.size) fail(`the bundle still loads ${[...leftover].join(', ')} at run time, which the executable cannot do`);
 }
 
-/** Copies this node, injects the SEA blob made from `main` and `assets`, marks it executable. */
-export function makeSea({ main, output, assets = {} }) {
+/**
+ * Copies this node, injects the SEA blob made from `main` and `assets`, marks it executable. With
+ * `snapshot`, Node runs `main` now and stores the heap it leaves (see src/sea-main.ts).
+ */
+export function makeSea({ main, output, assets = {}, snapshot = false }) {
   const work = fs.mkdtempSync(path.join(dist, '.sea-'));
   try {
     const config = path.join(work, 'sea-config.json');
     const blob = path.join(work, 'sea.blob');
     fs.writeFileSync(
       config,
-      JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }),
+      JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, ...(snapshot ? { useSnapshot: true } : { useCodeCache: true }), assets }),
     );
     quiet(process.execPath, ['--experimental-sea-config', config]);
 
@@ -202,9 +291,13 @@ async function main() {
   fs.writeFileSync(hashFile, addonHash + '\n');
 
   const main = path.join(dist, 'ditto-sea.cjs');
-  await bundle(main);
-  // Asset keys match SQLITE_ADDON_ASSET and SQLITE_ADDON_HASH_ASSET in src/runtime-env/sea.ts.
-  makeSea({ main, output: path.join(dist, 'ditto'), assets: { 'better_sqlite3.node': addon, 'better_sqlite3.sha256': hashFile } });
+  const vendor = path.join(dist, 'ditto-vendor.cjs');
+  const cache = path.join(dist, 'ditto-vendor.cache');
+  await Promise.all([bundle(main), bundleVendor(vendor)]);
+  await vendorCache(vendor, cache);
+  // Asset keys match the *_ASSET constants in src/runtime-env/sea.ts and vendor-bundle.ts.
+  const assets = { 'better_sqlite3.node': addon, 'better_sqlite3.sha256': hashFile, 'vendor.cjs': vendor, 'vendor.cache': cache };
+  makeSea({ main, output: path.join(dist, 'ditto'), assets, snapshot: true });
   const size = fs.statSync(path.join(dist, 'ditto')).size;
   process.stderr.write(`built dist/ditto (${(size / 1048576).toFixed(0)} MiB) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
 }

@@ -1,4 +1,4 @@
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DittoError, asDittoError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -18,7 +18,8 @@ import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import type { GlobalArgs } from './context.js';
 
-export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
+/** The command-line parser with every command; parsing `argv` runs the chosen command. */
+export function buildParser(argv: string[]): Argv<GlobalArgs> {
   const parser = yargs(argv)
     .scriptName('ditto')
     .usage('$0 <command> [options]\n\nEphemeral copies of a database: one clean copy per CI job, test run or shell.')
@@ -49,6 +50,25 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     .fail((message, err) => {
       throw err ?? new DittoError('BAD_INPUT', message, { hint: 'see ditto --help' });
     });
+  skipHelpPrerender(parser);
+  return parser;
+}
+
+/**
+ * While a command's async handler runs, yargs renders that command's help text in case a later
+ * failure prints it: about 10 ms of every start. ditto's failures never print help (see fail()
+ * above), so the rendering is skipped. It reaches into yargs' internals, hence the guards: on a
+ * yargs without them, nothing changes.
+ */
+function skipHelpPrerender(parser: Argv<GlobalArgs>): void {
+  const internals = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+}
+
+/** Runs the command in `argv`; resolves to the exit code. */
+export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
+  const parser = buildParser(argv);
   try {
     await parser.parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -63,6 +83,20 @@ export function report(err: unknown): number {
   process.stderr.write(`ditto: ${error.toLine()}\n`);
   if (process.env.DITTO_DEBUG === '1') process.stderr.write(`${(error.cause as Error | undefined)?.stack ?? error.stack}\n`);
   return error.exitCode;
+}
+
+/**
+ * Runs main() and exits with its code. Exits explicitly: a stray handle (a pooled socket, a
+ * timer) must not keep a finished command alive.
+ */
+export function runAndExit(argv: string[]): void {
+  main(argv).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`ditto: ${String(err)}\n`);
+      process.exit(70);
+    },
+  );
 }
 
 export type { GlobalArgs };

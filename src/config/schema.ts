@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { tryParseDuration } from './duration.js';
 
 /** A duration in config (`15m`, `2h`, `1d`, or seconds), validated and held as whole seconds. */

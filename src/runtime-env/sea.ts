@@ -20,7 +20,7 @@ export const SQLITE_ADDON_HASH_ASSET = 'better_sqlite3.sha256';
 let seaModule: typeof SeaModule | null | undefined;
 
 /** node:sea when the runtime has it (Node >= 20.12); null elsewhere (Deno, Bun, older Node). */
-function sea(): typeof SeaModule | null {
+export function sea(): typeof SeaModule | null {
   if (seaModule !== undefined) return seaModule;
   try {
     // getBuiltinModule keeps this file loadable where node:sea does not exist.

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { DittoError } from '../errors.js';
@@ -76,7 +75,9 @@ export function connectReason(err: unknown, timeoutMs?: number): string {
   return e?.message ?? String(err);
 }
 
-function pingSocket(socketPath: string, timeoutMs: number): Promise<void> {
+async function pingSocket(socketPath: string, timeoutMs: number): Promise<void> {
+  // Loaded here, not at start-up: node:http cannot be in the executable's start-up snapshot.
+  const http = await import('node:http');
   return new Promise((resolve, reject) => {
     const req = http.get({ socketPath, path: '/_ping', signal: AbortSignal.timeout(timeoutMs) }, (res) => {
       res.resume();

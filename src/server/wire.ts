@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CopyInfo, IssuedCopy, StatusReport, UpRequest } from '../client/copy-client.js';
 import { copyJson } from '../cli/output.js';
 import type { CopyEvent, CopyStatus, RuntimeName } from '../copies/copy.js';

@@ -40,10 +40,13 @@ export function expectOneLineError(result: Result, code: number, pattern: RegExp
 export class TestHome {
   readonly dir: string;
   readonly ports: { min: number; max: number };
+  /** How ditto is started: node and the bundled CLI, unless a test runs the single executable. */
+  readonly command: readonly string[];
 
-  constructor(config: Record<string, unknown> = {}, opts: { portCount?: number } = {}) {
+  constructor(config: Record<string, unknown> = {}, opts: { portCount?: number; command?: string[] } = {}) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-test-'));
     this.ports = nextPortRange(opts.portCount ?? 20);
+    this.command = opts.command ?? [process.execPath, CLI];
     this.writeConfig(config);
   }
 
@@ -64,7 +67,8 @@ export class TestHome {
 
   /** Runs `ditto args...` with stdout and stderr as pipes (the way `DB=$(ditto up)` sees it). */
   async run(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<Result> {
-    const result = await execa(process.execPath, [CLI, ...args], {
+    const [file, ...prefix] = this.command;
+    const result = await execa(file!, [...prefix, ...args], {
       env: this.env(opts.env),
       cwd: opts.cwd ?? this.dir,
       reject: false,
@@ -75,14 +79,15 @@ export class TestHome {
 
   /** Starts `ditto args...` without waiting, for signal tests. */
   spawn(args: string[], env: Record<string, string> = {}): ResultPromise {
-    return execa(process.execPath, [CLI, ...args], { env: this.env(env), cwd: this.dir, reject: false, stdin: 'ignore' });
+    const [file, ...prefix] = this.command;
+    return execa(file!, [...prefix, ...args], { env: this.env(env), cwd: this.dir, reject: false, stdin: 'ignore' });
   }
 
   /** Runs `ditto args...` under a pseudo-terminal (util-linux `script`); output is stdout and stderr merged. */
-  async runTty(args: string[]): Promise<Result> {
-    const command = [process.execPath, CLI, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
+  async runTty(args: string[], env: Record<string, string> = {}): Promise<Result> {
+    const command = [...this.command, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
     // A pty from `script` starts 0 columns wide; give it a real terminal's size.
-    const result = await execa('script', ['-qefc', `stty cols 120 rows 40; ${command}`, '/dev/null'], { env: { ...this.env(), TERM: 'xterm' }, cwd: this.dir, reject: false, stdin: 'ignore' });
+    const result = await execa('script', ['-qefc', `stty cols 120 rows 40; ${command}`, '/dev/null'], { env: { ...this.env(env), TERM: 'xterm' }, cwd: this.dir, reject: false, stdin: 'ignore' });
     return { stdout: result.stdout.replaceAll('\r', ''), stderr: result.stderr, exitCode: result.exitCode ?? -1 };
   }
 

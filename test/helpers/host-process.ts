@@ -21,8 +21,15 @@ export class HostProcess {
     readonly logLines: string[],
   ) {}
 
-  static async start(home: TestHome, env: Record<string, string> = {}): Promise<HostProcess> {
-    const child = home.spawn(['host', '--listen', '127.0.0.1', '--port', '0'], env);
+  /** The arguments that start a host the way start() does. */
+  static readonly ARGS = ['host', '--listen', '127.0.0.1', '--port', '0'];
+
+  static start(home: TestHome, env: Record<string, string> = {}): Promise<HostProcess> {
+    return HostProcess.attach(home.spawn(HostProcess.ARGS, env));
+  }
+
+  /** Waits for `child`, a `ditto host` started with ARGS, to say where it listens. */
+  static async attach(child: ResultPromise): Promise<HostProcess> {
     const lines: string[] = [];
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBinDir } from '../../src/runtimes/local-binaries.js';
-import { REPO, TestHome, type CopyJson } from '../helpers/ditto.js';
+import { REPO, TestHome, expectOneLineError, type CopyJson } from '../helpers/ditto.js';
+import { HostProcess } from '../helpers/host-process.js';
 import { leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
 import { processesWhere } from '../helpers/processes.js';
@@ -77,7 +78,7 @@ describe('the single executable', () => {
     ditto = path.join(binDir, 'ditto');
     fs.copyFileSync(BUILT, ditto);
     fs.chmodSync(ditto, 0o755);
-    home = new TestHome({ runtime: 'local', pool: { size: 0 } });
+    home = new TestHome({ runtime: 'local', pool: { size: 0 } }, { command: [ditto] });
     const pgBin = findBinDir(['initdb', 'postgres', 'pg_restore', 'psql'], undefined);
     env = {
       ...home.env(),
@@ -96,8 +97,8 @@ describe('the single executable', () => {
     fs.rmSync(sandbox, { recursive: true, force: true });
   });
 
-  async function run(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-    const result = await execa(ditto, args, { env, extendEnv: false, cwd: sandbox, reject: false, stdin: 'ignore' });
+  async function run(args: string[], extraEnv: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+    const result = await execa(ditto, args, { env: { ...env, ...extraEnv }, extendEnv: false, cwd: sandbox, reject: false, stdin: 'ignore' });
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? -1 };
   }
 
@@ -138,6 +139,9 @@ describe('the single executable', () => {
     });
     const [url, id] = shell.stdout.split('\n');
     expect(url).toMatch(DSN);
+    // Every start begins from the same snapshot: ids and passwords must still come out different.
+    expect(id).not.toBe(copies[0]!.id);
+    expect(new URL(url!).password).not.toBe(new URL(up.stdout).password);
     await expect(query(url!, 'SELECT 2 AS two')).resolves.toEqual([{ two: 2 }]);
 
     // Shell completion offers the copies' ids for `down`.
@@ -162,6 +166,36 @@ describe('the single executable', () => {
     expect(await leftovers(home, [Number(DSN.exec(up.stdout)![1]), Number(DSN.exec(url!)![1])])).toEqual([]);
     // A maintainer it spawned leaves once no copy is left.
     await waitFor(() => processesOf(ditto).length === 0, 'the executable’s processes to exit', 15_000);
+  });
+
+  it('loads the libraries it keeps outside its start-up snapshot when a command needs them', async () => {
+    // The AWS SDK: an S3 endpoint nobody listens on.
+    home.writeConfig({ dump: { s3: { endpoint: 'http://127.0.0.1:1', access_key_id: 'k', secret_access_key: 's' } } });
+    expectOneLineError(await run(['up', '--dump', 's3://dumps/x.dump']), 69, /cannot fetch dump s3:\/\/dumps\/x\.dump: connection refused/);
+    // The Docker client: an engine over TCP that does not answer.
+    home.writeConfig({ runtime: 'docker' });
+    expectOneLineError(await run(['status'], { DOCKER_HOST: 'tcp://127.0.0.1:1' }), 69, /cannot reach the Docker engine at tcp:\/\/127\.0\.0\.1:1: connection refused/);
+
+    // listr2: progress on a terminal.
+    home.writeConfig({ host: { tokens: [{ name: 'ci', token: 'env:DITTO_TEST_TOKEN' }], admin_tokens: [{ name: 'ops', token: 'env:DITTO_TEST_ADMIN' }] } });
+    const tty = await home.runTty(['up', '--ttl', '5m', '--label', 'bin-tty'], { HOME: env.HOME!, XDG_CACHE_HOME: env.XDG_CACHE_HOME! });
+    expect(tty.exitCode, tty.stdout).toBe(0);
+    expect(tty.stdout).toMatch(/Copy \w+ ready on port \d+ in [\d.]+s, expires in 5m/);
+
+    // pino, croner and the HTTP server: the shared host lists that copy to an admin.
+    const child = execa(ditto, HostProcess.ARGS, { env: { ...env, DITTO_TEST_TOKEN: 'bin-token', DITTO_TEST_ADMIN: 'bin-admin' }, extendEnv: false, cwd: sandbox, reject: false, stdin: 'ignore' });
+    const host = await HostProcess.attach(child);
+    try {
+      const listed = await host.api('GET', '/v2/copies', { token: 'bin-admin' });
+      expect(listed.status, listed.text).toBe(200);
+      expect((listed.json as { label: string }[]).map((c) => c.label)).toEqual(['bin-tty']);
+      expect(host.logLines.some((line) => line.includes('ditto host listening'))).toBe(true);
+    } finally {
+      expect(await host.stop()).toBe(0);
+    }
+    const down = await run(['down', '--all']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    home.writeConfig({});
   });
 
   it('doctor runs from the executable', async () => {
