@@ -31,8 +31,11 @@ const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const ABSENT = ['pg-native', 'cpu-features'];
 
 // Packages that go to the vendor bundle (see src/runtime-env/vendor-bundle.ts): what only some
-// commands import, and the bulk of the code (the AWS SDK alone is 1.4 MB).
-export const VENDOR = ['@aws-sdk/client-s3', 'dockerode', 'pg', 'pino', 'listr2', 'execa', 'croner'];
+// commands import, the bulk of the code (the AWS SDK alone is 1.4 MB), and the config's parser
+// and schema library, which a start needs only when the config changed (src/config/cached-load.ts).
+// The snapshot cannot reach them while it is built, so a module that loads one at start-up fails
+// the build rather than slowing every start.
+export const VENDOR = ['@aws-sdk/client-s3', 'dockerode', 'pg', 'pino', 'listr2', 'execa', 'croner', 'zod', 'yaml'];
 const VENDOR_MODULE = path.join(root, 'src/runtime-env/vendor-bundle.ts');
 
 function fail(message) {

@@ -1,5 +1,5 @@
 import type { CopyClient } from '../client/copy-client.js';
-import type { LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/locate.js';
 import type { Manager } from '../copies/manager.js';
 
 /** Options every command takes. */
@@ -10,10 +10,10 @@ export interface GlobalArgs {
   remote?: string | undefined;
 }
 
-/** The config in force. Loaded on demand: `--version` and `--help` never pay for zod and yaml. */
+/** The config in force, from the cache while nothing changed (see loadConfigCached); `--version` and `--help` never load it. */
 export async function loadFor(args: GlobalArgs): Promise<LoadedConfig> {
-  const { loadConfig } = await import('../config/load.js');
-  return loadConfig({ configPath: args.config, home: args.home });
+  const { loadConfigCached } = await import('../config/cached-load.js');
+  return loadConfigCached({ configPath: args.config, home: args.home });
 }
 
 /**

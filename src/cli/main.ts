@@ -18,9 +18,13 @@ import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import type { GlobalArgs } from './context.js';
 
-/** The command-line parser with every command; parsing `argv` runs the chosen command. */
-export function buildParser(argv: string[]): Argv<GlobalArgs> {
-  const parser = yargs(argv)
+/**
+ * The command-line parser with every command; parsing arguments runs the chosen command. Nothing
+ * here depends on the process (its arguments, terminal or environment): the executable builds
+ * the parser into its start-up snapshot (see prebuildParser).
+ */
+export function buildParser(): Argv<GlobalArgs> {
+  const parser = yargs()
     .scriptName('ditto')
     .usage('$0 <command> [options]\n\nEphemeral copies of a database: one clean copy per CI job, test run or shell.')
     .option('home', { type: 'string', global: true, describe: 'state directory (env DITTO_HOME, default ~/.ditto)' })
@@ -46,7 +50,6 @@ export function buildParser(argv: string[]): Argv<GlobalArgs> {
     .version(VERSION)
     .help()
     .alias('h', 'help')
-    .wrap(Math.min(110, process.stdout.columns ?? 80))
     .fail((message, err) => {
       throw err ?? new DittoError('BAD_INPUT', message, { hint: 'see ditto --help' });
     });
@@ -67,10 +70,23 @@ function skipHelpPrerender(parser: Argv<GlobalArgs>): void {
 }
 
 /** Runs the command in `argv`; resolves to the exit code. */
+let prebuilt: Argv<GlobalArgs> | undefined;
+
+/**
+ * Builds the parser main() will use, ahead of time: the executable does this while its start-up
+ * snapshot is made, which spares each start a few milliseconds of yargs set-up.
+ */
+export function prebuildParser(): void {
+  prebuilt = buildParser();
+}
+
 export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
-  const parser = buildParser(argv);
+  // A parser runs once: the prebuilt one serves the first call only.
+  const parser = prebuilt ?? buildParser();
+  prebuilt = undefined;
+  parser.wrap(Math.min(110, process.stdout.columns ?? 80));
   try {
-    await parser.parseAsync();
+    await parser.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     return report(err);

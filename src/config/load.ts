@@ -1,63 +1,32 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import * as z from 'zod';
 import { DittoError } from '../errors.js';
+import { configVariables, findConfigFile, resolveHome, type LoadedConfig, type LoadOptions } from './locate.js';
 import { configSchema, type Config } from './schema.js';
 
-/** Variables that steer ditto itself rather than a config key. */
-const RESERVED_ENV = new Set(['DITTO_HOME', 'DITTO_CONFIG', 'DITTO_DEBUG', 'DITTO_SERVER', 'DITTO_TOKEN', 'DITTO_COPY_ID']);
+export type { LoadedConfig, LoadOptions };
 
-export interface LoadedConfig {
-  config: Config;
-  /** The file the config came from, or null when only defaults and environment apply. */
-  file: string | null;
-  home: string;
-}
-
-export interface LoadOptions {
-  /** `--config`: an explicit file, which must exist. */
-  configPath?: string | undefined;
-  /** `--home`; falls back to DITTO_HOME, then ~/.ditto. */
-  home?: string | undefined;
-  env?: NodeJS.ProcessEnv;
-  cwd?: string;
-}
-
-export function resolveHome(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = flag ?? env.DITTO_HOME;
-  return path.resolve(chosen && chosen.length > 0 ? chosen : path.join(os.homedir(), '.ditto'));
-}
-
-/** The config file in force: `--config`, DITTO_CONFIG, ./ditto.yaml, <home>/ditto.yaml, /etc/ditto/ditto.yaml. */
-export function findConfigFile(opts: LoadOptions, home: string): string | null {
-  const env = opts.env ?? process.env;
-  const explicit = opts.configPath ?? env.DITTO_CONFIG;
-  if (explicit) {
-    const file = path.resolve(opts.cwd ?? process.cwd(), explicit);
-    if (!fs.existsSync(file)) {
-      throw new DittoError('CONFIG', `config file ${file} does not exist`, { hint: 'check --config or DITTO_CONFIG' });
-    }
-    return file;
-  }
-  const candidates = [
-    path.join(opts.cwd ?? process.cwd(), 'ditto.yaml'),
-    path.join(home, 'ditto.yaml'),
-    '/etc/ditto/ditto.yaml',
-  ];
-  return candidates.find((file) => fs.existsSync(file)) ?? null;
-}
+/**
+ * Reading and validating the config: YAML, DITTO_* overrides, the schema. The CLI reaches this
+ * through loadConfigCached (./cached-load.ts), which skips it while nothing changed.
+ */
 
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const home = resolveHome(opts.home, env);
   const file = findConfigFile(opts, home);
+  return { config: configFrom(file, env), file, home };
+}
+
+/** The config `file` (null: none) and the environment make, validated. */
+export function configFrom(file: string | null, env: NodeJS.ProcessEnv): Config {
   const raw = file ? readYaml(file) : {};
   applyEnvOverrides(raw, env);
   const config = validate(raw, file ?? 'environment');
   if (file && config.dump.path) config.dump.path = path.resolve(path.dirname(file), config.dump.path);
-  return { config, file, home };
+  return config;
 }
 
 function readYaml(file: string): Record<string, unknown> {
@@ -117,8 +86,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  */
 export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   const leaves = envLeaves();
-  for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith('DITTO_') || RESERVED_ENV.has(name) || value === undefined) continue;
+  for (const [name, value] of configVariables(env)) {
     const leaf = leaves.get(name);
     if (!leaf) continue;
     let target = raw;

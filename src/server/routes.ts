@@ -7,7 +7,8 @@ import { DittoError } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { Family, Metrics } from './metrics.js';
 import type { MirrorReads } from './reads.js';
-import { copyWire, issuedWire, parseCreate, type StatusWire } from './wire.js';
+import { parseCreate } from './create-request.js';
+import { copyWire, issuedWire, type StatusWire } from './wire.js';
 
 /** What the routes need from the running host. */
 export interface HostServices {

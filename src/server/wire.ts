@@ -1,5 +1,4 @@
-import * as z from 'zod';
-import type { CopyInfo, IssuedCopy, StatusReport, UpRequest } from '../client/copy-client.js';
+import type { CopyInfo, IssuedCopy, StatusReport } from '../client/copy-client.js';
 import { copyJson } from '../cli/output.js';
 import type { CopyEvent, CopyStatus, RuntimeName } from '../copies/copy.js';
 import { DittoError } from '../errors.js';
@@ -9,48 +8,6 @@ import { DittoError } from '../errors.js';
  * them). Fields beyond the established v2 ones (label, runtime, host, expires_at, notices, and the
  * extra status figures) are additions that v2 clients ignore and ditto's own client uses.
  */
-
-/** A dump a remote caller may name: a URL the host fetches, never a path on the host. */
-const REMOTE_DUMP = /^(https?|s3):\/\//i;
-
-const optionalText = z.string().max(256).nullable().optional();
-
-/** POST /v2/copies. Unknown fields are ignored (older and newer clients send what they know). */
-const createBody = z.object({
-  ttl_seconds: z.number().int().positive().max(366 * 86400).optional(),
-  run_id: optionalText,
-  job_name: optionalText,
-  label: optionalText,
-  dump_uri: z.string().min(1).max(4096).nullable().optional(),
-  obfuscate: z.boolean().nullable().optional(),
-});
-
-export function parseCreate(body: unknown): UpRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new DittoError('BAD_INPUT', 'request body must be a JSON object', { hint: 'send {"ttl_seconds": 900} or {}' });
-  }
-  const parsed = createBody.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.') || 'body';
-    const what = field === 'ttl_seconds' ? 'expected a positive whole number of seconds' : issue.message;
-    throw new DittoError('BAD_INPUT', `${field}: ${what}`, { hint: 'see the /v2 API in DESIGN section 6' });
-  }
-  const b = parsed.data;
-  if (b.dump_uri && !REMOTE_DUMP.test(b.dump_uri)) {
-    throw new DittoError('BAD_INPUT', `dump_uri must be an http(s):// or s3:// URL; the host does not read paths on its own disk for callers`, {
-      hint: 'upload the dump and pass its URL',
-    });
-  }
-  return {
-    ttlSeconds: b.ttl_seconds,
-    runId: b.run_id ?? undefined,
-    jobName: b.job_name ?? undefined,
-    label: b.label ?? undefined,
-    dumpUri: b.dump_uri ?? undefined,
-    obfuscate: b.obfuscate ?? undefined,
-  };
-}
 
 /** `url` with its host replaced: connection strings name the host callers reach, not its loopback. */
 export function withHost(url: string, host: string): string {

@@ -9,7 +9,7 @@ import { REPO } from '../helpers/ditto.js';
  * require() at the top of a package's module) and checks that no heavy package is on it: they
  * must load through `await import()` inside the commands that use them.
  */
-const HEAVY = ['dockerode', '@aws-sdk/', 'listr2', 'pino', 'pg', 'execa', 'src/server/'];
+const HEAVY = ['dockerode', '@aws-sdk/', 'listr2', 'pino', 'pg', 'execa', 'zod', 'yaml', 'src/server/'];
 
 async function startupGraph(): Promise<{ eager: Set<string>; via: Map<string, string> }> {
   const result = await build({
