@@ -69,7 +69,7 @@ export async function bundle(outfile, entry = path.join(root, 'src/sea-main.ts')
     ...COMMON,
     entryPoints: [entry],
     outfile,
-    plugins: [vendorImports(VENDOR), absentModules(ABSENT), lazyStringWidth()],
+    plugins: [vendorImports(VENDOR), absentModules(ABSENT), lazyStringWidth(), builtinsAsEsm()],
   });
   checkNoExternalImports(result.metafile);
   const strays = Object.keys(result.metafile.inputs).filter((file) => VENDOR.some((name) => file.includes(`node_modules/${name}/`)));
@@ -87,7 +87,7 @@ export async function bundleVendor(outfile) {
       loader: 'js',
     },
     outfile,
-    plugins: [absentModules(ABSENT)],
+    plugins: [absentModules(ABSENT), builtinsAsEsm()],
   });
   checkNoExternalImports(result.metafile);
 }
@@ -162,6 +162,42 @@ function absentModules(names) {
         contents: `const e = new Error("Cannot find module '${args.path}' (not carried in the ditto executable)"); e.code = 'MODULE_NOT_FOUND'; throw e;`,
         loader: 'js',
       }));
+    },
+  };
+}
+
+/**
+ * `import fs from 'node:fs'` in an ES module becomes, in esbuild's CommonJS output, a copy of the
+ * whole module behind one getter per export, made again in every importing module: 85 copies and
+ * some 3,400 getters here, which the start-up snapshot would carry and every start deserialize.
+ * Instead each built-in an ES module imports becomes one small ES module of the bundle, whose
+ * default export is the built-in itself and whose named exports are its plain (non-getter)
+ * properties; esbuild links importers to it directly. require() calls are left as they are.
+ */
+export function builtinsAsEsm() {
+  const names = builtinModules.filter((n) => !n.startsWith('_'));
+  const filter = new RegExp(`^(node:)?(${names.map((n) => n.replace(/[/]/g, '\\/')).join('|')})$`);
+  return {
+    name: 'builtins-as-esm',
+    setup(b) {
+      // ditto's own modules only: a package may import a getter (nanoid: crypto.webcrypto), which
+      // the generated module does not export, lest loading it run every getter.
+      b.onResolve({ filter }, (args) =>
+        (args.kind === 'import-statement' || args.kind === 'dynamic-import') && args.importer.startsWith(path.join(root, 'src') + path.sep)
+          ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin' }
+          : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+        const mod = require(args.path);
+        const named = Object.entries(Object.getOwnPropertyDescriptors(mod))
+          .filter(([key, d]) => 'value' in d && key !== 'default' && /^[A-Za-z_$][\w$]*$/.test(key))
+          .map(([key]) => key);
+        const spec = JSON.stringify(`node:${args.path}`);
+        return {
+          contents: [`const m = require(${spec});`, 'export default m;', ...named.map((key) => `export const ${key} = m.${key};`)].join('\n'),
+          loader: 'js',
+        };
+      });
     },
   };
 }
