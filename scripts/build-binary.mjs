@@ -4,8 +4,8 @@
 // the bundled CLI is injected into it with postject. Start-up speed comes from three choices:
 //   - the CLI (src/sea-main.ts) is stored as a V8 start-up snapshot, taken after the everyday
 //     commands' modules were loaded and compiled (src/cli/warm-up.ts);
-//   - libraries only some commands use are left out of the snapshot, in a second bundle carried as
-//     an asset with its code cache (src/runtime-env/vendor-bundle.ts);
+//   - libraries only some commands use are left out of the snapshot, each bundled on its own and
+//     carried as an asset with its code cache (src/runtime-env/vendor-bundle.ts);
 //   - better-sqlite3's native addon is an asset too (src/runtime-env/sea.ts writes it to a private
 //     cache on first use).
 //
@@ -30,9 +30,10 @@ const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 // fails the way a missing package does; the libraries' own fallbacks then take over.
 const ABSENT = ['pg-native', 'cpu-features'];
 
-// Packages that go to the vendor bundle (see src/runtime-env/vendor-bundle.ts): what only some
-// commands import, the bulk of the code (the AWS SDK alone is 1.4 MB), and the config's parser
-// and schema library, which a start needs only when the config changed (src/config/cached-load.ts).
+// Packages bundled apart from the CLI (see src/runtime-env/vendor-bundle.ts): what only some
+// commands import, the bulk of the code (the AWS SDK and the Docker client: 0.6 and 1 MB), and the
+// config's parser and schema library, which a start needs only when the config changed
+// (src/config/cached-load.ts).
 // The snapshot cannot reach them while it is built, so a module that loads one at start-up fails
 // the build rather than slowing every start.
 export const VENDOR = ['@aws-sdk/client-s3', 'dockerode', 'pg', 'pino', 'listr2', 'execa', 'croner', 'zod', 'yaml'];
@@ -62,7 +63,7 @@ const COMMON = {
 
 /**
  * The CLI as one CommonJS file, better-sqlite3's JS included; imports of the VENDOR packages are
- * pointed at the vendor bundle.
+ * pointed at their own bundles.
  */
 export async function bundle(outfile, entry = path.join(root, 'src/sea-main.ts')) {
   const result = await build({
@@ -76,29 +77,32 @@ export async function bundle(outfile, entry = path.join(root, 'src/sea-main.ts')
   if (strays.length) fail(`the CLI bundle still carries vendor packages: ${strays.slice(0, 3).join(', ')}`);
 }
 
-/** The VENDOR packages as one CommonJS file exporting a loader per package. */
-export async function bundleVendor(outfile) {
+/** Where the vendor package `name` is bundled, and under which asset keys (see src/runtime-env/vendor-bundle.ts). */
+function vendorFiles(name) {
+  const file = path.join(dist, 'vendor', `${name.replace('/', '+')}.cjs`);
+  return { name, file, cache: file.replace(/\.cjs$/, '.cache'), asset: `vendor/${name}.cjs`, cacheAsset: `vendor/${name}.cache` };
+}
+
+/** Each VENDOR package as a CommonJS file of its own: a command pays only for the packages it uses. */
+export async function bundleVendor(name) {
+  const { file } = vendorFiles(name);
   const result = await build({
     ...COMMON,
-    stdin: {
-      contents: `module.exports = {\n${VENDOR.map((name) => `  ${JSON.stringify(name)}: () => require(${JSON.stringify(name)}),`).join('\n')}\n};\n`,
-      resolveDir: root,
-      sourcefile: 'vendor-entry.cjs',
-      loader: 'js',
-    },
-    outfile,
-    plugins: [absentModules(ABSENT), builtinsAsEsm()],
+    stdin: { contents: `module.exports = require(${JSON.stringify(name)});\n`, resolveDir: root, sourcefile: `vendor-${name}.cjs`, loader: 'js' },
+    outfile: file,
+    plugins: [absentModules(ABSENT)],
   });
   checkNoExternalImports(result.metafile);
 }
 
 /**
- * Loads every package of the vendor bundle in a separate node, compiled the way the executable
- * compiles it, and writes the V8 code cache that results: a check that the bundle works, and the
- * cache that spares the executable most of the compiling.
+ * Loads every vendor package in a separate node, compiled the way the executable compiles it, and
+ * writes the V8 code cache that results: a check that each bundle works, and the cache that
+ * spares the executable most of the compiling.
  */
-async function vendorCache(vendorFile, cacheFile) {
-  const script = path.join(path.dirname(cacheFile), '.vendor-cache.cjs');
+async function vendorCaches() {
+  const script = path.join(dist, 'vendor', '.make-caches.cjs');
+  const files = VENDOR.map(vendorFiles);
   await build({
     ...COMMON,
     minify: false,
@@ -107,14 +111,15 @@ async function vendorCache(vendorFile, cacheFile) {
     stdin: {
       contents: [
         `const fs = require('node:fs');`,
-        `const { compileVendorBundle } = require(${JSON.stringify(VENDOR_MODULE)});`,
-        `const compiled = compileVendorBundle(fs.readFileSync(${JSON.stringify(vendorFile)}, 'utf8'));`,
-        `const table = compiled.run();`,
-        `for (const name of ${JSON.stringify(VENDOR)}) if (!table[name]()) throw new Error(name + ' loaded as nothing');`,
-        `fs.writeFileSync(${JSON.stringify(cacheFile)}, compiled.script.createCachedData());`,
+        `const { compileVendorModule } = require(${JSON.stringify(VENDOR_MODULE)});`,
+        `for (const { name, file, cache } of ${JSON.stringify(files)}) {`,
+        `  const compiled = compileVendorModule(name, fs.readFileSync(file, 'utf8'));`,
+        `  if (!compiled.run()) throw new Error(name + ' loaded as nothing');`,
+        `  fs.writeFileSync(cache, compiled.script.createCachedData());`,
+        `}`,
       ].join('\n'),
       resolveDir: root,
-      sourcefile: 'vendor-cache.cjs',
+      sourcefile: 'make-caches.cjs',
       loader: 'js',
     },
     outfile: script,
@@ -124,6 +129,7 @@ async function vendorCache(vendorFile, cacheFile) {
   } finally {
     fs.rmSync(script, { force: true });
   }
+  return Object.fromEntries(files.flatMap((f) => [[f.asset, f.file], [f.cacheAsset, f.cache]]));
 }
 
 /** Imports of the vendor packages become vendorModule(name) calls (src/runtime-env/vendor-bundle.ts). */
@@ -330,12 +336,10 @@ async function main() {
   fs.writeFileSync(hashFile, addonHash + '\n');
 
   const main = path.join(dist, 'ditto-sea.cjs');
-  const vendor = path.join(dist, 'ditto-vendor.cjs');
-  const cache = path.join(dist, 'ditto-vendor.cache');
-  await Promise.all([bundle(main), bundleVendor(vendor)]);
-  await vendorCache(vendor, cache);
-  // Asset keys match the *_ASSET constants in src/runtime-env/sea.ts and vendor-bundle.ts.
-  const assets = { 'better_sqlite3.node': addon, 'better_sqlite3.sha256': hashFile, 'vendor.cjs': vendor, 'vendor.cache': cache };
+  fs.rmSync(path.join(dist, 'vendor'), { recursive: true, force: true });
+  await Promise.all([bundle(main), ...VENDOR.map(bundleVendor)]);
+  // Asset keys match src/runtime-env/sea.ts (the addon) and vendor-bundle.ts (vendor/<package>).
+  const assets = { 'better_sqlite3.node': addon, 'better_sqlite3.sha256': hashFile, ...(await vendorCaches()) };
   makeSea({ main, output: path.join(dist, 'ditto'), assets, snapshot: true });
   const size = fs.statSync(path.join(dist, 'ditto')).size;
   process.stderr.write(`built dist/ditto (${(size / 1048576).toFixed(0)} MiB) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
