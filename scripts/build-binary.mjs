@@ -1,13 +1,17 @@
 // Builds dist/ditto: one executable that needs neither Node.js nor node_modules on the machine.
 //
 // Node's own single-executable support (SEA), offline: this machine's `node` binary is copied and
-// the bundled CLI is injected into it with postject. Start-up speed comes from three choices:
-//   - the CLI (src/sea-main.ts) is stored as a V8 start-up snapshot, taken after the everyday
-//     commands' modules were loaded and compiled (src/cli/warm-up.ts);
-//   - libraries only some commands use are left out of the snapshot, each bundled on its own and
-//     carried as an asset with its code cache (src/runtime-env/vendor-bundle.ts);
-//   - better-sqlite3's native addon is an asset too (src/runtime-env/sea.ts writes it to a private
-//     cache on first use).
+// a small main script (src/sea-main.ts) is injected into it with postject. The rest rides along
+// as assets (see src/runtime-env/embedded-modules.ts):
+//   - the CLI (src/sea-cli.ts), with a V8 code cache taken after the everyday commands ran once
+//     (src/cli/warm-up.ts), so a start compiles almost nothing;
+//   - libraries only some commands use, each bundled on its own with its code cache, so a command
+//     loads only what it uses;
+//   - better-sqlite3's native addon (src/runtime-env/sea.ts writes it to a private cache on first
+//     use).
+// A V8 start-up snapshot would start faster still, but Node refuses to start from one when
+// NODE_OPTIONS carries a V8 flag (--max-old-space-size, common in CI), and a code cache is only
+// ignored then.
 //
 //   node scripts/build-binary.mjs            dist/ditto
 //   node scripts/build-binary.mjs --empty    dist/empty-sea: the same runtime with an empty script,
@@ -34,10 +38,11 @@ const ABSENT = ['pg-native', 'cpu-features'];
 // commands import, the bulk of the code (the AWS SDK and the Docker client: 0.6 and 1 MB), and the
 // config's parser and schema library, which a start needs only when the config changed
 // (src/config/cached-load.ts).
-// The snapshot cannot reach them while it is built, so a module that loads one at start-up fails
-// the build rather than slowing every start.
+// The warm-up before the CLI's code cache runs where they cannot be loaded, so a module that loads
+// one at start-up fails the build rather than slowing every start.
 export const VENDOR = ['@aws-sdk/client-s3', 'dockerode', 'pg', 'pino', 'listr2', 'execa', 'croner', 'zod', 'yaml'];
-const VENDOR_MODULE = path.join(root, 'src/runtime-env/vendor-bundle.ts');
+const EMBEDDED_MODULES = path.join(root, 'src/runtime-env/embedded-modules.ts');
+const EMBEDDED = path.join(dist, 'embedded');
 
 function fail(message) {
   process.stderr.write(`build-binary: ${message}\n`);
@@ -62,10 +67,10 @@ const COMMON = {
 };
 
 /**
- * The CLI as one CommonJS file, better-sqlite3's JS included; imports of the VENDOR packages are
- * pointed at their own bundles.
+ * One CommonJS file, better-sqlite3's JS included; imports of the VENDOR packages are pointed at
+ * their own bundles.
  */
-export async function bundle(outfile, entry = path.join(root, 'src/sea-main.ts')) {
+export async function bundle(outfile, entry = path.join(root, 'src/sea-cli.ts')) {
   const result = await build({
     ...COMMON,
     entryPoints: [entry],
@@ -77,15 +82,15 @@ export async function bundle(outfile, entry = path.join(root, 'src/sea-main.ts')
   if (strays.length) fail(`the CLI bundle still carries vendor packages: ${strays.slice(0, 3).join(', ')}`);
 }
 
-/** Where the vendor package `name` is bundled, and under which asset keys (see src/runtime-env/vendor-bundle.ts). */
-function vendorFiles(name) {
-  const file = path.join(dist, 'vendor', `${name.replace('/', '+')}.cjs`);
-  return { name, file, cache: file.replace(/\.cjs$/, '.cache'), asset: `vendor/${name}.cjs`, cacheAsset: `vendor/${name}.cache` };
+/** Where the embedded module `name` is built, and its asset keys (see src/runtime-env/embedded-modules.ts). */
+function embeddedFiles(name) {
+  const file = path.join(EMBEDDED, `${name.replace('@', '').replaceAll('/', '+')}.cjs`);
+  return { name, file, cache: file.replace(/\.cjs$/, '.cache'), asset: `${name}.cjs`, cacheAsset: `${name}.cache` };
 }
 
 /** Each VENDOR package as a CommonJS file of its own: a command pays only for the packages it uses. */
 export async function bundleVendor(name) {
-  const { file } = vendorFiles(name);
+  const { file } = embeddedFiles(`vendor/${name}`);
   const result = await build({
     ...COMMON,
     stdin: { contents: `module.exports = require(${JSON.stringify(name)});\n`, resolveDir: root, sourcefile: `vendor-${name}.cjs`, loader: 'js' },
@@ -96,13 +101,14 @@ export async function bundleVendor(name) {
 }
 
 /**
- * Loads every vendor package in a separate node, compiled the way the executable compiles it, and
- * writes the V8 code cache that results: a check that each bundle works, and the cache that
- * spares the executable most of the compiling.
+ * Runs every embedded module in a separate node, compiled the way the executable compiles it (the
+ * CLI through its warm-up, each vendor package by loading it), and writes the V8 code caches that
+ * result: a check that each bundle works, and the caches that spare the executable most of the
+ * compiling. Returns the assets, by key.
  */
-async function vendorCaches() {
-  const script = path.join(dist, 'vendor', '.make-caches.cjs');
-  const files = VENDOR.map(vendorFiles);
+async function embeddedCaches() {
+  const script = path.join(EMBEDDED, '.make-caches.cjs');
+  const files = ['cli', ...VENDOR.map((name) => `vendor/${name}`)].map(embeddedFiles);
   await build({
     ...COMMON,
     minify: false,
@@ -111,12 +117,16 @@ async function vendorCaches() {
     stdin: {
       contents: [
         `const fs = require('node:fs');`,
-        `const { compileVendorModule } = require(${JSON.stringify(VENDOR_MODULE)});`,
-        `for (const { name, file, cache } of ${JSON.stringify(files)}) {`,
-        `  const compiled = compileVendorModule(name, fs.readFileSync(file, 'utf8'));`,
-        `  if (!compiled.run()) throw new Error(name + ' loaded as nothing');`,
-        `  fs.writeFileSync(cache, compiled.script.createCachedData());`,
-        `}`,
+        `const { compileEmbedded } = require(${JSON.stringify(EMBEDDED_MODULES)});`,
+        `(async () => {`,
+        `  for (const { name, file, cache } of ${JSON.stringify(files)}) {`,
+        `    const compiled = compileEmbedded(name, fs.readFileSync(file, 'utf8'));`,
+        `    const exports = compiled.run();`,
+        `    if (!exports) throw new Error(name + ' loaded as nothing');`,
+        `    if (name === 'cli') await exports.warmUp();`,
+        `    fs.writeFileSync(cache, compiled.script.createCachedData());`,
+        `  }`,
+        `})().catch((err) => { console.error(err); process.exit(1); });`,
       ].join('\n'),
       resolveDir: root,
       sourcefile: 'make-caches.cjs',
@@ -132,7 +142,7 @@ async function vendorCaches() {
   return Object.fromEntries(files.flatMap((f) => [[f.asset, f.file], [f.cacheAsset, f.cache]]));
 }
 
-/** Imports of the vendor packages become vendorModule(name) calls (src/runtime-env/vendor-bundle.ts). */
+/** Imports of the vendor packages become vendorModule(name) calls (src/runtime-env/embedded-modules.ts). */
 function vendorImports(names) {
   const filter = new RegExp(`^(${names.map((n) => n.replace(/[-/]/g, '\\$&')).join('|')})$`);
   return {
@@ -140,7 +150,7 @@ function vendorImports(names) {
     setup(b) {
       b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'vendor' }));
       b.onLoad({ filter: /.*/, namespace: 'vendor' }, (args) => ({
-        contents: `module.exports = require(${JSON.stringify(VENDOR_MODULE)}).vendorModule(${JSON.stringify(args.path)});`,
+        contents: `module.exports = require(${JSON.stringify(EMBEDDED_MODULES)}).vendorModule(${JSON.stringify(args.path)});`,
         resolveDir: root,
         loader: 'js',
       }));
@@ -175,7 +185,7 @@ function absentModules(names) {
 /**
  * `import fs from 'node:fs'` in an ES module becomes, in esbuild's CommonJS output, a copy of the
  * whole module behind one getter per export, made again in every importing module: 85 copies and
- * some 3,400 getters here, which the start-up snapshot would carry and every start deserialize.
+ * some 3,400 getters here, which every start would build again.
  * Instead each built-in an ES module imports becomes one small ES module of the bundle, whose
  * default export is the built-in itself and whose named exports are its plain (non-getter)
  * properties; esbuild links importers to it directly. require() calls are left as they are.
@@ -257,18 +267,15 @@ function checkNoExternalImports(metafile) {
   if (leftover.size) fail(`the bundle still loads ${[...leftover].join(', ')} at run time, which the executable cannot do`);
 }
 
-/**
- * Copies this node, injects the SEA blob made from `main` and `assets`, marks it executable. With
- * `snapshot`, Node runs `main` now and stores the heap it leaves (see src/sea-main.ts).
- */
-export function makeSea({ main, output, assets = {}, snapshot = false }) {
+/** Copies this node, injects the SEA blob made from `main` and `assets`, marks it executable. */
+export function makeSea({ main, output, assets = {} }) {
   const work = fs.mkdtempSync(path.join(dist, '.sea-'));
   try {
     const config = path.join(work, 'sea-config.json');
     const blob = path.join(work, 'sea.blob');
     fs.writeFileSync(
       config,
-      JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, ...(snapshot ? { useSnapshot: true } : { useCodeCache: true }), assets }),
+      JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, assets }),
     );
     quiet(process.execPath, ['--experimental-sea-config', config]);
 
@@ -336,11 +343,11 @@ async function main() {
   fs.writeFileSync(hashFile, addonHash + '\n');
 
   const main = path.join(dist, 'ditto-sea.cjs');
-  fs.rmSync(path.join(dist, 'vendor'), { recursive: true, force: true });
-  await Promise.all([bundle(main), ...VENDOR.map(bundleVendor)]);
-  // Asset keys match src/runtime-env/sea.ts (the addon) and vendor-bundle.ts (vendor/<package>).
-  const assets = { 'better_sqlite3.node': addon, 'better_sqlite3.sha256': hashFile, ...(await vendorCaches()) };
-  makeSea({ main, output: path.join(dist, 'ditto'), assets, snapshot: true });
+  fs.rmSync(EMBEDDED, { recursive: true, force: true });
+  await Promise.all([bundle(main, path.join(root, 'src/sea-main.ts')), bundle(embeddedFiles('cli').file), ...VENDOR.map(bundleVendor)]);
+  // Asset keys match src/runtime-env/sea.ts (the addon) and embedded-modules.ts (cli, vendor/<package>).
+  const assets = { 'better_sqlite3.node': addon, 'better_sqlite3.sha256': hashFile, ...(await embeddedCaches()) };
+  makeSea({ main, output: path.join(dist, 'ditto'), assets });
   const size = fs.statSync(path.join(dist, 'ditto')).size;
   process.stderr.write(`built dist/ditto (${(size / 1048576).toFixed(0)} MiB) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
 }

@@ -1,18 +1,10 @@
-import v8 from 'node:v8';
-import { hideBin } from 'yargs/helpers';
-import { runAndExit } from './cli/main.js';
-import { warmUp } from './cli/warm-up.js';
+import { embeddedModule } from './runtime-env/embedded-modules.js';
 
 /**
- * Entry point of the single executable (scripts/build-binary.mjs). Node runs this file once, at
- * build time, and stores the resulting heap as the executable's start-up snapshot; each start
- * then deserializes that heap and calls the function below, with the everyday commands' modules
- * loaded and compiled already (see warmUp).
+ * The single executable's main script (scripts/build-binary.mjs): small, so that Node compiles it
+ * at once; it runs the CLI, which the executable carries as an asset with a code cache made after
+ * the everyday commands ran once (src/sea-cli.ts). In the executable process.argv is
+ * [executable, executable, ...arguments].
  */
-v8.startupSnapshot.setDeserializeMainFunction(() => runAndExit(hideBin(process.argv)));
-
-// Node takes the snapshot once the event loop is empty, after this; a failure fails the build.
-warmUp().catch((err: unknown) => {
-  process.stderr.write(`warm-up failed: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+const cli = embeddedModule('cli') as typeof import('./sea-cli.js');
+cli.runAndExit(process.argv.slice(2));

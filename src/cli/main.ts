@@ -18,11 +18,7 @@ import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import type { GlobalArgs } from './context.js';
 
-/**
- * The command-line parser with every command; parsing arguments runs the chosen command. Nothing
- * here depends on the process (its arguments, terminal or environment): the executable builds
- * the parser into its start-up snapshot (see prebuildParser).
- */
+/** The command-line parser with every command; parsing arguments runs the chosen command. */
 export function buildParser(): Argv<GlobalArgs> {
   const parser = yargs()
     .scriptName('ditto')
@@ -70,20 +66,8 @@ function skipHelpPrerender(parser: Argv<GlobalArgs>): void {
 }
 
 /** Runs the command in `argv`; resolves to the exit code. */
-let prebuilt: Argv<GlobalArgs> | undefined;
-
-/**
- * Builds the parser main() will use, ahead of time: the executable does this while its start-up
- * snapshot is made, which spares each start a few milliseconds of yargs set-up.
- */
-export function prebuildParser(): void {
-  prebuilt = buildParser();
-}
-
 export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
-  // A parser runs once: the prebuilt one serves the first call only.
-  const parser = prebuilt ?? buildParser();
-  prebuilt = undefined;
+  const parser = buildParser();
   parser.wrap(Math.min(110, process.stdout.columns ?? 80));
   try {
     await parser.parseAsync(argv);

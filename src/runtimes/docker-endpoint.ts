@@ -76,7 +76,7 @@ export function connectReason(err: unknown, timeoutMs?: number): string {
 }
 
 async function pingSocket(socketPath: string, timeoutMs: number): Promise<void> {
-  // Loaded here, not at start-up: node:http cannot be in the executable's start-up snapshot.
+  // Loaded here, not at start-up: only this probe needs an HTTP client.
   const http = await import('node:http');
   return new Promise((resolve, reject) => {
     const req = http.get({ socketPath, path: '/_ping', signal: AbortSignal.timeout(timeoutMs) }, (res) => {

@@ -198,6 +198,14 @@ describe('the single executable', () => {
     home.writeConfig({});
   });
 
+  it('runs under V8 flags in NODE_OPTIONS, as CI jobs often set them, without a word on stderr', async () => {
+    for (const flags of ['--max-old-space-size=512', '--max-semi-space-size=8 --no-warnings']) {
+      const ls = await run(['ls', '--json'], { NODE_OPTIONS: flags });
+      expect(ls, flags).toMatchObject({ exitCode: 0, stderr: '' });
+      expect(JSON.parse(ls.stdout)).toEqual([]);
+    }
+  });
+
   it('doctor runs from the executable', async () => {
     const doctor = await run(['doctor']);
     expect(doctor.exitCode, doctor.stdout).toBe(0);

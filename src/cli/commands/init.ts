@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -28,7 +27,8 @@ export const initCommand: CommandModule<GlobalArgs, Args> = {
 export function writeStarter(file: string, force: boolean): void {
   const exists = () => new DittoError('CONFLICT', `${file} already exists`, { hint: 'edit it, or pass --force to replace it with the starter' });
   if (!force && fs.existsSync(file)) throw exists();
-  const tmp = `${file}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  // A name of its own for this write (O_EXCL below refuses a clash); it need not be unguessable.
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
   try {
     if (force) {
       // Replacing: write aside and rename, so the old file stays whole until the new one is.
