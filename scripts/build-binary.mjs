@@ -34,7 +34,7 @@ const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 // fails the way a missing package does; the libraries' own fallbacks then take over.
 const ABSENT = ['pg-native', 'cpu-features'];
 
-// Packages bundled apart from the CLI (see src/runtime-env/vendor-bundle.ts): what only some
+// Packages bundled apart from the CLI (see src/runtime-env/embedded-modules.ts): what only some
 // commands import, the bulk of the code (the AWS SDK and the Docker client: 0.6 and 1 MB), and the
 // config's parser and schema library, which a start needs only when the config changed
 // (src/config/cached-load.ts).

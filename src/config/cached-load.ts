@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomically } from '../dump/files.js';
 import { isSingleExecutable } from '../runtime-env/sea.js';
+import { ensurePrivateDir } from '../state/private-files.js';
 import type { Config } from './schema.js';
 import { configVariables, findConfigFile, resolveHome, type LoadedConfig, type LoadOptions } from './locate.js';
 
@@ -83,15 +85,9 @@ function writeCache(cacheFile: string, entries: Record<string, CacheEntry>): voi
   const dir = path.dirname(cacheFile);
   if (!fs.existsSync(path.dirname(dir))) return;
   try {
-    fs.mkdirSync(dir, { mode: 0o700 });
+    ensurePrivateDir(dir);
+    writeFileAtomically(cacheFile, JSON.stringify(kept));
   } catch {
-    // exists already
-  }
-  const tmp = `${cacheFile}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, JSON.stringify(kept), { mode: 0o600 });
-    fs.renameSync(tmp, cacheFile);
-  } catch {
-    fs.rmSync(tmp, { force: true });
+    // Not written: the next start parses the config again.
   }
 }

@@ -48,4 +48,3 @@ export function parseCreate(body: unknown): UpRequest {
     obfuscate: b.obfuscate ?? undefined,
   };
 }
-
