@@ -39,6 +39,8 @@ function fsType(dir) {
   return spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).stdout.trim();
 }
 const reference = startReferenceServer(39500);
+// bench/ holds results and is not in a clone until a benchmark makes it.
+fs.mkdirSync(path.join(root, 'bench'), { recursive: true });
 const work = fs.mkdtempSync(path.join(root, 'bench/.golden-'));
 const rows = [];
 

@@ -5,7 +5,7 @@
 //  2. The state mirror against direct reads of state.db: the same list query through the mirror
 //     (change check + in-memory read) vs a fresh read-only connection to the file per read, on a
 //     state of --rows copies; and what one reload costs.
-// Results: bench/results/host.json. Target (DESIGN section 8): p99 < 20 ms, no stale reads.
+// Results: bench/results/host.json. Target: p99 < 20 ms, no stale reads.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';

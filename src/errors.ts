@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   RUNTIME_UNAVAILABLE: { exit: 69, http: 503 },
   DUMP_INVALID: { exit: 65, http: 400 },
   PROVISION_FAILED: { exit: 70, http: 500 },
+  /** The state file is damaged or cannot be opened. */
+  STATE: { exit: 74, http: 500 },
   REMOTE: { exit: 69, http: 502 },
   /** `ditto run`'s command could not be started: the shell's own code for it. */
   COMMAND_NOT_FOUND: { exit: 127, http: 400 },

@@ -1,6 +1,6 @@
-import type { CopyClient } from '../client/copy-client.js';
 import type { LoadedConfig } from '../config/locate.js';
-import type { Manager } from '../copies/manager.js';
+import type { Copies } from '../copies/house.js';
+import type { CopyClient } from '../model/copy-client.js';
 
 /** Options every command takes. */
 export interface GlobalArgs {
@@ -17,17 +17,17 @@ export async function loadFor(args: GlobalArgs): Promise<LoadedConfig> {
 }
 
 /**
- * Runs `fn` with this machine's Manager (pool and snapshot commands, which are local by nature);
- * with `spawnMaintainer`, changes to copies make sure the detached maintainer runs.
+ * Runs `fn` with this machine's copies floor (pool, snapshot and reseed commands, which are local
+ * by nature); with `spawnMaintainer`, changes to copies make sure the detached maintainer runs.
  */
-export async function withLocalManager<T>(args: GlobalArgs, opts: { actor: string; spawnMaintainer: boolean }, fn: (m: Manager, loaded: LoadedConfig) => Promise<T>): Promise<T> {
+export async function withLocalCopies<T>(args: GlobalArgs, opts: { actor: string; spawnMaintainer: boolean; log?: (message: string, fields?: Record<string, unknown>) => void }, fn: (copies: Copies, loaded: LoadedConfig) => Promise<T>): Promise<T> {
   const loaded = await loadFor(args);
-  const { createLocalClient } = await import('../client/local-client.js');
-  const manager = createLocalClient(loaded, opts.actor, { spawnMaintainer: opts.spawnMaintainer });
+  const { openLocal } = await import('../compose.js');
+  const copies = openLocal(loaded, opts);
   try {
-    return await fn(manager, loaded);
+    return await fn(copies, loaded);
   } finally {
-    await manager.close();
+    await copies.manager.close();
   }
 }
 
@@ -49,8 +49,8 @@ export async function withClient<T>(args: GlobalArgs, fn: (client: CopyClient, l
     const { HttpClient } = await import('../client/http-client.js');
     client = new HttpClient(remote, process.env.DITTO_TOKEN || undefined);
   } else {
-    const { createLocalClient } = await import('../client/local-client.js');
-    client = createLocalClient(loaded, 'cli', { spawnMaintainer: true });
+    const { openLocal } = await import('../compose.js');
+    client = openLocal(loaded, { actor: 'cli', spawnMaintainer: true }).manager;
   }
   try {
     return await fn(client, loaded);

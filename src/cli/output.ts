@@ -1,5 +1,4 @@
-import type { CopyInfo } from '../client/copy-client.js';
-import type { CopyEvent } from '../copies/copy.js';
+import type { CopyInfo } from '../model/copy-client.js';
 import { formatDuration } from '../config/duration.js';
 
 export function printJson(value: unknown): void {
@@ -9,36 +8,6 @@ export function printJson(value: unknown): void {
 /** A note for the person at the terminal; never on stdout, which belongs to data. */
 export function note(line: string): void {
   process.stderr.write(line + '\n');
-}
-
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
-/** A copy in --json output: the v2 wire format's field names. */
-export function copyJson(copy: CopyInfo & { connectionString?: string }): Record<string, unknown> {
-  return {
-    id: copy.id,
-    status: copy.status,
-    warm: copy.warm,
-    runtime: copy.runtime,
-    host: copy.host,
-    port: copy.port,
-    ...(copy.connectionString !== undefined ? { connection_string: copy.connectionString } : {}),
-    label: copy.label,
-    run_id: copy.runId,
-    job_name: copy.jobName,
-    ttl_seconds: copy.ttlSeconds,
-    created_at: iso(copy.createdAt),
-    ready_at: iso(copy.readyAt),
-    expires_at: iso(copy.expiresAt),
-    destroyed_at: iso(copy.destroyedAt),
-    error_message: copy.errorMessage,
-  };
-}
-
-export function eventJson(event: CopyEvent): Record<string, unknown> {
-  return { action: event.action, actor: event.actor, metadata: event.metadata, created_at: iso(event.createdAt) };
 }
 
 /** Left-aligned columns separated by two spaces. */

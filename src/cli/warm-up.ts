@@ -14,7 +14,7 @@ export async function warmUp(): Promise<void> {
   const [{ configVariables }] = await Promise.all([
     import('../config/locate.js'),
     import('../config/cached-load.js'),
-    import('../client/local-client.js'),
+    import('../compose.js'),
     import('../client/http-client.js'),
     import('./output.js'),
   ]);

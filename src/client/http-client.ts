@@ -1,8 +1,8 @@
-import type { CopyEvent } from '../copies/copy.js';
-import { isFinal } from '../copies/copy.js';
+import type { CopyEvent } from '../model/copy.js';
+import { isFinal } from '../model/copy.js';
 import { DittoError, isErrorCode, type ErrorCode } from '../errors.js';
-import { copyFromWire, eventFromWire, issuedFromWire, statusFromWire, type StatusWire } from '../server/wire.js';
-import type { CopyClient, CopyInfo, DownResult, DownSelector, IssuedCopy, StatusReport, UpOptions, UpRequest } from './copy-client.js';
+import { copyFromWire, eventFromWire, issuedFromWire, statusFromWire, type StatusWire } from '../api/wire.js';
+import type { CopyClient, CopyInfo, DownResult, DownSelector, IssuedCopy, StatusReport, UpOptions, UpRequest } from '../model/copy-client.js';
 
 /** A copy can take a while to make (restore, a wait for the pool); everything else answers quickly. */
 const CREATE_TIMEOUT_MS = 10 * 60_000;

@@ -1,20 +1,22 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { selfCommand } from '../cli/self-command.js';
 import { maintainerRunning } from '../copies/maintainer.js';
-import type { Manager } from '../copies/manager.js';
-import { ensurePrivateDir } from '../state/private-files.js';
+import type { Copies } from '../copies/house.js';
+import { selfCommand } from '../runtime-env/self-command.js';
+import { ensurePrivateDir } from '../support/private-dir.js';
 
 /** The maintainer log is cut back to nothing past this size when a new maintainer starts. */
 const MAX_LOG_BYTES = 5 * 1024 * 1024;
 
 /**
- * Starts `ditto pool maintain` detached, unless a live maintainer holds the lease. The child is
- * this same ditto (see selfCommand), outlives us, and logs to <home>/logs/maintainer.log.
+ * Starts `ditto pool maintain` detached, unless a live maintainer holds the lease or there is no
+ * work for one. The child is this same ditto (see selfCommand), outlives us, and logs to
+ * <home>/logs/maintainer.log.
  */
-export function ensureMaintainer(manager: Manager, home: string, configFile: string | null): void {
-  if (!manager.needsMaintainer() || maintainerRunning(manager)) return;
+export async function ensureMaintainer(copies: Copies, configFile: string | null): Promise<void> {
+  if (!(await copies.pool.needsMaintainer()) || maintainerRunning(copies.meta)) return;
+  const { home } = copies;
   const logs = path.join(home, 'logs');
   ensurePrivateDir(logs);
   const logFile = path.join(logs, 'maintainer.log');

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomically } from '../dump/files.js';
+import { writeFileAtomically } from '../support/files.js';
 import { isSingleExecutable } from '../runtime-env/sea.js';
-import { ensurePrivateDir } from '../state/private-files.js';
+import { ensurePrivateDir } from '../support/private-dir.js';
 import type { Config } from './schema.js';
 import { configVariables, findConfigFile, resolveHome, type LoadedConfig, type LoadOptions } from './locate.js';
 

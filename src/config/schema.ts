@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ENGINE_NAMES } from '../model/copy.js';
 import { tryParseDuration } from './duration.js';
 
 /** A duration in config (`15m`, `2h`, `1d`, or seconds), validated and held as whole seconds. */
@@ -141,7 +142,7 @@ const docker = z
 /** A caller of the shared host: a name (copies are theirs) and a bearer token, literal or `env:NAME` / `file:PATH`. */
 const hostToken = z.strictObject({ name: z.string().min(1).max(64), token: secret });
 
-/** `ditto host`: the shared /v2 HTTP API (DESIGN section 6). */
+/** `ditto host`: the shared /v2 HTTP API (docs/architecture.md, "The /v2 API"). */
 const host = z
   .strictObject({
     /** The address to listen on. */
@@ -163,9 +164,18 @@ const host = z
   })
   .default({ listen: '127.0.0.1', port: 7433, tokens: [], admin_tokens: [], body_limit: 64 * 1024, request_timeout: 300 });
 
+/** The state file (<home>/state.db). */
+const state = z
+  .strictObject({
+    /** Destroyed and failed copies, with their events, are forgotten this long after they ended. */
+    retention: duration.default(7 * 86400),
+  })
+  .default({ retention: 7 * 86400 });
+
 export const configSchema = z.strictObject({
   runtime: z.enum(['auto', 'local', 'docker']).default('auto'),
-  engine: z.enum(['postgres']).default('postgres'),
+  /** The database copies run; unset, the engine registry infers it (source.url's scheme, the dump). */
+  engine: z.enum(ENGINE_NAMES).optional(),
   /** TTL of a copy when `--ttl` is not given. */
   ttl: duration.default(3600),
   /** Seconds to wait for a copy to accept connections before giving up. */
@@ -180,6 +190,7 @@ export const configSchema = z.strictObject({
   copy_image: z.string().min(1).optional(),
   docker,
   host,
+  state,
 });
 
 export type Config = z.output<typeof configSchema>;

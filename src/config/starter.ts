@@ -14,8 +14,9 @@ export const STARTER_CONFIG = `# ditto.yaml: how ditto makes ephemeral copies of
 # server binaries), local, or docker.
 runtime: auto
 
-# The database copies run.
-engine: postgres
+# The database copies run (postgres). Unset: the scheme of source.url, else the dump's
+# format, else postgres.
+# engine: postgres
 
 # How long a copy lives when \`ditto up --ttl\` is not given.
 ttl: 1h

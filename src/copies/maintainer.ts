@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import type { Db } from '../state/store.js';
-import { currentDriver, currentHost, isDriverAlive } from './driver.js';
-import type { Manager } from './manager.js';
+import { currentDriver, currentHost, isDriverAlive } from '../model/process-identity.js';
+import type { Copies } from './house.js';
+import type { MetaRepo } from '../state/meta-repo.js';
 
 export const MAINTAINER_LEASE = 'maintainer';
 /** A holder on another host that has not beaten for this long is presumed dead. */
@@ -14,8 +15,8 @@ const MAX_SLEEP_MS = 30_000;
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
 
 /** Whether some live process holds the maintainer lease. */
-export function maintainerRunning(manager: Manager): boolean {
-  const lease = manager.meta.lease(MAINTAINER_LEASE);
+export function maintainerRunning(meta: MetaRepo): boolean {
+  const lease = meta.lease(MAINTAINER_LEASE);
   return lease !== undefined && isDriverAlive(lease.holder, lease.host);
 }
 
@@ -26,42 +27,43 @@ export function maintainerRunning(manager: Manager): boolean {
  * no copy is left, so an idle machine runs no ditto process; a host's loop (`stayWhenIdle`) stays
  * until its signal.
  */
-export async function runMaintainer(manager: Manager, opts: { log: Log; stateFile: string; signal?: AbortSignal; stayWhenIdle?: boolean }): Promise<void> {
+export async function runMaintainer(copies: Copies, opts: { log: Log; stateFile: string; signal?: AbortSignal; stayWhenIdle?: boolean }): Promise<void> {
   const { log } = opts;
+  const { meta, db, pool, upkeep } = copies;
   const me = currentDriver();
   const stale = (lease: { holder: string; host: string; heartbeatAt: number }) =>
     lease.host === currentHost() ? !isDriverAlive(lease.holder, lease.host) : Date.now() - lease.heartbeatAt > STALE_HEARTBEAT_MS;
-  if (!manager.meta.acquireLease(MAINTAINER_LEASE, me, currentHost(), stale)) {
+  if (!meta.acquireLease(MAINTAINER_LEASE, me, currentHost(), stale)) {
     log('another maintainer holds the lease; leaving');
     return;
   }
   log('maintainer started', { pid: process.pid });
   try {
     for (;;) {
-      if (!manager.meta.heartbeat(MAINTAINER_LEASE, me)) {
+      if (!meta.heartbeat(MAINTAINER_LEASE, me)) {
         log('lost the maintainer lease; leaving');
         return;
       }
       // Read before the pass: a change another process makes during it must still wake the next sleep.
-      const seen = dataVersion(manager.repo.db);
+      const seen = dataVersion(db);
       try {
-        await manager.maintain(log);
+        await upkeep.maintain(log);
       } catch (err) {
         log('maintenance pass failed', { error: (err as Error).message });
       }
-      if (!opts.stayWhenIdle && !manager.hasCopies()) {
+      if (!opts.stayWhenIdle && !pool.hasCopies()) {
         log('no copies left; leaving');
         return;
       }
-      const deadline = manager.nextDeadline();
-      await sleepUntilChange(manager.repo.db, seen, Math.min(deadline ?? Infinity, Date.now() + MAX_SLEEP_MS), opts.signal);
+      const deadline = await pool.nextDeadline();
+      await sleepUntilChange(db, seen, Math.min(deadline ?? Infinity, Date.now() + MAX_SLEEP_MS), opts.signal);
       if (opts.signal?.aborted || !fs.existsSync(opts.stateFile)) {
         log('stopping');
         return;
       }
     }
   } finally {
-    manager.meta.releaseLease(MAINTAINER_LEASE, me);
+    meta.releaseLease(MAINTAINER_LEASE, me);
   }
 }
 

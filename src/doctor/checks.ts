@@ -1,16 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import { composeShared, type Shared } from '../compose.js';
 import { formatDuration } from '../config/duration.js';
+import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import { maskUrl, resolveSecret } from '../config/secrets.js';
 import { isPortHeld } from '../copies/port-pool.js';
-import { PostgresEngine } from '../engines/postgres.js';
 import { currentDumpPath } from '../dump/location.js';
-import { maskUrl, resolveSecret } from '../dump/secrets.js';
+import { findBinDirOrNull } from '../engines/bin-dirs.js';
+import type { Engine } from '../engines/engine.js';
 import { asDittoError } from '../errors.js';
-import { engineAddress, probeEngine } from '../runtimes/docker-endpoint.js';
-import { findBinDir } from '../runtimes/local-binaries.js';
-import { Runtimes } from '../runtimes/registry.js';
+import { engineAddress, probeEngine } from '../runtimes/docker/docker-endpoint.js';
 import { STATE_FILE } from '../state/store.js';
+import { formatBytes } from '../support/byte-size.js';
 
 /**
  * `ditto doctor`: each check says ok, a warning (worth knowing, nothing is broken) or a failure
@@ -48,9 +49,18 @@ export async function runChecks(opts: LoadOptions): Promise<DoctorReport> {
     return report(checks);
   }
   checks.push(checkHome(loaded.home));
-  checks.push(...(await checkRuntime(loaded)));
-  checks.push(await checkDump(loaded));
-  if (loaded.config.source.url) checks.push(await checkSource(loaded.config.source.url));
+  const shared = composeShared(loaded);
+  let engine: Engine;
+  try {
+    engine = shared.engines.current(loaded.config);
+  } catch (err) {
+    const e = asDittoError(err);
+    checks.push({ name: 'engine', status: 'fail', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) });
+    return report(checks);
+  }
+  checks.push(...(await checkRuntime(shared, engine)));
+  checks.push(await checkDump(loaded, engine));
+  if (loaded.config.source.url) checks.push(await checkSource(loaded.config.source.url, engine));
   checks.push(await checkPorts(loaded));
   return report(checks);
 }
@@ -91,18 +101,18 @@ export function checkHome(home: string): Check {
 }
 
 /** Which runtime new copies would use, and the state of each runtime this machine could offer. */
-async function checkRuntime(loaded: LoadedConfig): Promise<Check[]> {
-  const { config, home } = loaded;
-  const engine = new PostgresEngine();
+async function checkRuntime(shared: Shared, engine: Engine): Promise<Check[]> {
+  const { config } = shared.loaded;
   const checks: Check[] = [];
 
   let binaries: Check;
+  const name = `${engine.name} binaries`;
   try {
-    binaries = { name: 'postgres binaries', status: 'ok', detail: `found in ${findBinDir(engine.local.binaries, config.local.bin_dir)}` };
+    binaries = { name, status: 'ok', detail: `found in ${engine.local.findBinDir(config.local.bin_dir)}` };
   } catch (err) {
     const e = asDittoError(err);
     // Only a failure when the local runtime is what the config asks for.
-    binaries = { name: 'postgres binaries', status: config.runtime === 'local' ? 'fail' : 'warn', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+    binaries = { name, status: config.runtime === 'local' ? 'fail' : 'warn', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   }
 
   const address = engineAddress();
@@ -117,8 +127,8 @@ async function checkRuntime(loaded: LoadedConfig): Promise<Check[]> {
       };
 
   try {
-    const choice = await new Runtimes(config, home, engine).choose();
-    checks.push({ name: 'runtime', status: 'ok', detail: `${choice.runtime.name}: ${choice.runtime.describe()} (${choice.reason})` });
+    const choice = await shared.runtimes.choose(engine);
+    checks.push({ name: 'runtime', status: 'ok', detail: `${choice.runtime.name}: ${choice.runtime.describe(engine)} (${choice.reason})` });
   } catch (err) {
     const e = asDittoError(err);
     checks.push({ name: 'runtime', status: 'fail', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) });
@@ -130,7 +140,7 @@ async function checkRuntime(loaded: LoadedConfig): Promise<Check[]> {
 }
 
 /** The configured dump: present, readable as a dump, and younger than dump.stale_threshold. */
-async function checkDump(loaded: LoadedConfig): Promise<Check> {
+async function checkDump(loaded: LoadedConfig, engine: Engine): Promise<Check> {
   const { dump } = loaded.config;
   const name = 'dump';
   // The default dump `ditto reseed` writes under the home counts as configured: copies use it.
@@ -138,17 +148,12 @@ async function checkDump(loaded: LoadedConfig): Promise<Check> {
   if (!dumpPath) {
     return { name, status: 'warn', detail: 'none configured: copies are empty databases', hint: 'set dump.path in ditto.yaml, or make one with `ditto reseed --source URL`' };
   }
-  const engine = new PostgresEngine();
-  let binDir: string | null = null;
-  try {
-    binDir = findBinDir(['pg_restore'], loaded.config.local.bin_dir);
-  } catch {
-    // Without pg_restore here the archive's table of contents is not read; the format still is.
-  }
+  // Without the client tools here an archive's table of contents is not read; the format still is.
+  const binDir = findBinDirOrNull(() => engine.local.findBinDir(loaded.config.local.bin_dir, engine.container.hostTools));
   try {
     const file = await engine.inspectDump(dumpPath, { binDir });
     const age = Math.max(0, (Date.now() - file.modifiedAt) / 1000);
-    const what = `${file.path} (${file.format === 'custom' ? 'pg_dump archive' : 'SQL'}, ${sizeText(file.size)}, ${formatDuration(age)} old)`;
+    const what = `${file.path} (${file.kind}, ${formatBytes(file.size)}, ${formatDuration(age)} old)`;
     if (age > dump.stale_threshold) {
       return { name, status: 'fail', detail: `${what} is stale: older than dump.stale_threshold (${formatDuration(dump.stale_threshold)})`, hint: 'make a fresh one with `ditto reseed`' };
     }
@@ -160,7 +165,7 @@ async function checkDump(loaded: LoadedConfig): Promise<Check> {
 }
 
 /** The database `ditto reseed` dumps: the secret resolves and the server answers a query. */
-async function checkSource(configured: string): Promise<Check> {
+async function checkSource(configured: string, engine: Engine): Promise<Check> {
   const name = 'source';
   let url: string;
   try {
@@ -169,17 +174,11 @@ async function checkSource(configured: string): Promise<Check> {
     const e = asDittoError(err);
     return { name, status: 'fail', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   }
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: SOURCE_CONNECT_MS });
-  client.on('error', () => {}); // a dropped connection also rejects the query below
   try {
-    await client.connect();
-    await client.query('SELECT 1');
+    await engine.probe(url, SOURCE_CONNECT_MS);
     return { name, status: 'ok', detail: `${maskUrl(url)} answers` };
   } catch (err) {
     return { name, status: 'fail', detail: `${maskUrl(url)} does not answer: ${(err as Error).message}`, hint: 'check source.url in ditto.yaml, and that the database accepts connections from here' };
-  } finally {
-    await client.end().catch(() => {});
   }
 }
 
@@ -223,11 +222,4 @@ function fileMode(file: string): number | null {
 
 function octal(mode: number): string {
   return `0${(mode & 0o777).toString(8)}`;
-}
-
-function sizeText(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(0)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }

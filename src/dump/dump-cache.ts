@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensurePrivateDir } from '../state/private-files.js';
-import { commitFile, removeQuietly, writeFileAtomically } from './files.js';
+import { ensurePrivateDir } from '../support/private-dir.js';
+import { commitFile, removeQuietly, writeFileAtomically } from '../support/files.js';
 
 /** What was last fetched from a URI: the content's hash, and the validators to ask whether it changed. */
 export interface UriRecord {

@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { DittoError } from '../errors.js';
 import type { UriRecord } from './dump-cache.js';
 import type { RemoteObject } from './remote.js';
-import { maskUrl } from './secrets.js';
+import { maskUrl } from '../config/secrets.js';
 
 const MAX_REDIRECTS = 5;
 const CONNECT_TIMEOUT_MS = 15_000;

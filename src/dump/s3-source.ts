@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { DittoError } from '../errors.js';
 import type { UriRecord } from './dump-cache.js';
 import type { RemoteObject } from './remote.js';
-import { resolveSecret } from './secrets.js';
+import { resolveSecret } from '../config/secrets.js';
 
 /** An S3 error as the SDK throws it. */
 interface S3Failure {

@@ -7,10 +7,11 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.js';
 import type { Engine } from '../engines/engine.js';
 import { DittoError } from '../errors.js';
+import { formatBytes } from '../support/byte-size.js';
 import { DumpCache } from './dump-cache.js';
-import { removeQuietly } from './files.js';
+import { removeQuietly } from '../support/files.js';
 import type { Fetch, RemoteObject } from './remote.js';
-import { maskUrl } from './secrets.js';
+import { maskUrl } from '../config/secrets.js';
 
 export interface DumpSourceContext {
   config: Config;
@@ -132,15 +133,4 @@ async function download(remote: RemoteObject, uri: string, expected: string | nu
   } finally {
     removeQuietly(part);
   }
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }

@@ -1,32 +1,36 @@
-import type { EngineName } from '../copies/copy.js';
+import type { ObfuscationRule } from '../config/schema.js';
+import type { EngineName } from '../model/copy.js';
+import type { Credentials, Endpoint } from '../model/endpoint.js';
 
-/** Where and as whom to reach one database server. */
-export interface Endpoint {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-}
-
-export type DumpFormat = 'custom' | 'sql';
-
-/** A dump file that has been checked to exist and to look like a dump. */
+/** A dump file that has been checked to exist and to look like a dump of its engine. */
 export interface DumpFile {
   path: string;
-  format: DumpFormat;
+  /** The engine's own name for the format (`custom`, `sql`, ...), for messages and restore. */
+  format: string;
+  /** The format as people call it (`pg_dump archive`, `SQL`), for `doctor`. */
+  kind: string;
   size: number;
   modifiedAt: number;
 }
 
+/** How one run of a tool ended: the one shape every ToolRunner returns. */
+export interface ToolResult {
+  /** Null when it was ended by a signal. */
+  exitCode: number | null;
+  signal: string | null;
+  /** The tail of what it wrote on stderr, where its error is. */
+  stderr: string;
+}
+
 /**
- * Runs one of the engine's client tools where the server runs: on this machine for the local
- * runtime, inside the container for Docker. Paths it is given are as the tool sees them.
+ * Runs one of the engine's client tools where it can reach the server: on this machine, inside the
+ * copy's container, or in a helper container. Paths it is given are as the tool sees them.
+ * Aborting `signal` stops the tool; the result then says how it ended.
  */
 export interface ToolRunner {
-  run(tool: string, args: string[], env: Record<string, string>): Promise<void>;
-  /** The dump's path as the tool sees it. */
-  dumpPath(dump: DumpFile): string;
+  run(tool: string, args: string[], env: Record<string, string>, signal?: AbortSignal): Promise<ToolResult>;
+  /** A dump file's path (one being read or written) as the tool sees it. */
+  dumpPath(file: string): string;
   /**
    * The server's endpoint as the tool sees it, when that differs from the client's (inside a
    * bridge-networked container the server is on its own port, not the published one).
@@ -47,23 +51,24 @@ export interface DumpSource {
   password: string | null;
 }
 
-/** How to run a server of this engine from its own binaries in a data directory. */
+/** What a runtime needs to know to run a server of this engine from its own binaries. */
 export interface LocalServerSpec {
-  /** Binaries the local runtime must find, first the ones that prove a server install. */
+  /** Binaries that prove a server install, found by `findBinDir`. */
   binaries: readonly string[];
-  /** initdb-style command that creates a data directory whose superuser has `password` in `pwfile`. */
+  /** The directory holding `binaries` (default: the server's): local.bin_dir, PATH, then the engine's usual places. */
+  findBinDir(configured: string | undefined, binaries?: readonly string[]): string;
+  /** The account servers run as when ditto is root (the engine's servers refuse root). */
+  account: string;
+  /** The command that creates a data directory whose superuser's password is in `pwfile`. */
   initCommand(binDir: string, dataDir: string, user: string, pwfile: string): { file: string; args: string[] };
-  /** The server command, listening on 127.0.0.1:port only. */
-  serverCommand(binDir: string, dataDir: string, port: number): { file: string; args: string[] };
-  /** A line of the server's log that means its port was taken by someone else. */
-  portInUse: RegExp;
+  /** The server command, listening on 127.0.0.1:port only; `dir` is the copy's own directory (sockets, pid files). */
+  serverCommand(binDir: string, dataDir: string, port: number, dir: string): { file: string; args: string[] };
+  /** Signals that stop a server: at once (the copy is thrown away), and cleanly (its data is kept). */
+  stopSignals: { now: NodeJS.Signals; clean: NodeJS.Signals };
 }
 
 /** What a container of this engine is told, for the copy it serves. */
-export interface ContainerSettings {
-  user: string;
-  password: string;
-  database: string;
+export interface ContainerSettings extends Credentials {
   /**
    * The port to listen on, on 127.0.0.1 only, when the container shares the host's network;
    * null when it has a network of its own and its `port` is published instead.
@@ -77,17 +82,14 @@ export interface ContainerServerSpec {
   defaultImage: string;
   /** The port the server listens on inside a container with a network of its own. */
   port: number;
-  /**
-   * Where the data lives in the container: outside any volume the image declares, so that a
-   * container committed as a golden snapshot image carries its data.
-   */
+  /** Where the data lives in the container: outside any volume the image declares, so a committed golden image carries it. */
   dataDir: string;
   /** Environment that makes the image initialize the copy's database and superuser on first start. */
   env(settings: ContainerSettings): Record<string, string>;
+  /** Variables of `env` that hold a password: a committed golden image keeps none of them. */
+  secretEnv: readonly string[];
   /** The container's command: the server, with the same disposable-copy settings as the local runtime. */
   command(settings: ContainerSettings): string[];
-  /** A line of the server's log that means its port was taken by someone else. */
-  portInUse: RegExp;
   /** Client binaries that, found on this machine, check a dump before a container is started for it. */
   hostTools: readonly string[];
 }
@@ -95,29 +97,49 @@ export interface ContainerServerSpec {
 export interface ReadyOptions {
   timeoutMs: number;
   alive: () => Promise<boolean>;
-  signal?: AbortSignal;
-  /** Once connected, give the superuser this password (`endpoint` holds the one it has now). */
-  newPassword?: string;
+  signal?: AbortSignal | undefined;
+  /** Once connected, give the superuser this password (`credentials` hold the one it has now). */
+  newPassword?: string | undefined;
 }
 
-/** One kind of database: readiness, restore, connection strings. */
+/** What a scrub changed. */
+export interface ScrubReport {
+  tables: number;
+  columns: number;
+}
+
+/**
+ * One kind of database, all of it: its servers (local and in containers), readiness, its log,
+ * dumps and restores, connection strings, source URLs, and its SQL dialect for obfuscation.
+ * Runtimes, copies and reseed know a database only through this.
+ */
 export interface Engine {
   readonly name: EngineName;
+  /** URL schemes of its connection strings and sources (postgresql://). */
+  readonly schemes: readonly string[];
   readonly defaultUser: string;
   readonly defaultDatabase: string;
   readonly local: LocalServerSpec;
   readonly container: ContainerServerSpec;
-  connectionString(endpoint: Endpoint): string;
-  /**
-   * Resolves once a real connection succeeds and answers a query. Fails early when `alive`
-   * reports the server gone, and after `timeoutMs`.
-   */
-  waitReady(endpoint: Endpoint, opts: ReadyOptions): Promise<void>;
+  connectionString(endpoint: Endpoint, credentials: Credentials): string;
+  /** Resolves once a real connection answers a query. Fails early when `alive` says the server is gone, and after `timeoutMs`. */
+  waitReady(endpoint: Endpoint, credentials: Credentials, opts: ReadyOptions): Promise<void>;
+  /** Why a server stopped while starting, read from its log; `portTaken` when another program took its port. */
+  startFailure(log: string): { message: string; portTaken: boolean };
+  /** Whether the first bytes of a file are one of this engine's dumps (to infer the engine from a dump). */
+  claimsDump(head: Buffer): boolean;
   /** Checks a dump file before anything is provisioned for it. */
   inspectDump(path: string, tools: { binDir: string | null }): Promise<DumpFile>;
-  restore(tools: ToolRunner, dump: DumpFile, endpoint: Endpoint): Promise<void>;
-  /** The client binary that makes a dump. */
+  restore(tools: ToolRunner, dump: DumpFile, endpoint: Endpoint, credentials: Credentials, signal?: AbortSignal): Promise<void>;
+  /** The client binary that makes a dump, and the prefix of its error lines (left out of messages). */
   readonly dumpTool: string;
-  /** The command that writes a dump of `source`, in the engine's own archive format, to `out` (as the tool sees it). */
+  readonly dumpToolPrefix: RegExp;
+  /** The command that writes a dump of `source`, in the engine's own format, to `out` (as the tool sees it). */
   dumpCommand(source: DumpSource, out: string): ToolCommand;
+  /** Connects to `url` and runs a query; rejects with the reason it could not. */
+  probe(url: string, timeoutMs: number): Promise<void>;
+  /** A source URL split for the dump tool: the password goes through its environment, never argv. */
+  parseSource(url: string): DumpSource;
+  /** Applies obfuscation rules to the database in place, checking every rule before anything is written. */
+  scrub(endpoint: Endpoint, credentials: Credentials, rules: ObfuscationRule[], seed: string): Promise<ScrubReport>;
 }

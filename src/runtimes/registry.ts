@@ -1,13 +1,12 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
-import type { RuntimeName } from '../copies/copy.js';
+import type { RuntimeName } from '../model/copy.js';
 import type { Config } from '../config/schema.js';
+import { findBinDirOrNull } from '../engines/bin-dirs.js';
 import type { Engine } from '../engines/engine.js';
 import { DittoError } from '../errors.js';
-import { engineAddress, probeEngine, unreachable } from './docker-endpoint.js';
-import { findBinDir } from './local-binaries.js';
-import { serverAccount } from './local-user.js';
-import { LocalRuntime } from './local.js';
+import { engineAddress, probeEngine, unreachable } from './docker/docker-endpoint.js';
+import { LocalRuntime } from './local/local-runtime.js';
 import type { Runtime } from './runtime.js';
 
 export interface RuntimeChoice {
@@ -23,7 +22,7 @@ const EXPLICIT_PROBE_MS = 5000;
 
 /**
  * Builds runtimes on first use (a copy is always removed by the runtime that made it, whatever the
- * config says now) and chooses the one new copies use.
+ * config says now) and chooses the one new copies of an engine use.
  */
 export class Runtimes {
   private readonly built = new Map<RuntimeName, Promise<Runtime>>();
@@ -31,22 +30,21 @@ export class Runtimes {
   constructor(
     private readonly config: Config,
     private readonly home: string,
-    private readonly engine: Engine,
   ) {}
 
   get(name: RuntimeName): Promise<Runtime> {
     let runtime = this.built.get(name);
     if (!runtime) {
       runtime = this.build(name);
-      // A failed build (binaries missing) is not remembered: the next call reports it afresh.
+      // A failed build (dockerode missing) is not remembered: the next call reports it afresh.
       runtime.catch(() => this.built.delete(name));
       this.built.set(name, runtime);
     }
     return runtime;
   }
 
-  /** The runtime for new copies, and why. */
-  async choose(): Promise<RuntimeChoice> {
+  /** The runtime for new copies of `engine`, and why. */
+  async choose(engine: Engine): Promise<RuntimeChoice> {
     const wanted = this.config.runtime;
     const address = engineAddress();
     if (wanted === 'auto') {
@@ -56,59 +54,60 @@ export class Runtimes {
       else {
         const docker = await this.get('docker');
         // auto never pulls: a default image the engine lacks means the local runtime, which needs nothing fetched.
-        const missing = (await docker.missingPrerequisite?.()) ?? null;
+        const missing = (await docker.missingPrerequisite?.(engine)) ?? null;
         if (missing === null) return { runtime: docker, reason: `runtime: auto; the Docker engine answered at ${address.display}` };
         noDocker = `the Docker engine at ${address.display} answered, but ${missing} (set copy_image, or runtime: docker to pull it)`;
       }
+      const local = await this.get('local');
       try {
-        return { runtime: await this.get('local'), reason: `runtime: auto; ${noDocker}; using local` };
+        await local.check(engine);
       } catch (err) {
         if (!(err instanceof DittoError)) throw err;
         throw new DittoError('RUNTIME_UNAVAILABLE', `no runtime: ${noDocker}, and ${err.message}`, {
-          hint: 'start a Docker engine (or set DOCKER_HOST), or install PostgreSQL server binaries',
+          hint: `start a Docker engine (or set DOCKER_HOST), or install ${engine.name} server binaries`,
         });
       }
+      return { runtime: local, reason: `runtime: auto; ${noDocker}; using local` };
     }
     if (wanted === 'docker') {
       // Checked before a copy is recorded, so an absent engine leaves no failed copy or port lease behind.
       const probe = await probeEngine(address, EXPLICIT_PROBE_MS);
       if (!probe.ok) throw unreachable(address, probe.reason);
     }
-    return { runtime: await this.get(wanted), reason: `runtime: ${wanted} in config` };
+    const runtime = await this.get(wanted);
+    await runtime.check(engine);
+    return { runtime, reason: `runtime: ${wanted} in config` };
   }
 
   private async build(name: RuntimeName): Promise<Runtime> {
+    const { config, home } = this;
     switch (name) {
       case 'local':
-        return this.buildLocal();
-      case 'docker':
-        return this.buildDocker();
+        return new LocalRuntime({
+          binDir: config.local.bin_dir,
+          user: config.local.user,
+          root: config.local.data_dir ?? defaultLocalRoot(home, process.getuid?.() === 0),
+          clone: config.local.clone,
+        });
+      case 'docker': {
+        // Loaded on first use only: dockerode and its dependencies cost ~150 ms to load.
+        const { DockerRuntime } = await import('./docker/docker-runtime.js');
+        return new DockerRuntime({
+          address: engineAddress(),
+          image: (engine) => imageFor(config, engine),
+          network: config.docker.network,
+          homeKey: homeKey(home),
+          hostBinDir: (engine) => findBinDirOrNull(() => engine.local.findBinDir(config.local.bin_dir, engine.container.hostTools)),
+        });
+      }
     }
   }
+}
 
-  private buildLocal(): LocalRuntime {
-    const account = serverAccount(this.config.local.user);
-    return new LocalRuntime({
-      engine: this.engine,
-      binDir: findBinDir(this.engine.local.binaries, this.config.local.bin_dir),
-      account,
-      root: this.config.local.data_dir ?? defaultLocalRoot(this.home, account !== null),
-      clone: this.config.local.clone,
-    });
-  }
-
-  private async buildDocker(): Promise<Runtime> {
-    // Loaded on first use only: dockerode and its dependencies cost ~150 ms to load.
-    const { DockerRuntime } = await import('./docker.js');
-    return new DockerRuntime({
-      engine: this.engine,
-      address: engineAddress(),
-      image: this.config.copy_image ?? this.engine.container.defaultImage,
-      network: this.config.docker.network,
-      homeKey: homeKey(this.home),
-      hostBinDir: hostClientBinDir(this.engine, this.config.local.bin_dir),
-    });
-  }
+/** The image copies of `engine` run: copy_image when it is for that engine (the configured one), else the official image. */
+export function imageFor(config: Config, engine: Engine): string {
+  const forEngine = config.engine === undefined || config.engine === engine.name;
+  return (forEngine ? config.copy_image : undefined) ?? engine.container.defaultImage;
 }
 
 /** A short, stable name for a ditto home, to scope shared resources (Docker containers, /var/tmp dirs) to it. */
@@ -124,13 +123,4 @@ export function homeKey(home: string): string {
 export function defaultLocalRoot(home: string, otherAccount: boolean): string {
   if (!otherAccount) return path.join(home, 'local');
   return `/var/tmp/ditto-${homeKey(home)}`;
-}
-
-/** The engine's client tools on this machine, used to check a dump before a container starts; none is fine. */
-function hostClientBinDir(engine: Engine, configured: string | undefined): string | null {
-  try {
-    return findBinDir(engine.container.hostTools, configured);
-  } catch {
-    return null;
-  }
 }

@@ -1,16 +1,23 @@
-import type { Copy, RuntimeName } from '../copies/copy.js';
-import type { ToolRunner } from '../engines/engine.js';
+import type { Engine, ToolRunner } from '../engines/engine.js';
 import type { DittoError } from '../errors.js';
+import type { RuntimeName } from '../model/copy.js';
+import type { Credentials, Endpoint } from '../model/endpoint.js';
 
-/** A copy as a runtime needs it: the port has been leased before the runtime is asked to start it. */
-export type StartableCopy = Copy & { port: number };
-
-/**
- * Starts, stops, execs in and lists ditto-managed database servers. Every resource a runtime
- * creates is named after the copy id, so the id alone is enough to find and remove it.
- */
 /** How a runtime clones a golden snapshot into a copy, for `ditto status` and the benchmarks. */
 export type CloneMethod = 'overlay' | 'reflink' | 'copy' | 'image';
+
+/** What a runtime is asked to start: a server of `engine` for one copy, on a port leased for it. */
+export interface StartRequest {
+  copyId: string;
+  engine: Engine;
+  port: number;
+  credentials: Credentials;
+  /** The dump the copy restores, made readable where its tools run. */
+  dumpPath: string | null;
+  /** Start on a clone of this golden snapshot instead of an empty database. */
+  from?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
 
 /**
  * Golden snapshots in a runtime: a copy's stopped data turned into a snapshot, and new copies
@@ -18,44 +25,52 @@ export type CloneMethod = 'overlay' | 'reflink' | 'copy' | 'image';
  */
 export interface RuntimeSnapshots {
   /** Stops the copy's server cleanly and keeps its data as snapshot `key`; the copy's other resources go. */
-  promote(copyId: string, key: string): Promise<void>;
+  promote(copyId: string, key: string, engine: Engine): Promise<void>;
   has(key: string): Promise<boolean>;
   remove(key: string): Promise<void>;
   list(): Promise<string[]>;
-  /** What a snapshot depends on besides the dump (server binaries, image): part of its key. */
-  flavor(): string;
+  /** What a snapshot of `engine` depends on besides the dump (server binaries, image): part of its key. */
+  flavor(engine: Engine): string;
   cloneMethod(): Promise<CloneMethod>;
 }
 
+/**
+ * Starts, stops, execs in and lists ditto-managed database servers, of any engine: what is
+ * particular to a database comes from the Engine it is handed. Every resource a runtime creates
+ * is named after the copy id, so the id alone is enough to find and remove it.
+ */
 export interface Runtime {
   readonly name: RuntimeName;
+  /** Throws the reason this runtime cannot run `engine` here (no binaries), before anything is made. */
+  check(engine: Engine): Promise<void>;
   /**
-   * Creates the copy's resources and starts its server (from a clone of snapshot `from` when
-   * given, else an empty one); returns once the server process runs.
+   * What this runtime lacks to make a copy of `engine` without fetching anything (an image not on
+   * the engine), or null. `runtime: auto` passes over a runtime that lacks something rather than pull.
    */
-  start(copy: StartableCopy, signal?: AbortSignal, from?: string): Promise<void>;
-  /**
-   * What this runtime lacks to make a copy without fetching anything (an image not on the engine),
-   * or null. `runtime: auto` passes over a runtime that lacks something rather than pull.
-   */
-  missingPrerequisite?(): Promise<string | null>;
+  missingPrerequisite?(engine: Engine): Promise<string | null>;
+  /** Creates the copy's resources and starts its server; resolves, once the server process runs, to where it listens. */
+  start(request: StartRequest): Promise<Endpoint>;
   /** Present when this runtime can keep golden snapshots. */
   readonly snapshots?: RuntimeSnapshots;
   /** Whether the copy's server is still running. */
   isRunning(copyId: string): Promise<boolean>;
   /**
-   * Why the server stopped, read from its log, as an error to surface. `portTaken` is true when
-   * another program took the port after the dial check, so a retry on another port can succeed.
+   * Why the server stopped, read from its log by the engine, as an error to surface. `portTaken`
+   * is true when another program took the port after the dial check, so another port may work.
    */
-  startFailure(copyId: string): Promise<{ error: DittoError; portTaken: boolean }>;
-  /** Runs the engine's client tools beside the copy's server. */
-  tools(copy: StartableCopy): ToolRunner;
+  startFailure(copyId: string, engine: Engine): Promise<{ error: DittoError; portTaken: boolean }>;
+  /** Runs the engine's client tools beside the copy's server (its dump readable to them). */
+  tools(copyId: string, engine: Engine, dumpPath: string | null): ToolRunner;
   /** Stops the server and removes every resource of the copy. Idempotent: missing resources are fine. */
   remove(copyId: string): Promise<void>;
   /** Ids of every copy this runtime holds resources for, tracked or not. */
   listResources(): Promise<string[]>;
+  /** A throwaway container of `image` that runs one of its tools with `file` mounted: present where the runtime has containers. */
+  helperTools?(image: string, file: string): ToolRunner;
+  /** Removes helper resources (dump containers) whose making process died; returns their names. */
+  sweepHelpers?(): Promise<string[]>;
   /** The engine's client binaries on this machine, when there are any (to check a dump before starting). */
-  hostBinDir(): string | null;
+  hostBinDir(engine: Engine): string | null;
   /** What this runtime is, for `ditto status`. */
-  describe(): string;
+  describe(engine: Engine): string;
 }

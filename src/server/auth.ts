@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { HostConfig } from '../config/schema.js';
-import type { Caller } from '../copies/manager.js';
-import { resolveSecret } from '../dump/secrets.js';
+import type { Caller } from '../model/caller.js';
+import { resolveSecret } from '../config/secrets.js';
 import { DittoError } from '../errors.js';
 
 interface Entry {

@@ -3,24 +3,30 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
-import { currentDriver } from '../copies/driver.js';
+import type { Log } from '../copies/context.js';
+import type { Copies } from '../copies/house.js';
 import { MAINTAINER_LEASE } from '../copies/maintainer.js';
-import { Manager, type Caller } from '../copies/manager.js';
-import { PostgresEngine } from '../engines/postgres.js';
+import type { Engines } from '../engines/registry.js';
 import { asDittoError } from '../errors.js';
-import { Runtimes } from '../runtimes/registry.js';
-import { CopiesRepo } from '../state/copies-repo.js';
-import { GoldensRepo, type Golden } from '../state/goldens-repo.js';
-import { MetaRepo, type Lease } from '../state/meta-repo.js';
+import { currentDriver } from '../model/process-identity.js';
+import type { Runtimes } from '../runtimes/registry.js';
+import type { Lease } from '../state/meta-repo.js';
 import { MIGRATIONS } from '../state/migrations.js';
 import { StateMirror } from '../state/mirror.js';
-import { openState, STATE_FILE, type Db } from '../state/store.js';
+import { STATE_FILE } from '../state/store.js';
 import { TokenAuth } from './auth.js';
 import { runHostMaintenance, scheduleReseed } from './maintenance.js';
 import { Metrics, type Family } from './metrics.js';
 import { MirrorReads } from './reads.js';
 import type { HostServices } from './routes.js';
 import { HostServer } from './server.js';
+
+/** What the composition root hands the host: the copies floor over connections of its own, and the engines and runtimes behind it. */
+export interface HostHouse {
+  open(opts: { actor: string; log: Log; dsnHost: string | null }): Copies;
+  engines: Engines;
+  runtimes: Runtimes;
+}
 
 export interface HostOptions {
   /** Override host.listen / host.port (the command's --listen / --port). */
@@ -47,7 +53,7 @@ const RUNTIME_CACHE_MS = 10_000;
  * mirror copies), reads from the mirror, and the maintenance loop on a second connection, so
  * its writes reach the mirror through the same change check as another process's would.
  */
-export async function startHost(loaded: LoadedConfig, opts: HostOptions = {}): Promise<RunningHost> {
+export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: HostOptions = {}): Promise<RunningHost> {
   const { config, home } = loaded;
   // Asynchronous writes: a request never waits for its log line; shutdown flushes what is left.
   const destination = opts.logger ? null : pino.destination({ dest: 1, sync: false });
@@ -62,22 +68,23 @@ export async function startHost(loaded: LoadedConfig, opts: HostOptions = {}): P
   const reseedNow =
     opts.reseed ??
     (async () => {
-      const { reseed: reseedDump } = await import('../dump/reseed.js');
-      await reseedDump({ manager: managerOn(upkeep, 'host:reseed') }, {});
+      const { reseed: reseedDump } = await import('../reseed/reseed.js');
+      await reseedDump({ copies: upkeep, engines: house.engines, runtimes: house.runtimes }, {});
     });
   const reseed = scheduleReseed(config.host.reseed_cron, reseedNow, log, (result) => metrics.reseedRan(result));
 
-  const writer = openState(home);
-  const upkeep = openState(home);
-  const engine = new PostgresEngine();
-  const runtimes = new Runtimes(config, home, engine);
-  // One golden build per snapshot for the whole process, whichever Manager asks for it.
-  const shared = { config, home, engine, runtimes, goldenBuilds: new Map<string, Promise<Golden>>() };
-  const managerOn = (db: Db, actor: string, caller?: Caller) =>
-    new Manager({ ...shared, repo: new CopiesRepo(db), meta: new MetaRepo(db), goldens: new GoldensRepo(db), actor, ...(caller ? { caller } : {}) });
-  const maintainer = managerOn(upkeep, 'maintainer');
+  const warn: Log = (message, fields) => logger.warn(fields ?? {}, message);
+  const dsnHost = advertiseHost(config.host.advertise_host, opts.listen ?? config.host.listen);
+  // Requests write through one connection, which the mirror copies; the maintenance loop through
+  // another, whose writes reach the mirror through the same change check as another process's.
+  const requests = house.open({ actor: 'host', log: warn, dsnHost });
+  const upkeep = house.open({ actor: 'maintainer', log: warn, dsnHost });
+  const closeState = () => {
+    void requests.manager.close();
+    void upkeep.manager.close();
+  };
 
-  const mirror = await StateMirror.open(writer, {
+  const mirror = await StateMirror.open(requests.db, {
     // A state file migrated by a newer ditto is not read with this one's queries.
     onReload: (db) => {
       const version = db.pragma('user_version', { simple: true }) as number;
@@ -91,15 +98,16 @@ export async function startHost(loaded: LoadedConfig, opts: HostOptions = {}): P
   const services: HostServices = {
     config,
     home,
-    advertiseHost: advertiseHost(config.host.advertise_host, opts.listen ?? config.host.listen),
+    advertiseHost: dsnHost,
     reads,
     metrics,
-    managerFor: (caller) => managerOn(writer, `host:${caller.name}`, caller),
+    copies: requests.manager,
     afterWrite: () => mirror.reload(),
     runtime: () => {
       if (!runtimeSeen || Date.now() - runtimeSeen.at > RUNTIME_CACHE_MS) {
-        const value = runtimes.choose().then(
-          (c) => ({ name: c.runtime.name, reason: c.reason, detail: c.runtime.describe() }),
+        const engine = house.engines.current(config);
+        const value = house.runtimes.choose(engine).then(
+          (c) => ({ name: c.runtime.name, reason: c.reason, detail: c.runtime.describe(engine) }),
           (err: unknown) => ({ name: 'unavailable', reason: asDittoError(err).message, detail: '' }),
         );
         runtimeSeen = { at: Date.now(), value };
@@ -118,11 +126,10 @@ export async function startHost(loaded: LoadedConfig, opts: HostOptions = {}): P
   } catch (err) {
     await reseed.stop();
     await mirror.close();
-    writer.close();
-    upkeep.close();
+    closeState();
     throw err;
   }
-  maintenance = runHostMaintenance(maintainer, { log, stateFile: path.join(home, STATE_FILE), signal: stopMaintenance.signal }).catch((err: unknown) =>
+  maintenance = runHostMaintenance(upkeep, { log, stateFile: path.join(home, STATE_FILE), signal: stopMaintenance.signal }).catch((err: unknown) =>
     logger.error({ error: asDittoError(err).message }, 'maintenance loop stopped'),
   );
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -138,8 +145,7 @@ export async function startHost(loaded: LoadedConfig, opts: HostOptions = {}): P
       await maintenance;
       await reseed.stop();
       await mirror.close();
-      writer.close();
-      upkeep.close();
+      closeState();
       loopDelay.disable();
       log('ditto host stopped');
       destination?.flushSync();
@@ -151,8 +157,8 @@ export async function startHost(loaded: LoadedConfig, opts: HostOptions = {}): P
  * Runs the host until SIGTERM or SIGINT, then shuts down gracefully; a second signal cuts the
  * requests in flight short (they still remove what they were making).
  */
-export async function runHost(loaded: LoadedConfig, opts: HostOptions = {}): Promise<void> {
-  const host = await startHost(loaded, opts);
+export async function runHost(loaded: LoadedConfig, house: HostHouse, opts: HostOptions = {}): Promise<void> {
+  const host = await startHost(loaded, house, opts);
   await new Promise<void>((resolve) => {
     const names = ['SIGTERM', 'SIGINT'] as const;
     let stopping = false;

@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { maintainerRunning, runMaintainer, type Log } from '../copies/maintainer.js';
-import type { Manager } from '../copies/manager.js';
+import type { Copies } from '../copies/house.js';
 import { DittoError } from '../errors.js';
 
 /** How often the host looks whether a detached maintainer has left the lease to it. */
@@ -12,16 +12,16 @@ const LEASE_POLL_MS = 1000;
  * maintain` competes with it. A detached maintainer already running is left to finish; the host
  * takes the lease when it leaves. Resolves once `signal` aborts and the pass under way is done.
  */
-export async function runHostMaintenance(manager: Manager, opts: { log: Log; stateFile: string; signal: AbortSignal }): Promise<void> {
+export async function runHostMaintenance(copies: Copies, opts: { log: Log; stateFile: string; signal: AbortSignal }): Promise<void> {
   const { log, signal } = opts;
   let waiting = false;
   while (!signal.aborted) {
-    if (maintainerRunning(manager)) {
+    if (maintainerRunning(copies.meta)) {
       if (!waiting) log('a detached maintainer holds the lease; the host takes over when it leaves');
       waiting = true;
     } else {
       waiting = false;
-      await runMaintainer(manager, { log, stateFile: opts.stateFile, signal, stayWhenIdle: true });
+      await runMaintainer(copies, { log, stateFile: opts.stateFile, signal, stayWhenIdle: true });
     }
     await sleep(LEASE_POLL_MS, signal);
   }

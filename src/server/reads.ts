@@ -1,7 +1,9 @@
-import type { CopyInfo } from '../client/copy-client.js';
+import type { CopyInfo } from '../model/copy-client.js';
 import type { Config } from '../config/schema.js';
-import type { CopyEvent } from '../copies/copy.js';
-import { lookupCopy, toInfo, visibleOwner, type Caller } from '../copies/manager.js';
+import type { CopyEvent } from '../model/copy.js';
+import { lookupCopy } from '../copies/access.js';
+import { visibleOwner, type Caller } from '../model/caller.js';
+import { toInfo } from '../model/copy-client.js';
 import { PortPool } from '../copies/port-pool.js';
 import { CopiesRepo } from '../state/copies-repo.js';
 import { MetaRepo, type Lease } from '../state/meta-repo.js';

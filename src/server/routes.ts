@@ -1,14 +1,13 @@
-import type { IssuedCopy } from '../client/copy-client.js';
 import type { Config } from '../config/schema.js';
-import { eventJson } from '../cli/output.js';
-import type { Caller, Manager } from '../copies/manager.js';
+import type { Caller } from '../model/caller.js';
+import type { CopyClient, IssuedCopy } from '../model/copy-client.js';
 import { currentDumpPath, dumpFreshness } from '../dump/location.js';
 import { DittoError } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { Family, Metrics } from './metrics.js';
 import type { MirrorReads } from './reads.js';
-import { parseCreate } from './create-request.js';
-import { copyWire, issuedWire, type StatusWire } from './wire.js';
+import { parseCreate } from '../api/create-request.js';
+import { copyWire, eventJson, issuedWire, type StatusWire } from '../api/wire.js';
 
 /** What the routes need from the running host. */
 export interface HostServices {
@@ -17,8 +16,8 @@ export interface HostServices {
   advertiseHost: string;
   reads: MirrorReads;
   metrics: Metrics;
-  /** A Manager acting for `caller`: its copies are stamped theirs, and only theirs are destroyed. */
-  managerFor(caller: Caller): Manager;
+  /** The host's copies; each call names its caller, whose copies are stamped theirs, and only theirs destroyed. */
+  copies: CopyClient;
   /** Publishes a write to the mirror before its answer goes out, so no read after it is stale. */
   afterWrite(): Promise<void>;
   runtime(): Promise<{ name: string; reason: string; detail: string }>;
@@ -78,10 +77,10 @@ export const ROUTES: Route[] = [
     async handle(host, req) {
       const request = parseCreate(req.body);
       const requestedAt = Date.now();
-      const manager = host.managerFor(callerOf(req));
+      const caller = callerOf(req);
       let copy: IssuedCopy;
       try {
-        copy = await manager.up(request, { signal: req.signal });
+        copy = await host.copies.up(request, { signal: req.signal, caller });
       } catch (err) {
         throw abortReason(req.signal, err);
       } finally {
@@ -89,7 +88,7 @@ export const ROUTES: Route[] = [
       }
       if (req.signal.aborted) {
         // Made, but nobody is left to hand it to: remove it now rather than at its TTL.
-        await manager.down({ ids: [copy.id] }).catch(() => {});
+        await host.copies.down({ ids: [copy.id] }, { caller }).catch(() => {});
         await host.afterWrite();
         throw abortReason(req.signal, new DittoError('INTERRUPTED', 'the client went away; the copy was removed'));
       }
@@ -119,7 +118,7 @@ export const ROUTES: Route[] = [
     name: 'delete_copy',
     async handle(host, req) {
       try {
-        await host.managerFor(callerOf(req)).down({ ids: [req.params[0]!] });
+        await host.copies.down({ ids: [req.params[0]!] }, { caller: callerOf(req) });
       } finally {
         await host.afterWrite();
       }
@@ -195,6 +194,6 @@ export function matchRoute(method: string, pathname: string): { route: Route; pa
     if (route.method === method) return { route, params: match.slice(1).map(decodeParam) };
   }
   throw new DittoError(pathKnown ? 'BAD_INPUT' : 'NOT_FOUND', pathKnown ? `${method} is not allowed on ${pathname}` : `no route ${method} ${pathname}`, {
-    hint: 'the API is under /v2 (DESIGN section 6)',
+    hint: 'the API is under /v2: POST, GET /v2/copies; GET, DELETE /v2/copies/{id}; GET /v2/status'
   });
 }

@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Caller } from '../copies/manager.js';
+import type { Caller } from '../model/caller.js';
 import { DittoError } from '../errors.js';
 import type { TokenAuth } from './auth.js';
 import { readJson, sendError, sendJson } from './http-io.js';

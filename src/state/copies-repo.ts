@@ -1,4 +1,4 @@
-import type { Copy, CopyEvent, CopyStatus } from '../copies/copy.js';
+import type { Copy, CopyEvent, CopyStatus } from '../model/copy.js';
 import type { Db } from './store.js';
 
 /** Copy field -> column. One table keeps the row mapping in one place. */
@@ -229,5 +229,18 @@ export class CopiesRepo {
       )
       .all() as Row[];
     return rows.map(rowToCopy);
+  }
+
+  /**
+   * Forgets copies that ended (destroyed, or failed) before `before`, with their events; never one
+   * still holding a port lease, whose cleanup is unfinished. Returns how many went.
+   */
+  pruneFinished(before: number): number {
+    return this.db.transaction(() => {
+      const ended = `status IN ('destroyed','failed') AND coalesce(destroyed_at, ready_at, created_at) < @before
+        AND NOT EXISTS (SELECT 1 FROM port_leases p WHERE p.copy_id = copies.id)`;
+      this.db.prepare(`DELETE FROM events WHERE copy_id IN (SELECT id FROM copies WHERE ${ended})`).run({ before });
+      return this.db.prepare(`DELETE FROM copies WHERE ${ended}`).run({ before }).changes;
+    }).immediate();
   }
 }

@@ -1,4 +1,4 @@
-import type { EngineName, RuntimeName } from '../copies/copy.js';
+import type { EngineName, RuntimeName } from '../model/copy.js';
 import type { Db } from './store.js';
 
 /** A golden snapshot that is ready to clone: a database restored once, and the superuser inside it. */

@@ -69,7 +69,7 @@ export const MIGRATIONS: readonly string[] = [
     heartbeat_at INTEGER NOT NULL
   );
 
-  -- Golden snapshots: a dump restored once, that copies are cloned from (DESIGN section 5).
+  -- Golden snapshots: a dump restored once, that copies are cloned from.
   CREATE TABLE goldens (
     key        TEXT PRIMARY KEY,
     runtime    TEXT NOT NULL,

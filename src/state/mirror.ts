@@ -13,7 +13,7 @@ export interface MirrorOptions {
 
 /**
  * An in-memory copy of state.db that a host's read endpoints query, so reads never wait on the
- * file's locks nor see a half-applied change (DESIGN section 6).
+ * file's locks nor see a half-applied change.
  *
  * The copy is taken through the writers' own connection (`serialize()`): a second connection to
  * the file could read an older WAL snapshot than the writer has committed. Reloads run one after

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { DittoError } from '../errors.js';
 import { sqliteNativeBinding } from '../runtime-env/sea.js';
 import { MIGRATIONS } from './migrations.js';
-import { ensurePrivateDir } from './private-files.js';
+import { ensurePrivateDir } from '../support/private-dir.js';
 
 export type Db = Database.Database;
 
@@ -24,17 +24,32 @@ export function openState(home: string): Db {
   const nativeBinding = sqliteNativeBinding();
   // @types/better-sqlite3 knows only the path form of nativeBinding; the addon object is accepted too.
   const options = { timeout: 10_000, ...(nativeBinding ? { nativeBinding } : {}) } as Database.Options;
-  let db: Db;
+  let db: Db | undefined;
   try {
     db = new Database(file, options);
+    // The first statements read the file's header: a damaged file fails here, not later mid-command.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
   } catch (err) {
-    throw new DittoError('INTERNAL', `cannot open state ${file}: ${(err as Error).message}`);
+    db?.close();
+    throw stateError(file, err);
   }
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  migrate(db);
   return db;
+}
+
+/** A state file that cannot be used, as one line that names it and says what to do. */
+function stateError(file: string, err: unknown): DittoError {
+  const code = (err as { code?: string }).code ?? '';
+  const message = (err as Error).message;
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || /not a database|malformed/i.test(message)) {
+    return new DittoError('STATE', `state file ${file} is damaged (${message})`, {
+      hint: `move it aside (mv ${file} ${file}.damaged) and run ditto again; a new one is made, and \`ditto doctor\` shows what still runs`,
+      cause: err,
+    });
+  }
+  return new DittoError('STATE', `cannot open state file ${file}: ${message}`, { hint: 'check that the home is yours and writable (`ditto doctor`)', cause: err });
 }
 
 export function migrate(db: Db): void {

@@ -3,9 +3,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import Docker from 'dockerode';
 import { isPortHeld } from '../../src/copies/port-pool.js';
-import { engineAddress, probeEngine } from '../../src/runtimes/docker-endpoint.js';
-import { LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from '../../src/runtimes/docker.js';
-import { mountsUnder } from '../../src/runtimes/local-clone.js';
+import { engineAddress, probeEngine } from '../../src/runtimes/docker/docker-endpoint.js';
+import { LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from '../../src/runtimes/docker/labels.js';
+import { mountsUnder } from '../../src/runtimes/local/clone.js';
 import { defaultLocalRoot, homeKey } from '../../src/runtimes/registry.js';
 import type { TestHome } from './ditto.js';
 

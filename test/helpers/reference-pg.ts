@@ -2,16 +2,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { findBinDir } from '../../src/runtimes/local-binaries.js';
-import { serverAccount } from '../../src/runtimes/local-user.js';
+import { postgresBinDir } from '../../src/engines/postgres/server.js';
+import { serverAccount } from '../../src/runtimes/local/account.js';
 
 /**
  * A plain PostgreSQL server started without ditto (trust auth, loopback), to load fixtures into
  * directly and compare ditto's copies against.
  */
 export class ReferenceServer {
-  readonly binDir = findBinDir(['initdb', 'pg_ctl', 'postgres', 'psql', 'pg_dump'], undefined);
-  private readonly account = serverAccount(undefined);
+  readonly binDir = postgresBinDir(undefined, ['initdb', 'pg_ctl', 'postgres', 'psql', 'pg_dump']);
+  private readonly account = serverAccount(undefined, 'postgres');
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-ref-'));
 
   constructor(readonly port: number) {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findBinDir } from '../../src/runtimes/local-binaries.js';
+import { postgresBinDir } from '../../src/engines/postgres/server.js';
 import { REPO, TestHome, expectOneLineError, type CopyJson } from '../helpers/ditto.js';
 import { HostProcess } from '../helpers/host-process.js';
 import { leftovers } from '../helpers/leaks.js';
@@ -79,7 +79,7 @@ describe('the single executable', () => {
     fs.copyFileSync(BUILT, ditto);
     fs.chmodSync(ditto, 0o755);
     home = new TestHome({ runtime: 'local', pool: { size: 0 } }, { command: [ditto] });
-    const pgBin = findBinDir(['initdb', 'postgres', 'pg_restore', 'psql'], undefined);
+    const pgBin = postgresBinDir(undefined);
     env = {
       ...home.env(),
       PATH: [binDir, pgBin, systemBinWithoutNode(path.join(sandbox, 'usr-bin'))].join(path.delimiter),

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresEngine } from '../../src/engines/postgres.js';
-import { engineAddress } from '../../src/runtimes/docker-endpoint.js';
-import { DockerRuntime } from '../../src/runtimes/docker.js';
+import { engineAddress } from '../../src/runtimes/docker/docker-endpoint.js';
+import { DockerRuntime } from '../../src/runtimes/docker/docker-runtime.js';
 import { homeKey } from '../../src/runtimes/registry.js';
 import { TestHome, expectOneLineError, writePagilaSql } from '../helpers/ditto.js';
 import { containersOf, leftovers } from '../helpers/leaks.js';
@@ -139,7 +138,7 @@ describe('a copy is a container', () => {
     await a.up();
     const [copy] = await a.ls();
     const runtimeOf = (home: TestHome) =>
-      new DockerRuntime({ engine: new PostgresEngine(), address: engineAddress(), image: DOCKER_TEST_IMAGE, network: 'host', homeKey: homeKey(home.dir), hostBinDir: null });
+      new DockerRuntime({ address: engineAddress(), image: () => DOCKER_TEST_IMAGE, network: 'host', homeKey: homeKey(home.dir), hostBinDir: () => null });
     expect(await runtimeOf(a).listResources()).toEqual([copy!.id]);
     expect(await runtimeOf(b).listResources()).toEqual([]);
     // And b's `down --all` leaves a's copy alone.

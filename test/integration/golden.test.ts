@@ -8,7 +8,7 @@ import { query } from '../helpers/pg.js';
 import { RUNTIME_CASES } from '../helpers/runtimes.js';
 import { readCopies } from '../helpers/state.js';
 
-/** Golden snapshots (DESIGN section 5): a dump is restored once; copies are clones of it. */
+/** Golden snapshots: a dump is restored once; copies are clones of it. */
 describe.each(RUNTIME_CASES)('golden snapshots on the $name runtime', ({ name, config }) => {
   let home: TestHome;
   let dump: string;

@@ -40,7 +40,7 @@ describe('reseed from a live pagila source', () => {
     await home.cleanup();
   });
 
-  it('writes the default dump under the home, private, with its content hash beside it', async () => {
+  it('writes the default dump under the home, private, and records its content hash', async () => {
     // Trust auth accepts any password: the URL carries one so the test can check it is never shown.
     const url = source.dsn.replace('postgres@', `postgres:${password}@`);
     const result = await home.run(['reseed', '--source', url]);
@@ -50,8 +50,11 @@ describe('reseed from a live pagila source', () => {
     expect(fs.statSync(dump).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.dirname(dump)).mode & 0o777).toBe(0o700);
     expect(fs.readFileSync(dump).subarray(0, 5).toString()).toBe('PGDMP');
-    expect(await dumpIdentity(dump)).toBe(sha256(dump));
-    expect(fs.readdirSync(path.dirname(dump)).sort()).toEqual(['default.dump', 'default.dump.sha256']);
+    expect(await dumpIdentity(dump, home.dir)).toBe(sha256(dump));
+    // The hash is kept in the home's cache, not beside the dump: a dump.path in a user's directory gets no stray file.
+    expect(fs.readdirSync(path.dirname(dump))).toEqual(['default.dump']);
+    const records = fs.readdirSync(path.join(home.dir, 'cache', 'dump-ids')).map((f) => JSON.parse(fs.readFileSync(path.join(home.dir, 'cache', 'dump-ids', f), 'utf8')) as { path: string; sha256: string });
+    expect(records).toContainEqual(expect.objectContaining({ path: dump, sha256: sha256(dump) }));
   });
 
   it('a copy made with no dump configured starts from it and equals the source', async () => {
@@ -110,7 +113,7 @@ describe('reseed from a live pagila source', () => {
 
     function expectUntouched(): void {
       expect(fs.readFileSync(dump).equals(before)).toBe(true);
-      expect(fs.readdirSync(path.dirname(dump)).sort()).toEqual(['default.dump', 'default.dump.sha256']);
+      expect(fs.readdirSync(path.dirname(dump)).sort()).toEqual(['default.dump']);
     }
 
     it('a corrupt --from dump (a custom archive cut in half)', async () => {

@@ -25,7 +25,8 @@ describe('config', () => {
 
   it('has defaults that need no file', () => {
     const config = validate({}, 'test');
-    expect(config).toMatchObject({ runtime: 'auto', engine: 'postgres', ttl: 3600, ports: { min: 5433, max: 5600 }, pool: { size: 2, idle_ttl: 3600 } });
+    expect(config.engine).toBeUndefined();
+    expect(config).toMatchObject({ runtime: 'auto', ttl: 3600, ports: { min: 5433, max: 5600 }, pool: { size: 2, idle_ttl: 3600 } });
     expect(config.dump.path).toBeUndefined();
   });
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validate } from '../../src/config/load.js';
 import { DumpCache } from '../../src/dump/dump-cache.js';
-import { maskUrl, resolveSecret, splitPassword } from '../../src/dump/secrets.js';
+import { maskUrl, resolveSecret } from '../../src/config/secrets.js';
+import { splitPassword } from '../../src/engines/postgres/source-url.js';
 
 describe('secrets in source URLs', () => {
   it('masks a password in the user part or a parameter, and nothing else', () => {

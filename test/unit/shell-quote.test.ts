@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { exportLines, quoteSh } from '../../src/cli/shell-quote.js';
+import { exportLines, quoteSh } from '../../src/support/shell-quote.js';
 
 const NASTY = [`plain`, `it's`, `$HOME and \`date\``, `a"b\\c`, `new\nline`, `'`, ``];
 

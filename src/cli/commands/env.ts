@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { withClient, interruptSignal, type GlobalArgs } from '../context.js';
-import { exportLines, type Shell } from '../shell-quote.js';
+import { exportLines, type Shell } from '../../support/shell-quote.js';
 import { issueCopy, withUpFlags, type UpFlags } from './up-flags.js';
 
 type Args = GlobalArgs & UpFlags & { shell: Shell };

@@ -17,7 +17,7 @@ export const hostCommand: CommandModule<GlobalArgs, Args> = {
     }
     const loaded = await loadFor(args);
     // The server, the mirror and their dependencies load only for this command.
-    const { runHost } = await import('../../server/host.js');
-    await runHost(loaded, { listen: args.listen, port: args.port });
+    const [{ runHost }, { composeHost }] = await Promise.all([import('../../server/host.js'), import('../../compose.js')]);
+    await runHost(loaded, composeHost(loaded), { listen: args.listen, port: args.port });
   },
 };

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { withClient, type GlobalArgs } from '../context.js';
-import { eventJson, printJson } from '../output.js';
+import { eventJson } from '../../api/wire.js';
+import { printJson } from '../output.js';
 
 type Args = GlobalArgs & { id: string; json?: boolean };
 

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { withClient, type GlobalArgs } from '../context.js';
-import { age, copyJson, note, printJson, statusLabel, table, ttlLeft } from '../output.js';
+import { copyJson } from '../../api/wire.js';
+import { age, note, printJson, statusLabel, table, ttlLeft } from '../output.js';
 
 type Args = GlobalArgs & { all?: boolean; json?: boolean };
 

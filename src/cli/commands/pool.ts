@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { formatDuration } from '../../config/duration.js';
-import { withLocalManager, type GlobalArgs } from '../context.js';
+import { withLocalCopies, type GlobalArgs } from '../context.js';
 import { note, printJson } from '../output.js';
 import { withProgress } from '../progress.js';
 
@@ -12,7 +12,7 @@ const status: CommandModule<GlobalArgs, Args> = {
   builder: (y: Argv<GlobalArgs>) => y.option('json', { type: 'boolean', describe: 'print JSON' }) as Argv<Args>,
   handler: async (args) => {
     const { maintainerRunning } = await import('../../copies/maintainer.js');
-    const { report, running } = await withLocalManager(args, { actor: 'cli', spawnMaintainer: false }, async (m) => ({ report: m.poolReport(), running: maintainerRunning(m) }));
+    const { report, running } = await withLocalCopies(args, { actor: 'cli', spawnMaintainer: false }, async (copies) => ({ report: await copies.pool.report(), running: maintainerRunning(copies.meta) }));
     if (args.json) return printJson({ ...report, maintainer_running: running });
     const idle = report.idleAt === null ? 'idle (no demand yet)' : report.idleAt <= Date.now() ? 'idle' : `drains in ${formatDuration((report.idleAt - Date.now()) / 1000)} without demand`;
     process.stdout.write(
@@ -31,12 +31,12 @@ const fill: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'fill',
   describe: 'make warm copies up to the target now, in the foreground',
   handler: async (args) => {
-    const made = await withLocalManager(args, { actor: 'cli', spawnMaintainer: true }, async (m) => {
-      m.meta.set('last_demand_at', String(Date.now()));
-      const target = m.config.pool.size;
-      const count = await withProgress(`Filling the pool to ${target}`, process.stderr.isTTY === true, (onProgress) => m.fillPool({ onProgress }), (n) => `Made ${n} warm copies`);
+    const made = await withLocalCopies(args, { actor: 'cli', spawnMaintainer: true }, async ({ pool, config }) => {
+      pool.markDemand();
+      const target = config.pool.size;
+      const count = await withProgress(`Filling the pool to ${target}`, process.stderr.isTTY === true, (onProgress) => pool.fill({ onProgress }), (n) => `Made ${n} warm copies`);
       // The maintainer takes over: it keeps the pool at its target and drains it when idle.
-      m.meta.set('last_demand_at', String(Date.now()));
+      pool.markDemand();
       return count;
     });
     note(`made ${made} warm ${made === 1 ? 'copy' : 'copies'}`);
@@ -47,7 +47,7 @@ const drain: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'drain',
   describe: 'destroy every warm copy; the pool stays empty until the next up',
   handler: async (args) => {
-    const drained = await withLocalManager(args, { actor: 'cli', spawnMaintainer: true }, (m) => m.drainPool());
+    const drained = await withLocalCopies(args, { actor: 'cli', spawnMaintainer: true }, (copies) => copies.pool.drain());
     note(`drained ${drained.length} warm ${drained.length === 1 ? 'copy' : 'copies'}`);
   },
 };
@@ -61,12 +61,9 @@ const maintain: CommandModule<GlobalArgs, GlobalArgs> = {
     const logger = pino({ base: { pid: process.pid } });
     const controller = new AbortController();
     for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(name, () => controller.abort());
-    await withLocalManager(args, { actor: 'maintainer', spawnMaintainer: false }, (m) =>
-      runMaintainer(m, {
-        log: (message, fields) => logger.info(fields ?? {}, message),
-        stateFile: m.repo.db.name,
-        signal: controller.signal,
-      }),
+    const log = (message: string, fields?: Record<string, unknown>) => logger.info(fields ?? {}, message);
+    await withLocalCopies(args, { actor: 'maintainer', spawnMaintainer: false, log }, (copies) =>
+      runMaintainer(copies, { log, stateFile: copies.db.name, signal: controller.signal }),
     );
   },
 };

@@ -11,7 +11,7 @@ export const reseedCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'make a fresh dump of the source (obfuscated if rules exist), atomically replace the current one',
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .option('source', { type: 'string', describe: 'postgresql:// URL to dump (default: source.url in config)' })
+      .option('source', { type: 'string', describe: 'the database URL to dump, e.g. postgresql://... (default: source.url in config)' })
       .option('from', { type: 'string', describe: 'take this dump file (custom or SQL) instead of a live source' })
       .option('json', { type: 'boolean', describe: 'print the result as JSON' })
       .conflicts('source', 'from') as Argv<Args>,
@@ -23,19 +23,20 @@ export const reseedCommand: CommandModule<GlobalArgs, Args> = {
       });
     }
     const loaded = await loadFor(args);
-    const [{ createLocalClient }, { reseed }, { formatBytes }, { formatDuration }] = await Promise.all([
-      import('../../client/local-client.js'),
-      import('../../dump/reseed.js'),
-      import('../../dump/sources.js'),
+    const [{ composeShared, openHome }, { reseed }, { formatBytes }, { formatDuration }] = await Promise.all([
+      import('../../compose.js'),
+      import('../../reseed/reseed.js'),
+      import('../../support/byte-size.js'),
       import('../../config/duration.js'),
     ]);
-    const manager = createLocalClient(loaded, 'cli', { spawnMaintainer: true });
+    const shared = composeShared(loaded);
+    const copies = openHome(shared, { actor: 'cli', spawnMaintainer: true });
     const interrupt = interruptSignal();
     try {
       const result = await withProgress(
         'Reseeding',
         process.stderr.isTTY === true,
-        (onProgress) => reseed({ manager, onProgress, signal: interrupt.signal }, { source: args.source, from: args.from }),
+        (onProgress) => reseed({ copies, engines: shared.engines, runtimes: shared.runtimes, onProgress, signal: interrupt.signal }, { source: args.source, from: args.from }),
         (r) => `Dump replaced in ${formatDuration(r.durationMs / 1000)}`,
       );
       if (args.json) {
@@ -45,7 +46,7 @@ export const reseedCommand: CommandModule<GlobalArgs, Args> = {
       process.stdout.write(`${result.path} (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}) from ${result.source}${scrubbed}\n`);
     } finally {
       interrupt.dispose();
-      await manager.close();
+      await copies.manager.close();
     }
   },
 };

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { StatusReport } from '../../client/copy-client.js';
+import type { StatusReport } from '../../model/copy-client.js';
 import { formatDuration } from '../../config/duration.js';
 import { withClient, type GlobalArgs } from '../context.js';
 import { printJson } from '../output.js';

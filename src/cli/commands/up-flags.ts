@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { CopyClient, IssuedCopy, UpRequest } from '../../client/copy-client.js';
+import type { CopyClient, IssuedCopy, UpRequest } from '../../model/copy-client.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { DittoError } from '../../errors.js';
 import { note } from '../output.js';

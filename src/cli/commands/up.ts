@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { withClient, interruptSignal, type GlobalArgs } from '../context.js';
-import { copyJson, printJson } from '../output.js';
+import { copyJson } from '../../api/wire.js';
+import { printJson } from '../output.js';
 import { issueCopy, withUpFlags, type UpFlags } from './up-flags.js';
 
 type Args = GlobalArgs & UpFlags & { json?: boolean };

@@ -1,0 +1,81 @@
+import { asDittoError } from '../errors.js';
+import { isFinal } from '../model/copy.js';
+import { currentDriver, currentHost, isDriverAlive } from '../model/process-identity.js';
+import type { Runtime } from '../runtimes/runtime.js';
+import { runtimesInUse, type CopiesContext, type Log } from './context.js';
+import type { Goldens } from './goldens.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Pool } from './pool.js';
+import { healPlan } from './heal-plan.js';
+
+/** Recovery and housekeeping: heal after crashes, expire, remove what no record accounts for, forget old history. */
+export class Upkeep {
+  constructor(
+    private readonly ctx: CopiesContext,
+    private readonly lifecycle: Lifecycle,
+    private readonly pool: Pool,
+    private readonly goldens: Goldens,
+  ) {}
+
+  /**
+   * Cheap recovery, run by every command: fails and cleans copies whose driving process died,
+   * retries cleanup that did not finish, frees promises made to dead waiters, and destroys
+   * copies past their TTL. What it cannot finish now is logged and tried again next time.
+   */
+  async heal(): Promise<void> {
+    const { repo } = this.ctx;
+    const plan = healPlan({ live: repo.list(), unreleased: repo.unreleased(), now: Date.now(), me: currentDriver(), alive: isDriverAlive });
+    for (const { copy, reason } of plan.fail) {
+      const failed = repo.transition(
+        copy.id,
+        [copy.status],
+        { status: 'failed', errorMessage: reason, driver: currentDriver(), driverHost: currentHost() },
+        { action: 'failed', actor: this.ctx.actor, metadata: { reason, was: copy.status } },
+      );
+      if (failed) await this.lifecycle.removeQuietly(failed, 'healing a copy whose process died');
+    }
+    for (const copy of plan.expire) {
+      await this.lifecycle.destroy(copy, 'expired', this.ctx.actor).catch((err: unknown) => {
+        this.ctx.log('expiring a copy failed; the next command retries', { copy_id: copy.id, error: asDittoError(err).message });
+      });
+    }
+    for (const waiter of plan.releaseWaiters) repo.releaseReservations(waiter);
+    for (const copy of plan.cleanUp) await this.lifecycle.removeQuietly(copy, 'finishing the cleanup of a destroyed copy');
+  }
+
+  /** Removes runtime resources that no live record accounts for, and helpers whose maker died; returns their ids and names. */
+  async removeOrphans(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of runtimesInUse(this.ctx)) {
+      let runtime: Runtime;
+      try {
+        runtime = await this.ctx.runtimes.get(name);
+      } catch {
+        continue; // Not usable here (no Docker client): nothing of ours can run there either.
+      }
+      for (const id of await runtime.listResources().catch(() => [])) {
+        const record = this.ctx.repo.get(id);
+        if (record && !isFinal(record.status)) continue;
+        if (record && record.driver !== null && record.driver !== currentDriver() && isDriverAlive(record.driver, record.driverHost)) continue;
+        await runtime.remove(id);
+        if (record) this.ctx.repo.releasePorts(id);
+        removed.push(id);
+      }
+      removed.push(...(await runtime.sweepHelpers?.().catch(() => []) ?? []));
+    }
+    return removed;
+  }
+
+  /**
+   * One pass of the maintainer: remove untracked resources, heal, keep the pool, collect golden
+   * snapshots nothing needs, and forget destroyed copies older than state.retention.
+   */
+  async maintain(log: Log): Promise<void> {
+    for (const id of await this.removeOrphans()) log('removed untracked resources', { copy_id: id });
+    await this.heal();
+    await this.pool.maintain(log);
+    await this.goldens.collect({ log });
+    const forgotten = this.ctx.repo.pruneFinished(Date.now() - this.ctx.config.state.retention * 1000);
+    if (forgotten > 0) log('forgot destroyed and failed copies past state.retention', { copies: forgotten });
+  }
+}

@@ -1,0 +1,131 @@
+import path from 'node:path';
+import type { ObfuscationRule } from '../../config/schema.js';
+import { DittoError } from '../../errors.js';
+import type { Credentials, Endpoint } from '../../model/endpoint.js';
+import { firstLine } from '../../support/text.js';
+import { readHead, statDump } from '../dump-files.js';
+import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, ToolCommand, ToolRunner } from '../engine.js';
+import { retryUntilReady } from '../ready-loop.js';
+import { scrubDatabase } from './obfuscation.js';
+import { containerServer, localServer, startFailure } from './server.js';
+import { POSTGRES_SCHEMES, splitPassword } from './source-url.js';
+
+const CUSTOM_MAGIC = 'PGDMP';
+
+/** PostgreSQL: servers from its binaries or the official image, pg_dump archives and SQL dumps, its SQL for obfuscation. */
+export class PostgresEngine implements Engine {
+  readonly name = 'postgres' as const;
+  readonly schemes = POSTGRES_SCHEMES;
+  readonly defaultUser = 'postgres';
+  readonly defaultDatabase = 'postgres';
+  readonly local = localServer;
+  readonly container = containerServer;
+  readonly dumpTool = 'pg_dump';
+  readonly dumpToolPrefix = /^pg_dump: (error: )?/;
+
+  connectionString(e: Endpoint, c: Credentials): string {
+    const auth = `${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}`;
+    return `postgresql://${auth}@${formatHost(e.host)}:${e.port}/${encodeURIComponent(c.database)}?sslmode=disable`;
+  }
+
+  async waitReady(e: Endpoint, c: Credentials, opts: ReadyOptions): Promise<void> {
+    // Loaded here, not at the top: commands that never wait for a server (ls, down) skip pg's start-up cost.
+    const { default: pg } = await import('pg');
+    await retryUntilReady(async () => {
+      const client = new pg.Client({ host: e.host, port: e.port, ...c, connectionTimeoutMillis: 2000 });
+      // A connection refused mid-startup emits 'error' on the client too; the rejected connect() reports it.
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        if (opts.newPassword !== undefined) {
+          // A clone of a golden snapshot carries the snapshot's password: the copy gets its own now.
+          await client.query(`ALTER ROLE ${client.escapeIdentifier(c.user)} PASSWORD ${client.escapeLiteral(opts.newPassword)}`);
+        }
+      } finally {
+        await client.end().catch(() => {});
+      }
+    }, opts);
+  }
+
+  startFailure(log: string): { message: string; portTaken: boolean } {
+    return startFailure(log);
+  }
+
+  claimsDump(head: Buffer): boolean {
+    return head.subarray(0, CUSTOM_MAGIC.length).toString('latin1') === CUSTOM_MAGIC;
+  }
+
+  async inspectDump(file: string, tools: { binDir: string | null }): Promise<DumpFile> {
+    const { path: abs, stat } = statDump(file);
+    const head = readHead(abs);
+    const format = this.claimsDump(head) ? 'custom' : head.includes(0) ? null : 'sql';
+    if (format === null) {
+      throw new DittoError('DUMP_INVALID', `dump file ${abs} is neither a pg_dump custom archive nor SQL text`, {
+        hint: 'make a fresh one with `ditto reseed` or `pg_dump -Fc`',
+      });
+    }
+    if (format === 'custom' && tools.binDir) {
+      // Reading the table of contents catches a corrupt archive before a server is started for it.
+      const { execa } = await import('execa');
+      const listed = await execa(path.join(tools.binDir, 'pg_restore'), ['--list', abs], { reject: false, stdout: 'ignore' });
+      if (listed.exitCode !== 0) {
+        throw new DittoError('DUMP_INVALID', `dump file ${abs} is corrupt: ${firstLine(listed.stderr)}`, { hint: 'make a fresh one with `ditto reseed`' });
+      }
+    }
+    return { path: abs, format, kind: format === 'custom' ? 'pg_dump archive' : 'SQL', size: stat.size, modifiedAt: stat.mtimeMs };
+  }
+
+  async restore(tools: ToolRunner, dump: DumpFile, copyEndpoint: Endpoint, c: Credentials, signal?: AbortSignal): Promise<void> {
+    const e = tools.endpoint?.(copyEndpoint) ?? copyEndpoint;
+    const conn = ['-h', e.host, '-p', String(e.port), '-U', c.user, '-d', c.database];
+    const env = { PGPASSWORD: c.password, PGCONNECT_TIMEOUT: '10' };
+    const dumpPath = tools.dumpPath(dump.path);
+    // Objects are owned by the copy's superuser: the source's roles need not exist here.
+    const [tool, args] = dump.format === 'custom'
+      ? ['pg_restore', [...conn, '--no-owner', '--no-acl', '--exit-on-error', dumpPath]]
+      : ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...conn, '-f', dumpPath]];
+    const result = await tools.run(tool as string, args as string[], env, signal);
+    signal?.throwIfAborted();
+    if (result.exitCode !== 0) {
+      const why = result.signal ? `${tool} was killed by ${result.signal}` : `${tool} exited with ${result.exitCode}: ${firstLine(errorLine(result.stderr))}`;
+      throw new DittoError('DUMP_INVALID', `restoring ${dump.path} failed: ${why}`, { hint: 'check the dump (is it complete?) or make a fresh one with `ditto reseed`' });
+    }
+  }
+
+  dumpCommand(source: DumpSource, out: string): ToolCommand {
+    // The password travels in the environment, never in argv, where any process list shows it.
+    const env: Record<string, string> = { PGCONNECT_TIMEOUT: '10' };
+    if (source.password !== null) env.PGPASSWORD = source.password;
+    return { tool: 'pg_dump', args: ['--format=custom', '--no-password', '-f', out, '-d', source.url], env };
+  }
+
+  async probe(url: string, timeoutMs: number): Promise<void> {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+    client.on('error', () => {}); // a dropped connection also rejects the query below
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  parseSource(url: string): DumpSource {
+    return splitPassword(url);
+  }
+
+  scrub(e: Endpoint, c: Credentials, rules: ObfuscationRule[], seed: string): Promise<ScrubReport> {
+    return scrubDatabase(this.connectionString(e, c), rules, seed);
+  }
+}
+
+/** The line of psql's or pg_restore's stderr that says what failed. */
+function errorLine(stderr: string): string {
+  return stderr.split('\n').find((l) => /error|FATAL/.test(l)) ?? stderr;
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,90 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { findBinDir, versionedBinDirs } from '../bin-dirs.js';
+import type { ContainerServerSpec, LocalServerSpec } from '../engine.js';
+
+/** A copy is disposable: durability buys nothing and costs restore time. Both runtimes use these. */
+const DISPOSABLE_SETTINGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+
+const PORT_IN_USE = /could not bind .*Address already in use|could not create any TCP\/IP sockets/i;
+
+/** Binaries the local runtime needs: the server, and the tools that restore a dump beside it. */
+const SERVER_BINARIES = ['initdb', 'postgres', 'pg_restore', 'psql'] as const;
+
+/** Where PostgreSQL is: local.bin_dir, PATH, `pg_config --bindir`, then the newest /usr/lib/postgresql/<version>/bin. */
+export function postgresBinDir(configured: string | undefined, binaries: readonly string[] = SERVER_BINARIES): string {
+  return findBinDir(binaries, configured, {
+    what: 'PostgreSQL server binaries',
+    hint: 'install them (apt-get install postgresql), set local.bin_dir (e.g. /usr/lib/postgresql/15/bin), or use runtime: docker',
+    usualPlaces: () => [...(pgConfigBinDir() ?? []), ...versionedBinDirs('/usr/lib/postgresql')],
+  });
+}
+
+function pgConfigBinDir(): string[] | null {
+  try {
+    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dir ? [dir] : null;
+  } catch {
+    return null;
+  }
+}
+
+export const localServer: LocalServerSpec = {
+  binaries: SERVER_BINARIES,
+  findBinDir: postgresBinDir,
+  // PostgreSQL refuses to run as root.
+  account: 'postgres',
+  initCommand(binDir, dataDir, user, pwfile) {
+    return {
+      file: path.join(binDir, 'initdb'),
+      args: ['-D', dataDir, '-U', user, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+    };
+  },
+  serverCommand(binDir, dataDir, port) {
+    return {
+      file: path.join(binDir, 'postgres'),
+      args: [
+        '-D', dataDir,
+        '-p', String(port),
+        '-c', 'listen_addresses=127.0.0.1',
+        // No Unix socket: copies are reached over loopback TCP only, and no shared socket dir is needed.
+        '-c', 'unix_socket_directories=',
+        ...DISPOSABLE_SETTINGS,
+      ],
+    };
+  },
+  // SIGQUIT: immediate shutdown, no checkpoint (the copy is thrown away). SIGINT: fast shutdown
+  // with a checkpoint, which makes a golden snapshot's data self-contained.
+  stopSignals: { now: 'SIGQUIT', clean: 'SIGINT' },
+};
+
+/** The official `postgres` image's contract: POSTGRES_* variables, initdb on first start, `postgres` as the command. */
+export const containerServer: ContainerServerSpec = {
+  defaultImage: 'postgres:16',
+  port: 5432,
+  // The official image declares /var/lib/postgresql/data a volume: a commit would leave it out.
+  dataDir: '/var/lib/ditto/pgdata',
+  env({ user, password, database }) {
+    return {
+      PGDATA: containerServer.dataDir,
+      POSTGRES_USER: user,
+      POSTGRES_PASSWORD: password,
+      POSTGRES_DB: database,
+      // Same cluster as the local runtime's initdb; --no-sync because the data dies with the container.
+      POSTGRES_INITDB_ARGS: '--encoding=UTF8 --locale=C --no-sync',
+    };
+  },
+  secretEnv: ['POSTGRES_PASSWORD'],
+  command({ hostPort }) {
+    // On the host's network the server must take the copy's port and stay on loopback.
+    const listen = hostPort === null ? [] : ['-p', String(hostPort), '-c', 'listen_addresses=127.0.0.1'];
+    return ['postgres', ...listen, ...DISPOSABLE_SETTINGS];
+  },
+  hostTools: ['pg_restore'],
+};
+
+/** Why a server stopped while starting: its first FATAL/PANIC/ERROR line, and whether its port was taken. */
+export function startFailure(log: string): { message: string; portTaken: boolean } {
+  const fatal = log.split('\n').find((line) => /FATAL|PANIC|ERROR/.test(line)) ?? log.split('\n').find((l) => l.trim()) ?? '';
+  return { message: fatal.trim(), portTaken: PORT_IN_USE.test(log) };
+}

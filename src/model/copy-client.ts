@@ -1,0 +1,97 @@
+import type { Caller } from './caller.js';
+import type { Copy, CopyEvent, CopyStatus, RuntimeName } from './copy.js';
+
+/** What `up` asks for. Every field is optional: config supplies the defaults. */
+export interface UpRequest {
+  ttlSeconds?: number | undefined;
+  label?: string | undefined;
+  /** A dump to restore instead of the configured one. */
+  dumpUri?: string | undefined;
+  obfuscate?: boolean | undefined;
+  runId?: string | undefined;
+  jobName?: string | undefined;
+}
+
+/** Who asks, on a shared host: their copies are marked theirs, and they see and destroy only those (unless admin). */
+export interface CallOptions {
+  caller?: Caller | undefined;
+}
+
+export interface UpOptions extends CallOptions {
+  /** Called with each step of provisioning, for progress display. */
+  onProgress?: (step: string) => void;
+  /** Aborting fails the copy being made and removes what was made of it. */
+  signal?: AbortSignal | undefined;
+}
+
+/** A copy as clients see it: everything but its password. */
+export interface CopyInfo {
+  id: string;
+  status: CopyStatus;
+  warm: boolean;
+  runtime: RuntimeName;
+  host: string;
+  port: number | null;
+  label: string | null;
+  runId: string | null;
+  jobName: string | null;
+  ttlSeconds: number;
+  createdAt: number;
+  readyAt: number | null;
+  expiresAt: number | null;
+  destroyedAt: number | null;
+  errorMessage: string | null;
+}
+
+/** A copy handed to its user: with the connection string, and notes worth a line on stderr. */
+export interface IssuedCopy extends CopyInfo {
+  connectionString: string;
+  notices: string[];
+}
+
+export interface DownSelector {
+  ids?: string[];
+  all?: boolean;
+  label?: string;
+}
+
+export interface DownResult {
+  destroyed: CopyInfo[];
+  /** Ids that were already destroyed or failed: nothing to do. */
+  alreadyGone: string[];
+}
+
+export interface StatusReport {
+  version: string;
+  runtime: { name: RuntimeName | 'remote'; reason: string; detail: string };
+  dump: { path: string | null; ageSeconds: number | null; stale: boolean; staleThresholdSeconds: number };
+  pool: { ready: number; target: number };
+  ports: { min: number; max: number; free: number };
+  copies: { active: number; provisioning: number };
+}
+
+/**
+ * What every command asks of ditto. The local Manager and the HTTP client both implement it, so a
+ * command behaves the same against this machine or a shared host.
+ */
+export interface CopyClient {
+  up(request: UpRequest, options?: UpOptions): Promise<IssuedCopy>;
+  down(selector: DownSelector, options?: CallOptions): Promise<DownResult>;
+  list(options?: { all?: boolean } & CallOptions): Promise<CopyInfo[]>;
+  events(id: string, options?: CallOptions): Promise<CopyEvent[]>;
+  status(options?: CallOptions): Promise<StatusReport>;
+  close(): Promise<void>;
+}
+
+/** The fields of a copy its clients see: every CopyInfo field, once (the check below keeps it so). */
+export const COPY_INFO_FIELDS = [
+  'id', 'status', 'warm', 'runtime', 'host', 'port', 'label', 'runId', 'jobName',
+  'ttlSeconds', 'createdAt', 'readyAt', 'expiresAt', 'destroyedAt', 'errorMessage',
+] as const satisfies readonly (keyof CopyInfo)[];
+// A CopyInfo field left out of the list fails to compile here.
+export const _everyInfoField: Record<Exclude<keyof CopyInfo, (typeof COPY_INFO_FIELDS)[number]>, never> = {};
+
+/** A copy as its clients see it: everything but its password and ditto's own bookkeeping. */
+export function toInfo(copy: Copy): CopyInfo {
+  return Object.fromEntries(COPY_INFO_FIELDS.map((field) => [field, copy[field]])) as unknown as CopyInfo;
+}

@@ -1,0 +1,162 @@
+import path from 'node:path';
+import { maskUrl, resolveSecret } from '../config/secrets.js';
+import type { Copies } from '../copies/house.js';
+import { recordIdentity } from '../dump/identity.js';
+import { defaultDumpPath, reseedTarget } from '../dump/location.js';
+import { findBinDirOrNull } from '../engines/bin-dirs.js';
+import type { Engine, ScrubReport, ToolRunner } from '../engines/engine.js';
+import { obfuscationPlan } from '../engines/obfuscation-plan.js';
+import type { Engines } from '../engines/registry.js';
+import { DittoError } from '../errors.js';
+import type { ObfuscationRule } from '../config/schema.js';
+import { currentDriver, currentHost, isDriverAlive } from '../model/process-identity.js';
+import { hostTools } from '../runtimes/host-tools.js';
+import { engineAddress, probeEngine } from '../runtimes/docker/docker-endpoint.js';
+import { imageFor, type Runtimes } from '../runtimes/registry.js';
+import { commitFile, createPrivateFile, ensureDumpDir, removeQuietly, sha256File } from '../support/files.js';
+import { runDump } from './dump-runner.js';
+
+export interface ReseedContext {
+  /** The copies floor of the home whose dump is replaced: it provisions the scratch copy and holds the lease. */
+  copies: Copies;
+  engines: Engines;
+  runtimes: Runtimes;
+  onProgress?: ((step: string) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ReseedOptions {
+  /** A source URL (or secret reference) to dump; default: source.url in config. */
+  source?: string | undefined;
+  /** An existing dump to take instead of a live source. */
+  from?: string | undefined;
+}
+
+export interface ReseedResult {
+  path: string;
+  sha256: string;
+  size: number;
+  /** Where the data came from, fit to print (no password). */
+  source: string;
+  /** What the obfuscation rules changed; null when there are none. */
+  obfuscated: ScrubReport | null;
+  durationMs: number;
+}
+
+/** A scratch copy outlives a crashed reseed by at most this long. */
+const SCRATCH_TTL_SECONDS = 6 * 3600;
+/** How long the probe for a Docker engine (to run pg_dump in) may take when no host binary exists. */
+const DOCKER_PROBE_MS = 2000;
+
+/**
+ * Makes a fresh dump and atomically replaces the current one. From a live source without
+ * obfuscation rules it is the source's own dump. Otherwise the data goes through a scratch copy:
+ * restore (which proves a `--from` file whole), scrub with the rules (checked against the copy's
+ * catalog first), dump; so with rules in force no raw value reaches the dump. The new dump is
+ * written to `<path>.tmp`, verified, synced and renamed over the old one; on any failure the old
+ * one is untouched and every temporary file removed.
+ */
+export async function reseed(ctx: ReseedContext, opts: ReseedOptions): Promise<ReseedResult> {
+  const started = Date.now();
+  const { copies } = ctx;
+  const { config, home, meta } = copies;
+  const progress = ctx.onProgress ?? (() => {});
+  if (opts.source !== undefined && opts.from !== undefined) throw new DittoError('BAD_INPUT', 'give --source or --from, not both');
+  const sourceRef = opts.from === undefined ? (opts.source ?? config.source.url) : undefined;
+  if (opts.from === undefined && sourceRef === undefined) {
+    throw new DittoError('BAD_INPUT', 'no source to reseed from', { hint: 'give --source URL, --from FILE, or set source.url in ditto.yaml' });
+  }
+  const sourceUrl = sourceRef === undefined ? null : resolveSecret(sourceRef, opts.source === undefined ? 'source.url' : '--source');
+  // A source's scheme names its engine; a file is the configured engine's.
+  const engine = (sourceUrl !== null ? ctx.engines.forUrl(sourceUrl) : null) ?? ctx.engines.current(config);
+  const source = sourceUrl === null ? null : engine.parseSource(sourceUrl);
+  const from = opts.from === undefined ? null : path.resolve(opts.from);
+  const shownSource = sourceUrl !== null ? maskUrl(sourceUrl) : from!;
+  const { rules, seed } = obfuscationPlan(config);
+
+  const target = reseedTarget(config, home);
+  ensureDumpDir(path.dirname(target), target === defaultDumpPath(home));
+  const tmp = `${target}.tmp`;
+  const raw = `${target}.raw.tmp`;
+  const lease = `reseed:${target}`;
+  const me = currentDriver();
+  if (!meta.acquireLease(lease, me, currentHost(), (l) => !isDriverAlive(l.holder, l.host))) {
+    const holder = meta.lease(lease)?.holder.split(':')[0] ?? 'another process';
+    throw new DittoError('CONFLICT', `a reseed of ${target} is already running (pid ${holder})`, { hint: 'wait for it to finish' });
+  }
+  try {
+    createPrivateFile(tmp);
+    let obfuscated: ScrubReport | null = null;
+    if (source && rules.length === 0) {
+      progress(`Dumping ${shownSource}`);
+      await runDump(engine, await sourceTools(ctx, engine, tmp), source, tmp, shownSource, ctx.signal);
+    } else {
+      let input = from;
+      if (source) {
+        // The raw dump lives only until the scratch copy has it, private, beside the target.
+        progress(`Dumping ${shownSource}`);
+        createPrivateFile(raw);
+        await runDump(engine, await sourceTools(ctx, engine, raw), source, raw, shownSource, ctx.signal);
+        input = raw;
+      }
+      obfuscated = await throughScratchCopy(ctx, engine, input!, tmp, rules.length > 0 ? { rules, seed } : null);
+    }
+    progress('Checking the new dump');
+    const checked = await engine.inspectDump(tmp, { binDir: hostToolDir(ctx, engine, engine.container.hostTools) });
+    const sha256 = await sha256File(tmp);
+    commitFile(tmp, target);
+    recordIdentity(target, sha256, home);
+    return { path: target, sha256, size: checked.size, source: shownSource, obfuscated, durationMs: Date.now() - started };
+  } finally {
+    removeQuietly(tmp);
+    removeQuietly(raw);
+    meta.releaseLease(lease, me);
+  }
+}
+
+/** Restores `input` into a scratch copy, scrubs it when there are rules, dumps it into `out`, and destroys it. */
+async function throughScratchCopy(ctx: ReseedContext, engine: Engine, input: string, out: string, scrub: { rules: ObfuscationRule[]; seed: string } | null): Promise<ScrubReport | null> {
+  const { copies } = ctx;
+  const progress = ctx.onProgress ?? (() => {});
+  progress('Restoring into a scratch copy');
+  const copy = await copies.provisioner.scratch(engine, input, SCRATCH_TTL_SECONDS, { onProgress: progress, signal: ctx.signal });
+  try {
+    let report: ScrubReport | null = null;
+    if (scrub) {
+      progress(`Obfuscating ${scrub.rules.length} column${scrub.rules.length === 1 ? '' : 's'}`);
+      report = await engine.scrub(copy.endpoint, copy.credentials, scrub.rules, scrub.seed);
+    }
+    progress(report ? 'Dumping the scrubbed copy' : 'Dumping the restored copy');
+    const tools = copy.runtime === 'docker' ? await helperTools(ctx, engine, out) : await sourceTools(ctx, engine, out);
+    await runDump(engine, tools, engine.parseSource(copy.connectionString), out, `scratch copy ${copy.id}`, ctx.signal, 'the previous dump is untouched; run `ditto reseed` again');
+    return report;
+  } finally {
+    await copies.manager.down({ ids: [copy.id] }).catch(() => {});
+  }
+}
+
+/**
+ * Where to run the dump tool against a source, writing `out`: this machine's binary; else, when
+ * Docker may be used, a helper container of the copy image; else there is no way.
+ */
+async function sourceTools(ctx: ReseedContext, engine: Engine, out: string): Promise<ToolRunner> {
+  const binDir = hostToolDir(ctx, engine, [engine.dumpTool]);
+  if (binDir) return hostTools(binDir);
+  if (ctx.copies.config.runtime !== 'local' && (await probeEngine(engineAddress(), DOCKER_PROBE_MS)).ok) return helperTools(ctx, engine, out);
+  throw new DittoError('RUNTIME_UNAVAILABLE', `${engine.dumpTool} is not installed here, and there is no Docker engine to run it in`, {
+    hint: `install the ${engine.name} client tools (or set local.bin_dir), or start a Docker engine`,
+  });
+}
+
+/**
+ * A helper container of the copy image: a scratch copy in a container is dumped by the same image,
+ * whose tool matches its server's version (a host binary may be older than the server and refuse it).
+ */
+async function helperTools(ctx: ReseedContext, engine: Engine, out: string): Promise<ToolRunner> {
+  const docker = await ctx.runtimes.get('docker');
+  return docker.helperTools!(imageFor(ctx.copies.config, engine), out);
+}
+
+function hostToolDir(ctx: ReseedContext, engine: Engine, tools: readonly string[]): string | null {
+  return findBinDirOrNull(() => engine.local.findBinDir(ctx.copies.config.local.bin_dir, tools));
+}

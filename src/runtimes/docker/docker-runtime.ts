@@ -1,0 +1,259 @@
+import Docker from 'dockerode';
+import type { Engine, ToolRunner } from '../../engines/engine.js';
+import { DittoError } from '../../errors.js';
+import type { Endpoint } from '../../model/endpoint.js';
+import { firstLine, tail } from '../../support/text.js';
+import { connectReason, isConnectError, unreachable, type EngineAddress } from './docker-endpoint.js';
+import { engineCall, engineMessage, type EngineError } from './engine-call.js';
+import { Images } from './images.js';
+import { demuxLogs, execIn } from './docker-io.js';
+import { HelperContainers } from './helper-containers.js';
+import { LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from './labels.js';
+import type { Runtime, RuntimeSnapshots, StartRequest } from '../runtime.js';
+
+export type NetworkSetting = 'auto' | 'bridge' | 'host';
+type NetworkMode = 'bridge' | 'host';
+
+export interface DockerRuntimeOptions {
+  address: EngineAddress;
+  /** The image copies of `engine` run: `copy_image`, or the engine's official image. */
+  image: (engine: Engine) => string;
+  network: NetworkSetting;
+  /** Labels this home's containers, so homes sharing an engine never see each other's copies. */
+  homeKey: string;
+  /** The engine's client binaries on this machine, when there are any. */
+  hostBinDir: (engine: Engine) => string | null;
+}
+
+
+/** A published port someone else holds. */
+const PORT_ALLOCATED = /port is already allocated|address already in use/i;
+/** Where a copy's dump appears inside its container (read-only). */
+const DUMP_MOUNT = '/ditto/dump';
+const REMOVE_WAIT_MS = 15_000;
+/** A clean shutdown checkpoints: a large restored snapshot may take a while to write out. */
+const PROMOTE_STOP_S = 120;
+
+export function containerName(copyId: string): string {
+  return `ditto-${copyId}`;
+}
+
+/** Database servers in containers of a Docker engine, one container per copy, named `ditto-<id>`. */
+export class DockerRuntime implements Runtime {
+  readonly name = 'docker' as const;
+  readonly snapshots: RuntimeSnapshots;
+  private readonly docker = new Docker();
+  private network: NetworkMode | null = null;
+  private readonly helpers: HelperContainers;
+  private readonly images: Images;
+  private readonly call: <T>(fn: () => Promise<T>) => Promise<T>;
+
+  constructor(private readonly opts: DockerRuntimeOptions) {
+    if (opts.network !== 'auto') this.network = opts.network;
+    this.call = (fn) => engineCall(opts.address, fn);
+    this.helpers = new HelperContainers(this.docker, opts.address, opts.homeKey);
+    this.images = new Images(this.docker, opts.address, opts.homeKey);
+    this.snapshots = {
+      promote: (copyId, key, engine) => this.promote(copyId, key, engine),
+      has: async (key) => this.images.exists(this.images.golden(key)),
+      remove: (key) => this.images.removeGolden(key),
+      list: () => this.images.listGoldens(),
+      flavor: (engine) => this.opts.image(engine),
+      cloneMethod: async () => 'image',
+    };
+  }
+
+  async check(): Promise<void> {}
+
+  /** A throwaway container of `image` that runs one of its tools with `file` mounted (dumps of a source or a scratch copy). */
+  helperTools(image: string, file: string): ToolRunner {
+    return this.helpers.tools(image, file);
+  }
+
+  async sweepHelpers(): Promise<string[]> {
+    return this.helpers.sweep();
+  }
+
+  describe(engine: Engine): string {
+    const { address, network } = this.opts;
+    const net = network === 'auto' ? `network ${this.network ?? 'auto'} (bridge if the engine has one, else host)` : `${network} network`;
+    return `Docker engine at ${address.display}, image ${this.opts.image(engine)}, ${net}`;
+  }
+
+  hostBinDir(engine: Engine): string | null {
+    return this.opts.hostBinDir(engine);
+  }
+
+  async start(req: StartRequest): Promise<Endpoint> {
+    const { copyId, engine, signal, from } = req;
+    const network = await this.networkMode();
+    // A clone starts from its golden image, whose data directory is already initialized and restored.
+    const image = from ? this.images.golden(from) : this.opts.image(engine);
+    if (!from) await this.images.ensure(image);
+    signal?.throwIfAborted();
+
+    const spec = engine.container;
+    const settings = { ...req.credentials, hostPort: network === 'host' ? req.port : null };
+    const inner = `${spec.port}/tcp`;
+    const container = await this.call(() =>
+      this.docker.createContainer({
+        name: containerName(copyId),
+        Image: image,
+        Cmd: spec.command(settings),
+        Env: Object.entries(spec.env(settings)).map(([k, v]) => `${k}=${v}`),
+        Labels: { [LABEL_MANAGED]: 'true', [LABEL_COPY_ID]: copyId, [LABEL_HOME]: this.opts.homeKey },
+        ...(network === 'bridge' ? { ExposedPorts: { [inner]: {} } } : {}),
+        HostConfig: {
+          NetworkMode: network,
+          // Published on loopback only: a copy is never reachable from other machines.
+          ...(network === 'bridge' ? { PortBindings: { [inner]: [{ HostIp: '127.0.0.1', HostPort: String(req.port) }] } } : {}),
+          // A mount, not a `Binds` string: a path holding ':' or ',' stays one path.
+          Mounts: req.dumpPath ? [{ Type: 'bind', Source: req.dumpPath, Target: DUMP_MOUNT, ReadOnly: true }] : [],
+          RestartPolicy: { Name: 'no' },
+        },
+      }),
+    );
+    signal?.throwIfAborted();
+    try {
+      await container.start();
+    } catch (err) {
+      if (isConnectError(err)) throw unreachable(this.opts.address, connectReason(err));
+      const message = engineMessage(err);
+      // A published port someone else holds: leave the container stopped, so startFailure reports
+      // portTaken and the Manager retries on another port.
+      if (!(network === 'bridge' && PORT_ALLOCATED.test(message))) {
+        throw new DittoError('PROVISION_FAILED', `the container of copy ${copyId} would not start: ${message}`, {
+          hint: `check that image ${image} runs the ${engine.name} server (copy_image in ditto.yaml)`,
+        });
+      }
+    }
+    // Published on loopback (bridge), or listening there itself (host network).
+    return { host: '127.0.0.1', port: req.port };
+  }
+
+  async isRunning(copyId: string): Promise<boolean> {
+    const info = await this.inspect(copyId);
+    return info?.State.Running === true;
+  }
+
+  async startFailure(copyId: string, engine: Engine): Promise<{ error: DittoError; portTaken: boolean }> {
+    const info = await this.inspect(copyId);
+    if (!info) {
+      return { error: new DittoError('PROVISION_FAILED', `the container of copy ${copyId} disappeared while starting`), portTaken: false };
+    }
+    const raw = await this.call(() => this.docker.getContainer(containerName(copyId)).logs({ stdout: true, stderr: true, tail: 200, follow: false }));
+    const log = demuxLogs(raw);
+    const state = info.State;
+    const read = engine.startFailure(log);
+    const fatal = read.message || state.Error || firstLine(log) || 'no log output';
+    const portTaken = read.portTaken || PORT_ALLOCATED.test(state.Error ?? '');
+    const how = state.OOMKilled ? 'was killed for lack of memory' : `exited with code ${state.ExitCode}`;
+    return {
+      error: new DittoError('PROVISION_FAILED', `the database container ${how} while starting: ${fatal.trim()}`, {
+        hint: `check that image ${info.Config.Image} runs the ${engine.name} server like the official image (copy_image in ditto.yaml)`,
+      }),
+      portTaken,
+    };
+  }
+
+  tools(copyId: string, engine: Engine, dumpPath: string | null): ToolRunner {
+    const container = this.docker.getContainer(containerName(copyId));
+    const port = engine.container.port;
+    const bridged = this.network === 'bridge';
+    return {
+      // An exec cannot be killed through the engine's API: an aborted one ends with the copy's container, which its maker removes.
+      run: async (tool, args, env, signal) => {
+        const ran = this.call(() => execIn(this.docker, container, [tool, ...args], env));
+        const aborted = new Promise<{ exitCode: number; stderr: string } | null>((resolve) => {
+          if (signal?.aborted) resolve(null);
+          signal?.addEventListener('abort', () => resolve(null), { once: true });
+        });
+        const result = await Promise.race([ran, aborted]);
+        if (result === null) {
+          ran.catch(() => {});
+          return { exitCode: null, signal: 'SIGTERM', stderr: '' };
+        }
+        return { exitCode: result.exitCode, signal: null, stderr: tail(result.stderr) };
+      },
+      dumpPath: (file) => {
+        // Only the copy's own dump is mounted, at start; any other path does not exist in the container.
+        if (file !== dumpPath) throw new DittoError('INTERNAL', `dump ${file} is not mounted in the container of copy ${copyId}`);
+        return DUMP_MOUNT;
+      },
+      // Inside its own network the server is on the image's port; on the host's, on the copy's.
+      endpoint: (e: Endpoint) => (bridged ? { ...e, host: '127.0.0.1', port } : e),
+    };
+  }
+
+  async remove(copyId: string): Promise<void> {
+    const container = this.docker.getContainer(containerName(copyId));
+    try {
+      // Forced: the copy is thrown away, a clean shutdown would be wasted work. `v` takes the
+      // image's anonymous data volume with it.
+      await container.remove({ force: true, v: true });
+    } catch (err) {
+      if (isConnectError(err)) throw unreachable(this.opts.address, connectReason(err));
+      const status = (err as EngineError).statusCode;
+      if (status === 404) return;
+      // 409: another process is removing it already; done when it is gone.
+      if (status === 409 && (await this.waitGone(copyId))) return;
+      throw new DittoError('INTERNAL', `could not remove container ${containerName(copyId)}: ${engineMessage(err)}`);
+    }
+  }
+
+  async listResources(): Promise<string[]> {
+    const containers = await this.call(() =>
+      this.docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_HOME}=${this.opts.homeKey}`] } }),
+    );
+    return containers.map((c) => c.Labels[LABEL_COPY_ID]).filter((id): id is string => typeof id === 'string' && id.length > 0);
+  }
+
+  async missingPrerequisite(engine: Engine): Promise<string | null> {
+    const image = this.opts.image(engine);
+    return (await this.images.exists(image)) ? null : `image ${image} is not on the engine`;
+  }
+
+  /** Stops the builder's container cleanly and commits it as the golden image; the container goes. */
+  private async promote(copyId: string, key: string, engine: Engine): Promise<void> {
+    const container = this.docker.getContainer(containerName(copyId));
+    await this.call(() => container.stop({ t: PROMOTE_STOP_S }));
+    const [repo, tag] = this.images.golden(key).split(':') as [string, string];
+    // The builder's password was in its environment: the image keeps none (clones bring their own).
+    const blanked = engine.container.secretEnv.map((name) => `ENV ${name}=`);
+    await this.call(() => container.commit({ repo, tag, changes: [`LABEL ${LABEL_GOLDEN}=${key}`, ...blanked] }));
+    await this.remove(copyId);
+  }
+
+  private async networkMode(): Promise<NetworkMode> {
+    if (this.network) return this.network;
+    try {
+      await this.docker.getNetwork('bridge').inspect();
+      this.network = 'bridge';
+    } catch (err) {
+      if (isConnectError(err)) throw unreachable(this.opts.address, connectReason(err));
+      if ((err as EngineError).statusCode !== 404) throw new DittoError('RUNTIME_UNAVAILABLE', `could not look up the Docker engine's networks: ${engineMessage(err)}`);
+      // An engine started with --bridge=none: containers share the host's network.
+      this.network = 'host';
+    }
+    return this.network;
+  }
+
+  private async inspect(copyId: string): Promise<Docker.ContainerInspectInfo | null> {
+    try {
+      return await this.docker.getContainer(containerName(copyId)).inspect();
+    } catch (err) {
+      if (isConnectError(err)) throw unreachable(this.opts.address, connectReason(err));
+      if ((err as EngineError).statusCode === 404) return null;
+      throw err;
+    }
+  }
+
+  private async waitGone(copyId: string): Promise<boolean> {
+    const deadline = Date.now() + REMOVE_WAIT_MS;
+    while (Date.now() < deadline) {
+      if (!(await this.inspect(copyId))) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+}

@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DittoError } from '../../errors.js';
+import { systemTool } from '../../support/system-tools.js';
+import type { Account } from './account.js';
+import type { CloneMethod } from '../runtime.js';
+
+export type ClonePreference = 'auto' | 'overlay' | 'reflink' | 'copy';
+
+/**
+ * Clones a golden data directory into a copy's directory, by the cheapest method the platform
+ * allows: an overlay mount (root only; copy-on-write per file, constant time), a reflink copy
+ * (btrfs, xfs: copy-on-write per block), else a plain copy. `auto` tries them in that order once
+ * and keeps what worked.
+ */
+export class DirCloner {
+  private chosen: CloneMethod | undefined;
+
+  constructor(
+    private readonly preference: ClonePreference,
+    /** Overlay mounts need root. */
+    private readonly asRoot: boolean,
+  ) {}
+
+  /** The method `auto` settled on, or would try first. */
+  method(): CloneMethod {
+    return this.chosen ?? this.candidates()[0]!;
+  }
+
+  private candidates(): CloneMethod[] {
+    if (this.preference !== 'auto') return [this.preference];
+    return this.asRoot ? ['overlay', 'reflink', 'copy'] : ['reflink', 'copy'];
+  }
+
+  /** Makes `<copyDir>/data` a clone of `source`, owned by `account` (the servers' account, as root). */
+  async clone(source: string, copyDir: string, account: Account | null): Promise<CloneMethod> {
+    const tried: string[] = [];
+    for (const method of this.chosen ? [this.chosen] : this.candidates()) {
+      try {
+        await cloneBy(method, source, copyDir, account);
+        this.chosen = method;
+        return method;
+      } catch (err) {
+        // execa's message repeats the command line; the tool's own stderr says what went wrong.
+        const said = (err as { stderr?: string }).stderr?.trim().split('\n')[0] || (err as Error).message.split('\n')[0];
+        tried.push(`${method}: ${said}`);
+        // Leave the directory as it was for the next method.
+        await unmount(path.join(copyDir, 'data')).catch(() => {});
+        for (const sub of ['data', 'upper', 'work']) fs.rmSync(path.join(copyDir, sub), { recursive: true, force: true });
+      }
+    }
+    throw new DittoError('PROVISION_FAILED', `cannot clone the golden snapshot (${tried.join('; ')})`, {
+      hint: 'set local.clone: copy in ditto.yaml',
+    });
+  }
+}
+
+async function cloneBy(method: CloneMethod, source: string, copyDir: string, account: Account | null): Promise<void> {
+  const { execa } = await import('execa');
+  const data = path.join(copyDir, 'data');
+  switch (method) {
+    case 'overlay': {
+      const upper = path.join(copyDir, 'upper');
+      const work = path.join(copyDir, 'work');
+      fs.mkdirSync(upper, { mode: 0o700 });
+      fs.mkdirSync(work, { mode: 0o700 });
+      fs.mkdirSync(data, { mode: 0o700 });
+      // The merged root takes the upper root's owner and mode: the server's account, 0700, as PostgreSQL demands.
+      if (account) fs.chownSync(upper, account.uid, account.gid);
+      await execa(systemTool('mount'), ['-t', 'overlay', 'overlay', '-o', `lowerdir=${source},upperdir=${upper},workdir=${work}`, data]);
+      return;
+    }
+    case 'reflink':
+      await execa(systemTool('cp'), ['-a', '--reflink=always', source, data]);
+      return;
+    case 'copy':
+      await execa(systemTool('cp'), ['-a', source, data]);
+      return;
+    case 'image':
+      throw new Error('images are a Docker clone method');
+  }
+}
+
+/** Mount points (overlay clones) at or below `dir`, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  let table: string;
+  try {
+    table = fs.readFileSync('/proc/self/mounts', 'utf8');
+  } catch {
+    return [];
+  }
+  const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
+  return table
+    .split('\n')
+    .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' ') ?? '')
+    .filter((point) => point === dir || point.startsWith(prefix))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Unmounts `point` if it is mounted; a busy mount is detached lazily rather than left behind. */
+export async function unmount(point: string): Promise<void> {
+  if (!mountsUnder(point).includes(point)) return;
+  const { execa } = await import('execa');
+  const plain = await execa(systemTool('umount'), [point], { reject: false });
+  if (plain.exitCode === 0) return;
+  const lazy = await execa(systemTool('umount'), ['-l', point], { reject: false });
+  if (lazy.exitCode !== 0) throw new DittoError('INTERNAL', `cannot unmount ${point}: ${lazy.stderr.trim()}`);
+}

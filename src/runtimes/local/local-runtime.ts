@@ -1,0 +1,225 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Engine, ToolRunner } from '../../engines/engine.js';
+import { DittoError } from '../../errors.js';
+import type { Endpoint } from '../../model/endpoint.js';
+import { firstLine } from '../../support/text.js';
+import { hostTools, runTool } from '../host-tools.js';
+import type { Runtime, RuntimeSnapshots, StartRequest } from '../runtime.js';
+import { serverAccount, type Account } from './account.js';
+import { DirCloner, mountsUnder, unmount, type ClonePreference } from './clone.js';
+import { identityOf, listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, waitGone, writeServerRecord } from './processes.js';
+
+export interface LocalRuntimeOptions {
+  /** local.bin_dir: where every engine's binaries are looked for first. */
+  binDir: string | undefined;
+  /** local.user: the account servers run as when ditto is root (default: the engine's own). */
+  user: string | undefined;
+  /** Holds `copies/<copy id>/` and `golden/<snapshot key>/`. */
+  root: string;
+  clone: ClonePreference;
+}
+
+const STOP_GRACE_MS = 5000;
+/** A clean shutdown checkpoints: a large restored snapshot may take a while to write out. */
+const PROMOTE_STOP_MS = 120_000;
+const ENV = { LC_ALL: 'C', TZ: 'UTC' };
+/** Written into a golden snapshot's directory once its data is complete. */
+const SNAPSHOT_MARKER = 'complete';
+
+/** Database servers as processes on this machine, each in `<root>/copies/<copy id>/`, of whichever engine. */
+export class LocalRuntime implements Runtime {
+  readonly name = 'local' as const;
+  readonly snapshots: RuntimeSnapshots;
+  private readonly copiesRoot: string;
+  private readonly goldenRoot: string;
+  private readonly cloner: DirCloner;
+  private readonly binDirs = new Map<string, string>();
+  /** Whether servers run as another account: ditto is root. */
+  private readonly asRoot = process.getuid?.() === 0;
+
+  constructor(private readonly opts: LocalRuntimeOptions) {
+    this.copiesRoot = path.join(opts.root, 'copies');
+    this.goldenRoot = path.join(opts.root, 'golden');
+    this.cloner = new DirCloner(opts.clone, this.asRoot);
+    this.snapshots = {
+      promote: (copyId, key, engine) => this.promote(copyId, key, engine),
+      has: async (key) => fs.existsSync(path.join(this.goldenRoot, key, SNAPSHOT_MARKER)),
+      remove: (key) => this.removeSnapshot(key),
+      list: async () => listDirs(this.goldenRoot),
+      flavor: (engine) => this.binDir(engine),
+      cloneMethod: async () => this.cloner.method(),
+    };
+  }
+
+  async check(engine: Engine): Promise<void> {
+    this.binDir(engine);
+    this.account(engine);
+  }
+
+  describe(engine: Engine): string {
+    const account = this.account(engine);
+    const as = account ? `, servers run as ${account.name}` : '';
+    return `${engine.name} binaries in ${this.binDir(engine)}${as}; copies cloned by ${this.cloner.method()}`;
+  }
+
+  hostBinDir(engine: Engine): string | null {
+    return this.binDir(engine);
+  }
+
+  private binDir(engine: Engine): string {
+    let dir = this.binDirs.get(engine.name);
+    if (!dir) this.binDirs.set(engine.name, (dir = engine.local.findBinDir(this.opts.binDir)));
+    return dir;
+  }
+
+  private account(engine: Engine): Account | null {
+    return serverAccount(this.opts.user, engine.local.account);
+  }
+
+  private copyDir(id: string): string {
+    return path.join(this.copiesRoot, id);
+  }
+
+  private goldenDir(key: string): string {
+    return path.join(this.goldenRoot, key, 'data');
+  }
+
+  async start(req: StartRequest): Promise<Endpoint> {
+    const { engine, signal } = req;
+    const account = this.account(engine);
+    const dir = this.copyDir(req.copyId);
+    const data = path.join(dir, 'data');
+    this.makeRoots();
+    fs.mkdirSync(dir, { mode: 0o700 });
+    chown(dir, account);
+    // The stop signals first: a server found before its pid is recorded can still be stopped the engine's way.
+    const record = path.join(dir, 'server.json');
+    writeServerRecord(record, { stop: engine.local.stopSignals });
+    if (req.from) await this.cloner.clone(this.goldenDir(req.from), dir, account);
+    else await this.initDataDir(req, dir, account);
+    signal?.throwIfAborted();
+
+    const binDir = this.binDir(engine);
+    const server = engine.local.serverCommand(binDir, data, req.port, dir);
+    const log = fs.openSync(path.join(dir, 'server.log'), 'a', 0o600);
+    try {
+      const child = spawn(server.file, server.args, {
+        cwd: dir,
+        detached: true, // its own process group, so it outlives us and can be killed as a group
+        stdio: ['ignore', log, log],
+        env: ENV,
+        ...(account ? { uid: account.uid, gid: account.gid } : {}),
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+      writeServerRecord(record, { stop: engine.local.stopSignals, pid: child.pid!, identity: identityOf(child.pid!) ?? String(child.pid) });
+      child.unref();
+    } finally {
+      fs.closeSync(log);
+    }
+    return { host: '127.0.0.1', port: req.port };
+  }
+
+  /** A fresh data directory whose superuser has the copy's password. */
+  private async initDataDir(req: StartRequest, dir: string, account: Account | null): Promise<void> {
+    const pwfile = path.join(dir, 'pwfile');
+    fs.writeFileSync(pwfile, req.credentials.password, { mode: 0o600 });
+    chown(pwfile, account);
+    const init = req.engine.local.initCommand(this.binDir(req.engine), path.join(dir, 'data'), req.credentials.user, pwfile);
+    const result = await runTool(init.file, init.args, ENV, { signal: req.signal, cwd: dir, ...(account ? { uid: account.uid, gid: account.gid } : {}) });
+    fs.rmSync(pwfile, { force: true });
+    req.signal?.throwIfAborted();
+    if (result.exitCode !== 0) {
+      throw new DittoError('PROVISION_FAILED', `initializing the data directory failed: ${firstLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
+    }
+  }
+
+  async isRunning(copyId: string): Promise<boolean> {
+    return this.serverPids(copyId).length > 0;
+  }
+
+  async startFailure(copyId: string, engine: Engine): Promise<{ error: DittoError; portTaken: boolean }> {
+    const failure = engine.startFailure(readTail(path.join(this.copyDir(copyId), 'server.log'), 8192));
+    return {
+      error: new DittoError('PROVISION_FAILED', `the database server exited while starting: ${failure.message || 'no log output'}`),
+      portTaken: failure.portTaken,
+    };
+  }
+
+  tools(_copyId: string, engine: Engine): ToolRunner {
+    return hostTools(this.binDir(engine));
+  }
+
+  async remove(copyId: string): Promise<void> {
+    // The engine's immediate stop: the copy is being thrown away; a checkpoint would be wasted work.
+    await this.stopServer(copyId, 'now', STOP_GRACE_MS);
+    for (const point of mountsUnder(this.copyDir(copyId))) await unmount(point);
+    // Asynchronously: a shared host keeps serving requests while a copy's files go.
+    await fs.promises.rm(this.copyDir(copyId), { recursive: true, force: true });
+    this.removeEmptyRoots();
+  }
+
+  async listResources(): Promise<string[]> {
+    const ids = new Set(listDirs(this.copiesRoot));
+    for (const { name } of scanServers(this.copiesRoot)) ids.add(name);
+    for (const point of mountsUnder(this.copiesRoot)) ids.add(path.relative(this.copiesRoot, point).split(path.sep)[0]!);
+    return [...ids];
+  }
+
+  /** Stops a builder copy cleanly (its data then stands alone) and moves its data into the golden root. */
+  private async promote(copyId: string, key: string, engine: Engine): Promise<void> {
+    await this.stopServer(copyId, 'clean', PROMOTE_STOP_MS);
+    await this.removeSnapshot(key);
+    fs.mkdirSync(path.join(this.goldenRoot, key), { recursive: true, mode: this.asRoot ? 0o711 : 0o700 });
+    fs.renameSync(path.join(this.copyDir(copyId), 'data'), this.goldenDir(key));
+    fs.writeFileSync(path.join(this.goldenRoot, key, SNAPSHOT_MARKER), engine.name, { mode: 0o600 });
+    fs.rmSync(this.copyDir(copyId), { recursive: true, force: true });
+  }
+
+  private async removeSnapshot(key: string): Promise<void> {
+    // A server still running in it (a builder that crashed mid-promote cannot be; this is a guard).
+    for (const { pid } of scanServers(this.goldenRoot).filter((s) => s.name === key)) signalPid(pid, 'SIGKILL');
+    fs.rmSync(path.join(this.goldenRoot, key), { recursive: true, force: true });
+    this.removeEmptyRoots();
+  }
+
+  /** Stops the copy's server with its engine's signal (`how`), escalating to SIGKILL of its process group. */
+  private async stopServer(copyId: string, how: 'now' | 'clean', graceMs: number): Promise<void> {
+    const signal = readServerRecord(path.join(this.copyDir(copyId), 'server.json'))?.stop[how] ?? 'SIGKILL';
+    const pids = this.serverPids(copyId);
+    for (const pid of pids) signalPid(pid, signal);
+    if (await waitGone(pids, graceMs)) return;
+    for (const pid of pids) signalPid(-pid, 'SIGKILL');
+    if (!(await waitGone(pids, STOP_GRACE_MS))) {
+      throw new DittoError('INTERNAL', `server process ${pids.join(', ')} of copy ${copyId} would not stop`);
+    }
+  }
+
+  /** Live server processes of a copy: the one it recorded, and any working in its directory. */
+  private serverPids(copyId: string): number[] {
+    const pids = new Set<number>();
+    const recorded = recordedPid(readServerRecord(path.join(this.copyDir(copyId), 'server.json')));
+    if (recorded !== null) pids.add(recorded);
+    for (const found of scanServers(this.copiesRoot)) if (found.name === copyId) pids.add(found.pid);
+    return [...pids];
+  }
+
+  private makeRoots(): void {
+    // 0711: the server account must traverse the roots to reach its own 0700 directory.
+    fs.mkdirSync(this.copiesRoot, { recursive: true, mode: this.asRoot ? 0o711 : 0o700 });
+  }
+
+  private removeEmptyRoots(): void {
+    removeIfEmpty(this.copiesRoot);
+    removeIfEmpty(this.goldenRoot);
+    removeIfEmpty(this.opts.root);
+  }
+}
+
+function chown(file: string, account: Account | null): void {
+  if (account) fs.chownSync(file, account.uid, account.gid);
+}
