@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Engines } from '../engines/registry.js';
 import type { Caller } from '../model/caller.js';
 import type { RuntimeName } from '../model/copy.js';
-import type { Runtimes } from '../runtimes/registry.js';
+import type { RuntimeSource } from '../runtimes/registry.js';
 import type { CopiesRepo } from '../state/copies-repo.js';
 import type { Golden, GoldensRepo } from '../state/goldens-repo.js';
 import type { MetaRepo } from '../state/meta-repo.js';
@@ -25,7 +25,7 @@ export interface CopiesContext {
   goldens: GoldensRepo;
   ports: PortPool;
   engines: Engines;
-  runtimes: Runtimes;
+  runtimes: RuntimeSource;
   /** Who acts, for the events log: `cli`, `maintainer`, `host`; a host's caller acts as `host:<name>`. */
   actor: string;
   log: Log;

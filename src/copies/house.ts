@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Engines } from '../engines/registry.js';
-import type { Runtimes } from '../runtimes/registry.js';
+import type { RuntimeSource } from '../runtimes/registry.js';
 import { CopiesRepo } from '../state/copies-repo.js';
 import { GoldensRepo, type Golden } from '../state/goldens-repo.js';
 import { MetaRepo } from '../state/meta-repo.js';
@@ -33,7 +33,7 @@ export interface CopiesOptions {
   home: string;
   db: Db;
   engines: Engines;
-  runtimes: Runtimes;
+  runtimes: RuntimeSource;
   actor: string;
   log: Log;
   /** Shared by every Copies of one process (a host has two), so each golden snapshot is built once. */

@@ -164,7 +164,7 @@ export class Lifecycle {
   private async obfuscate(engine: Engine, copy: StartedCopy, act: Act): Promise<void> {
     act.onProgress?.('Obfuscating');
     const { rules, seed } = obfuscationPlan(this.ctx.config, { required: true });
-    await engine.scrub(endpointOf(copy), credentialsOf(copy), rules, seed);
+    await engine.scrub(endpointOf(copy), credentialsOf(copy), rules, seed, act.signal);
     act.signal?.throwIfAborted();
   }
 

@@ -127,7 +127,7 @@ async function download(remote: RemoteObject, uri: string, expected: string | nu
       await ctx.engine.inspectDump(part, { binDir: null });
     } catch (err) {
       const reason = err instanceof DittoError ? err.message.replace(`dump file ${part} `, '').replace(part, 'it') : String(err);
-      throw new DittoError('DUMP_INVALID', `download of ${shown} is not a dump: ${reason}`, { hint: 'check the URL points at a pg_dump file' });
+      throw new DittoError('DUMP_INVALID', `download of ${shown} is not a dump: ${reason}`, { hint: `check the URL points at a ${ctx.engine.name} dump` });
     }
     return { file: cache.admit(part, sha256), sha256, size };
   } finally {

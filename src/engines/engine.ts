@@ -141,5 +141,5 @@ export interface Engine {
   /** A source URL split for the dump tool: the password goes through its environment, never argv. */
   parseSource(url: string): DumpSource;
   /** Applies obfuscation rules to the database in place, checking every rule before anything is written. */
-  scrub(endpoint: Endpoint, credentials: Credentials, rules: ObfuscationRule[], seed: string): Promise<ScrubReport>;
+  scrub(endpoint: Endpoint, credentials: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport>;
 }

@@ -15,11 +15,14 @@ const ENGINES: Record<EngineName, () => Engine> = {
 export class Engines {
   private readonly made = new Map<EngineName, Engine>();
 
+  /** `makers` replaces the registry (unit tests hand in fakes). */
+  constructor(private readonly makers: Record<EngineName, () => Engine> = ENGINES) {}
+
   get(name: EngineName): Engine {
     let engine = this.made.get(name);
     if (!engine) {
-      const make = ENGINES[name];
-      if (!make) throw new DittoError('CONFIG', `unknown engine '${String(name)}'`, { hint: `engine: one of ${Object.keys(ENGINES).join(', ')}` });
+      const make = this.makers[name];
+      if (!make) throw new DittoError('CONFIG', `unknown engine '${String(name)}'`, { hint: `engine: one of ${Object.keys(this.makers).join(', ')}` });
       this.made.set(name, (engine = make()));
     }
     return engine;
@@ -37,7 +40,7 @@ export class Engines {
   }
 
   all(): Engine[] {
-    return (Object.keys(ENGINES) as EngineName[]).map((name) => this.get(name));
+    return (Object.keys(this.makers) as EngineName[]).map((name) => this.get(name));
   }
 }
 

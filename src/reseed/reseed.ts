@@ -124,7 +124,7 @@ async function throughScratchCopy(ctx: ReseedContext, engine: Engine, input: str
     let report: ScrubReport | null = null;
     if (scrub) {
       progress(`Obfuscating ${scrub.rules.length} column${scrub.rules.length === 1 ? '' : 's'}`);
-      report = await engine.scrub(copy.endpoint, copy.credentials, scrub.rules, scrub.seed);
+      report = await engine.scrub(copy.endpoint, copy.credentials, scrub.rules, scrub.seed, ctx.signal);
     }
     progress(report ? 'Dumping the scrubbed copy' : 'Dumping the restored copy');
     const tools = copy.runtime === 'docker' ? await helperTools(ctx, engine, out) : await sourceTools(ctx, engine, out);

@@ -20,11 +20,17 @@ const AUTO_PROBE_MS = 400;
 /** `runtime: docker` was asked for: give a slow or remote engine more time before calling it unreachable. */
 const EXPLICIT_PROBE_MS = 5000;
 
+/** Where the copies floor gets its runtimes: the one that made a copy, and the one new copies of an engine use. */
+export interface RuntimeSource {
+  get(name: RuntimeName): Promise<Runtime>;
+  choose(engine: Engine): Promise<RuntimeChoice>;
+}
+
 /**
  * Builds runtimes on first use (a copy is always removed by the runtime that made it, whatever the
  * config says now) and chooses the one new copies of an engine use.
  */
-export class Runtimes {
+export class Runtimes implements RuntimeSource {
   private readonly built = new Map<RuntimeName, Promise<Runtime>>();
 
   constructor(

@@ -6,6 +6,7 @@ import { isPortHeld } from '../../src/copies/port-pool.js';
 import { engineAddress, probeEngine } from '../../src/runtimes/docker/docker-endpoint.js';
 import { LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from '../../src/runtimes/docker/labels.js';
 import { mountsUnder } from '../../src/runtimes/local/clone.js';
+import { scanServers } from '../../src/runtimes/local/processes.js';
 import { defaultLocalRoot, homeKey } from '../../src/runtimes/registry.js';
 import type { TestHome } from './ditto.js';
 
@@ -19,23 +20,9 @@ export function localRootOf(home: TestHome): string {
   return defaultLocalRoot(home.dir, process.getuid?.() === 0);
 }
 
-/** Server processes whose data directory lies under `root`, with the copy id their directory names. */
+/** Processes working under `root` (a server runs in its copy's directory), with the copy id their directory names. */
 export function serverProcessesUnder(root: string): { pid: number; copyId: string }[] {
-  const pids: { pid: number; copyId: string }[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let args: string[];
-    try {
-      args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    const data = args[args.indexOf('-D') + 1];
-    if (args.includes('-D') && data?.startsWith(root + path.sep)) {
-      pids.push({ pid: Number(entry), copyId: data.slice(root.length + 1).split(path.sep)[0]! });
-    }
-  }
-  return pids;
+  return scanServers(root).map(({ pid, name }) => ({ pid, copyId: name }));
 }
 
 /** The ditto containers of a home still on the Docker engine, by copy id (none when there is no engine). */

@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineAddress } from '../../src/runtimes/docker/docker-endpoint.js';
 import { DockerRuntime } from '../../src/runtimes/docker/docker-runtime.js';
+import { LABEL_DRIVER, LABEL_DRIVER_HOST, LABEL_HELPER, LABEL_HOME, LABEL_MANAGED } from '../../src/runtimes/docker/labels.js';
+import { processIdentity } from '../../src/model/process-identity.js';
 import { homeKey } from '../../src/runtimes/registry.js';
 import { TestHome, expectOneLineError, writePagilaSql } from '../helpers/ditto.js';
 import { containersOf, leftovers } from '../helpers/leaks.js';
@@ -144,6 +147,34 @@ describe('a copy is a container', () => {
     // And b's `down --all` leaves a's copy alone.
     await b.run(['down', '--all']);
     await expect(query(await a.up(), 'SELECT 1 AS one')).resolves.toEqual([{ one: 1 }]);
+  });
+});
+
+describe('helper containers', () => {
+  it('the orphan scan removes a helper whose maker died, and leaves one whose maker lives', async () => {
+    const home = newHome();
+    const helper = (name: string, driver: string) =>
+      docker.createContainer({
+        name,
+        Image: DOCKER_TEST_IMAGE,
+        Entrypoint: ['pg_dump'],
+        Labels: { [LABEL_MANAGED]: 'true', [LABEL_HOME]: homeKey(home.dir), [LABEL_HELPER]: 'dump', [LABEL_DRIVER]: driver, [LABEL_DRIVER_HOST]: os.hostname() },
+        HostConfig: { NetworkMode: 'none' },
+      });
+    const suffix = path.basename(home.dir);
+    const orphan = await helper(`ditto-helper-orphan-${suffix}`, '999999:1');
+    const owned = await helper(`ditto-helper-owned-${suffix}`, processIdentity(process.pid)!);
+    try {
+      // One pass of the maintainer: it leaves at once, having no copy to look after.
+      const pass = await home.run(['pool', 'maintain']);
+      expect(pass.exitCode).toBe(0);
+      await expect(orphan.inspect()).rejects.toMatchObject({ statusCode: 404 });
+      await expect(owned.inspect()).resolves.toMatchObject({ Name: `/ditto-helper-owned-${suffix}` });
+      expect(pass.stdout).toContain(`"copy_id":"ditto-helper-orphan-${suffix}","msg":"removed untracked resources"`);
+    } finally {
+      await orphan.remove({ force: true }).catch(() => {});
+      await owned.remove({ force: true }).catch(() => {});
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ObfuscationRule } from '../../config/schema.js';
 import { DittoError } from '../../errors.js';
 import type { Credentials, Endpoint } from '../../model/endpoint.js';
-import { firstLine } from '../../support/text.js';
+import { firstLine, toolErrorLine } from '../../support/text.js';
 import { readHead, statDump } from '../dump-files.js';
 import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, ToolCommand, ToolRunner } from '../engine.js';
 import { retryUntilReady } from '../ready-loop.js';
@@ -88,7 +88,7 @@ export class PostgresEngine implements Engine {
     const result = await tools.run(tool as string, args as string[], env, signal);
     signal?.throwIfAborted();
     if (result.exitCode !== 0) {
-      const why = result.signal ? `${tool} was killed by ${result.signal}` : `${tool} exited with ${result.exitCode}: ${firstLine(errorLine(result.stderr))}`;
+      const why = result.signal ? `${tool} was killed by ${result.signal}` : `${tool} exited with ${result.exitCode}: ${toolErrorLine(result.stderr)}`;
       throw new DittoError('DUMP_INVALID', `restoring ${dump.path} failed: ${why}`, { hint: 'check the dump (is it complete?) or make a fresh one with `ditto reseed`' });
     }
   }
@@ -116,14 +116,9 @@ export class PostgresEngine implements Engine {
     return splitPassword(url);
   }
 
-  scrub(e: Endpoint, c: Credentials, rules: ObfuscationRule[], seed: string): Promise<ScrubReport> {
-    return scrubDatabase(this.connectionString(e, c), rules, seed);
+  scrub(e: Endpoint, c: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {
+    return scrubDatabase(this.connectionString(e, c), rules, seed, signal);
   }
-}
-
-/** The line of psql's or pg_restore's stderr that says what failed. */
-function errorLine(stderr: string): string {
-  return stderr.split('\n').find((l) => /error|FATAL/.test(l)) ?? stderr;
 }
 
 function formatHost(host: string): string {

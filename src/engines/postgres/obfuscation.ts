@@ -21,11 +21,15 @@ const TEXT_STRATEGIES = new Set(['replace', 'hash', 'redact', 'mask']);
  * each table once, in one transaction, and refreshes its statistics so the planner's samples hold
  * no raw value either.
  */
-export async function scrubDatabase(connectionString: string, rules: ObfuscationRule[], seed: string): Promise<ScrubReport> {
+export async function scrubDatabase(connectionString: string, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {
   if (rules.length === 0) return { tables: 0, columns: 0 };
+  signal?.throwIfAborted();
   const { default: pgModule } = await import('pg');
   const client = new pgModule.Client({ connectionString, connectionTimeoutMillis: 10_000 });
   client.on('error', () => {});
+  // Stopping means dropping the connection: the statement under way fails, and its transaction with it.
+  const stop = () => void client.end().catch(() => {});
+  signal?.addEventListener('abort', stop, { once: true });
   await client.connect();
   try {
     const checked = await checkRules(client, rules);
@@ -50,7 +54,11 @@ export async function scrubDatabase(connectionString: string, rules: Obfuscation
     }
     for (const table of tables.keys()) await client.query(`ANALYZE ${table}`);
     return { tables: tables.size, columns: checked.length };
+  } catch (err) {
+    signal?.throwIfAborted();
+    throw err;
   } finally {
+    signal?.removeEventListener('abort', stop);
     await client.end().catch(() => {});
   }
 }
