@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes a fresh Debian machine ready for `npm test`: PostgreSQL server binaries, npm packages, a
-# Docker engine and the local test image.
+# Makes a fresh Debian machine ready for `npm test`: PostgreSQL and MariaDB server binaries, npm
+# packages, a Docker engine and the local test images.
 # Idempotent; CI (.ci/run) and the README's test command both start here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,10 +9,12 @@ export DEBIAN_FRONTEND=noninteractive
 missing=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v psql >/dev/null || missing+=(postgresql-client)
+[ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server mariadb-client)
 command -v script >/dev/null || missing+=(bsdutils)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
-  # The package would start a cluster of its own on 5432; ditto needs only the binaries.
+  # The packages would start a cluster of their own on 5432 and a server on 3306; ditto needs only
+  # the binaries.
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   apt-get install -y -qq "${missing[@]}" >/dev/null
   rm -f /usr/sbin/policy-rc.d
@@ -23,3 +25,5 @@ bash scripts/install-deps.sh
 # A Docker engine (no bridge: containers share the host's loopback) and the local PostgreSQL image
 # the Docker runtime's tests use as copy_image; nothing is pulled.
 bash scripts/docker-test-engine.sh >/dev/null
+# The local MariaDB image (ditto-test/mariadb:10.11), made the same way from the MariaDB binaries.
+bash scripts/docker-test-mariadb.sh >/dev/null

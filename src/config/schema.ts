@@ -57,6 +57,8 @@ const dump = z
     /** The dump every copy starts from: custom format (pg_dump -Fc) or plain SQL. */
     path: z.string().min(1).optional(),
     stale_threshold: duration.default(7 * 86400),
+    /** Tables whose schema `ditto reseed` keeps and whose rows it leaves out (audit logs, sessions): `table` or `schema.table`. */
+    exclude_table_data: z.array(z.string().min(1)).default([]),
     /** Restore each dump once into a golden snapshot and clone copies from it (false: restore into every copy). */
     golden: z.boolean().default(true),
     /** A `--dump` download larger than this is refused. */
@@ -67,7 +69,7 @@ const dump = z
     ca_file: z.string().min(1).optional(),
     s3,
   })
-  .default({ stale_threshold: 7 * 86400, golden: true, max_download_bytes: 20 * 2 ** 30, cache_max_bytes: 50 * 2 ** 30, s3: { force_path_style: true } });
+  .default({ exclude_table_data: [], stale_threshold: 7 * 86400, golden: true, max_download_bytes: 20 * 2 ** 30, cache_max_bytes: 50 * 2 ** 30, s3: { force_path_style: true } });
 
 /** The database `ditto reseed` dumps. */
 const source = z
@@ -175,7 +177,10 @@ const state = z
 export const configSchema = z.strictObject({
   runtime: z.enum(['auto', 'local', 'docker']).default('auto'),
   /** The database copies run; unset, the engine registry infers it (source.url's scheme, the dump). */
-  engine: z.enum(ENGINE_NAMES).optional(),
+  engine: z
+    .enum([...ENGINE_NAMES, 'mariadb'])
+    .transform((name) => (name === 'mariadb' ? 'mysql' : name))
+    .optional(),
   /** TTL of a copy when `--ttl` is not given. */
   ttl: duration.default(3600),
   /** Seconds to wait for a copy to accept connections before giving up. */

@@ -73,11 +73,11 @@ export class Goldens {
     const fields: CopyFields = { ttl: this.ctx.config.ttl, label: 'golden snapshot', owner: null, runId: null, jobName: null, poolKey: null, warm: false };
     const builder = this.lifecycle.insert(runtime, engine, fields, dump, null, act.actor, 'golden');
     try {
-      const started = await this.lifecycle.start(runtime, engine, builder, act, null);
-      if (dump) await this.lifecycle.restore(runtime, engine, started, dump, act);
+      let started = await this.lifecycle.start(runtime, engine, builder, act, null);
+      if (dump) started = await this.lifecycle.restore(runtime, engine, started, dump, act);
       await failpoint('before-promote');
       await runtime.snapshots!.promote(builder.id, key, engine);
-      const golden: Golden = { key, runtime: runtime.name, engine: engine.name, dumpPath: dump?.path ?? null, user: builder.user, password: builder.password, database: builder.database, createdAt: Date.now() };
+      const golden: Golden = { key, runtime: runtime.name, engine: engine.name, dumpPath: dump?.path ?? null, user: builder.user, password: builder.password, database: started.database, createdAt: Date.now() };
       this.ctx.goldens.put(golden);
       this.ctx.repo.releasePorts(builder.id);
       this.ctx.repo.transition(builder.id, ['creating'], { status: 'destroyed', destroyedAt: Date.now(), driver: null, driverHost: null }, { action: 'promoted', actor: act.actor, metadata: { golden: key } });

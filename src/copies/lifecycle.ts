@@ -23,6 +23,8 @@ export type CopyFields = Claim & {
   warm: boolean;
   /** Scrub with the configured obfuscation rules before the copy is ready (`up --obfuscate`). */
   obfuscate?: boolean;
+  /** The database its connection string names, when not the engine's default (a clone's: its snapshot's). */
+  database?: string;
 };
 
 /** How a piece of work is done: who acts (for the events), progress, and the signal that stops it. */
@@ -65,7 +67,7 @@ export class Lifecycle {
       port: null,
       user: engine.defaultUser,
       password: crypto.randomBytes(18).toString('base64url'),
-      database: engine.defaultDatabase,
+      database: fields.database ?? engine.defaultDatabase,
       label: fields.label,
       owner: fields.owner,
       runId: fields.runId,
@@ -95,19 +97,19 @@ export class Lifecycle {
    * once, its TTL starting when it is ready.
    */
   async provision(runtime: Runtime, engine: Engine, fields: CopyFields, dump: DumpFile | null, golden: Golden | null, act: Act): Promise<Copy> {
-    const copy = this.insert(runtime, engine, fields, dump, golden?.key ?? null, act.actor);
+    const copy = this.insert(runtime, engine, golden ? { ...fields, database: golden.database } : fields, dump, golden?.key ?? null, act.actor);
     await failpoint('after-record');
     try {
-      const started = await this.start(runtime, engine, copy, act, golden);
+      let started = await this.start(runtime, engine, copy, act, golden);
       await failpoint('after-server-start');
-      if (dump && !golden) await this.restore(runtime, engine, started, dump, act);
+      if (dump && !golden) started = await this.restore(runtime, engine, started, dump, act);
       if (fields.obfuscate) await this.obfuscate(engine, started, act);
       const readyAt = Date.now();
       const claimed = fields.warm ? { claimedAt: null, expiresAt: null } : { claimedAt: readyAt, expiresAt: readyAt + copy.ttlSeconds * 1000 };
       const ready = this.ctx.repo.transition(
         copy.id,
         ['creating'],
-        { status: 'ready', host: started.host, readyAt, ...claimed, driver: null, driverHost: null },
+        { status: 'ready', host: started.host, database: started.database, readyAt, ...claimed, driver: null, driverHost: null },
         { action: 'ready', actor: act.actor, metadata: { port: started.port, ms: readyAt - copy.createdAt, warm: fields.warm, golden: golden?.key ?? null } },
       );
       if (!ready) throw new DittoError('CONFLICT', `copy ${copy.id} was destroyed while it was being made`);
@@ -150,10 +152,12 @@ export class Lifecycle {
     }
   }
 
-  async restore(runtime: Runtime, engine: Engine, copy: StartedCopy, dump: DumpFile, act: Act): Promise<void> {
+  /** Restores the dump into the copy; the copy as it is then (a dump that creates its own database is the one its connection string names). */
+  async restore(runtime: Runtime, engine: Engine, copy: StartedCopy, dump: DumpFile, act: Act): Promise<StartedCopy> {
     act.onProgress?.('Restoring the dump');
-    await engine.restore(runtime.tools(copy.id, engine, copy.dumpPath), dump, endpointOf(copy), credentialsOf(copy), act.signal);
+    const filled = await engine.restore(runtime.tools(copy.id, engine, copy.dumpPath), dump, endpointOf(copy), credentialsOf(copy), act.signal);
     act.signal?.throwIfAborted();
+    return filled ? { ...copy, database: filled } : copy;
   }
 
   /**

@@ -27,8 +27,14 @@ export interface ToolResult {
  * copy's container, or in a helper container. Paths it is given are as the tool sees them.
  * Aborting `signal` stops the tool; the result then says how it ended.
  */
+export interface ToolRunOptions {
+  signal?: AbortSignal | undefined;
+  /** What the tool reads on stdin: a stream made on this machine (a dump, decompressed on the way). */
+  input?: (() => NodeJS.ReadableStream) | undefined;
+}
+
 export interface ToolRunner {
-  run(tool: string, args: string[], env: Record<string, string>, signal?: AbortSignal): Promise<ToolResult>;
+  run(tool: string, args: string[], env: Record<string, string>, opts?: ToolRunOptions): Promise<ToolResult>;
   /** A dump file's path (one being read or written) as the tool sees it. */
   dumpPath(file: string): string;
   /**
@@ -59,8 +65,12 @@ export interface LocalServerSpec {
   findBinDir(configured: string | undefined, binaries?: readonly string[]): string;
   /** The account servers run as when ditto is root (the engine's servers refuse root). */
   account: string;
-  /** The command that creates a data directory whose superuser's password is in `pwfile`. */
-  initCommand(binDir: string, dataDir: string, user: string, pwfile: string): { file: string; args: string[] };
+  /**
+   * The command that creates a data directory whose superuser has `credentials`; `dir` is the
+   * copy's directory. `files` are written there (mode 0600, the servers' account's) before it
+   * runs and removed after: secrets go through them, never argv.
+   */
+  initCommand(binDir: string, dataDir: string, credentials: Credentials, dir: string): { file: string; args: string[]; files: Record<string, string> };
   /** The server command, listening on 127.0.0.1:port only; `dir` is the copy's own directory (sockets, pid files). */
   serverCommand(binDir: string, dataDir: string, port: number, dir: string): { file: string; args: string[] };
   /** Signals that stop a server: at once (the copy is thrown away), and cleanly (its data is kept). */
@@ -130,12 +140,13 @@ export interface Engine {
   claimsDump(head: Buffer): boolean;
   /** Checks a dump file before anything is provisioned for it. */
   inspectDump(path: string, tools: { binDir: string | null }): Promise<DumpFile>;
-  restore(tools: ToolRunner, dump: DumpFile, endpoint: Endpoint, credentials: Credentials, signal?: AbortSignal): Promise<void>;
+  /** Restores `dump` into the copy; resolves to the database it filled when that is not `credentials.database` (a dump that creates its own). */
+  restore(tools: ToolRunner, dump: DumpFile, endpoint: Endpoint, credentials: Credentials, signal?: AbortSignal): Promise<string | null>;
   /** The client binary that makes a dump, and the prefix of its error lines (left out of messages). */
   readonly dumpTool: string;
   readonly dumpToolPrefix: RegExp;
-  /** The command that writes a dump of `source`, in the engine's own format, to `out` (as the tool sees it). */
-  dumpCommand(source: DumpSource, out: string): ToolCommand;
+  /** The command that writes a dump of `source`, in the engine's own format, to `out` (as the tool sees it); `excludeTableData`: tables whose schema is kept and rows are not. */
+  dumpCommand(source: DumpSource, out: string, opts: { excludeTableData: readonly string[] }): ToolCommand;
   /** Connects to `url` and runs a query; rejects with the reason it could not. */
   probe(url: string, timeoutMs: number): Promise<void>;
   /** A source URL split for the dump tool: the password goes through its environment, never argv. */

@@ -4,11 +4,13 @@ import { DittoError } from '../errors.js';
 import type { EngineName } from '../model/copy.js';
 import { readHead } from './dump-files.js';
 import type { Engine } from './engine.js';
+import { MysqlEngine } from './mysql/engine.js';
 import { PostgresEngine } from './postgres/engine.js';
 
 /** Every engine ditto has: a new engine is a folder beside postgres/ and one line here. */
 const ENGINES: Record<EngineName, () => Engine> = {
   postgres: () => new PostgresEngine(),
+  mysql: () => new MysqlEngine(),
 };
 
 /** Engines by name, each made once; and which one new copies use. */
@@ -16,7 +18,7 @@ export class Engines {
   private readonly made = new Map<EngineName, Engine>();
 
   /** `makers` replaces the registry (unit tests hand in fakes). */
-  constructor(private readonly makers: Record<EngineName, () => Engine> = ENGINES) {}
+  constructor(private readonly makers: Partial<Record<EngineName, () => Engine>> = ENGINES) {}
 
   get(name: EngineName): Engine {
     let engine = this.made.get(name);

@@ -7,7 +7,7 @@ export const DRIVEN_STATUSES: readonly CopyStatus[] = ['pending', 'creating', 'd
 
 export type RuntimeName = 'local' | 'docker';
 /** The databases ditto knows (src/engines/registry.ts holds an engine for each). */
-export const ENGINE_NAMES = ['postgres'] as const;
+export const ENGINE_NAMES = ['postgres', 'mysql'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export interface Copy {

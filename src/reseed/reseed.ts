@@ -67,12 +67,14 @@ export async function reseed(ctx: ReseedContext, opts: ReseedOptions): Promise<R
     throw new DittoError('BAD_INPUT', 'no source to reseed from', { hint: 'give --source URL, --from FILE, or set source.url in ditto.yaml' });
   }
   const sourceUrl = sourceRef === undefined ? null : resolveSecret(sourceRef, opts.source === undefined ? 'source.url' : '--source');
-  // A source's scheme names its engine; a file is the configured engine's.
-  const engine = (sourceUrl !== null ? ctx.engines.forUrl(sourceUrl) : null) ?? ctx.engines.current(config);
+  // The configured engine, else the one the source's scheme names: a source of another engine than
+  // the one configured is refused by its URL check below.
+  const engine = (config.engine === undefined && sourceUrl !== null ? ctx.engines.forUrl(sourceUrl) : null) ?? ctx.engines.current(config);
   const source = sourceUrl === null ? null : engine.parseSource(sourceUrl);
   const from = opts.from === undefined ? null : path.resolve(opts.from);
   const shownSource = sourceUrl !== null ? maskUrl(sourceUrl) : from!;
   const { rules, seed } = obfuscationPlan(config);
+  const excludeTableData = config.dump.exclude_table_data;
 
   const target = reseedTarget(config, home);
   ensureDumpDir(path.dirname(target), target === defaultDumpPath(home));
@@ -89,14 +91,14 @@ export async function reseed(ctx: ReseedContext, opts: ReseedOptions): Promise<R
     let obfuscated: ScrubReport | null = null;
     if (source && rules.length === 0) {
       progress(`Dumping ${shownSource}`);
-      await runDump(engine, await sourceTools(ctx, engine, tmp), source, tmp, shownSource, ctx.signal);
+      await runDump(engine, await sourceTools(ctx, engine, tmp), source, tmp, shownSource, { signal: ctx.signal, excludeTableData });
     } else {
       let input = from;
       if (source) {
         // The raw dump lives only until the scratch copy has it, private, beside the target.
         progress(`Dumping ${shownSource}`);
         createPrivateFile(raw);
-        await runDump(engine, await sourceTools(ctx, engine, raw), source, raw, shownSource, ctx.signal);
+        await runDump(engine, await sourceTools(ctx, engine, raw), source, raw, shownSource, { signal: ctx.signal, excludeTableData: [] });
         input = raw;
       }
       obfuscated = await throughScratchCopy(ctx, engine, input!, tmp, rules.length > 0 ? { rules, seed } : null);
@@ -128,7 +130,11 @@ async function throughScratchCopy(ctx: ReseedContext, engine: Engine, input: str
     }
     progress(report ? 'Dumping the scrubbed copy' : 'Dumping the restored copy');
     const tools = copy.runtime === 'docker' ? await helperTools(ctx, engine, out) : await sourceTools(ctx, engine, out);
-    await runDump(engine, tools, engine.parseSource(copy.connectionString), out, `scratch copy ${copy.id}`, ctx.signal, 'the previous dump is untouched; run `ditto reseed` again');
+    await runDump(engine, tools, engine.parseSource(copy.connectionString), out, `scratch copy ${copy.id}`, {
+      signal: ctx.signal,
+      excludeTableData: ctx.copies.config.dump.exclude_table_data,
+      hint: 'the previous dump is untouched; run `ditto reseed` again',
+    });
     return report;
   } finally {
     await copies.manager.down({ ids: [copy.id] }).catch(() => {});

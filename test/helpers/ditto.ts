@@ -141,3 +141,11 @@ function nextPortRange(count: number): { min: number; max: number } {
   const min = 20000 + (worker - 1) * 4000 + slot * 40;
   return { min, max: min + Math.min(count, 40) - 1 };
 }
+
+export const SAKILA = path.resolve(REPO, '../shared/fixtures/sakila');
+
+/** The Sakila fixture as one SQL dump (schema, then rows): it creates and fills its own `sakila` database. */
+export function writeSakilaSql(file: string): string {
+  fs.writeFileSync(file, Buffer.concat([fs.readFileSync(path.join(SAKILA, 'sakila-schema.sql')), Buffer.from('\n'), fs.readFileSync(path.join(SAKILA, 'sakila-data.sql'))]));
+  return file;
+}

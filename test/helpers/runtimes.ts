@@ -18,3 +18,12 @@ export const RUNTIME_CASES: RuntimeCase[] = [
   { name: 'local', config: { runtime: 'local' } },
   { name: 'docker', config: DOCKER_CONFIG },
 ];
+
+/** The local MariaDB image scripts/docker-test-mariadb.sh builds from the installed binaries. */
+export const MARIADB_TEST_IMAGE = 'ditto-test/mariadb:10.11';
+
+/** The runtimes the MySQL suites run over. */
+export const MYSQL_RUNTIME_CASES: RuntimeCase[] = [
+  { name: 'local', config: { runtime: 'local', engine: 'mysql' } },
+  { name: 'docker', config: { runtime: 'docker', engine: 'mysql', copy_image: MARIADB_TEST_IMAGE, docker: { network: 'host' } } },
+];

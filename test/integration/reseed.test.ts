@@ -140,7 +140,8 @@ describe('reseed from a live pagila source', () => {
     });
 
     it('a source that is not a postgresql:// URL, --source with --from, and a remote host', async () => {
-      expectOneLineError(await home.run(['reseed', '--source', 'mysql://u:secret@127.0.0.1/db']), 2, /is not a postgresql:\/\/ URL/);
+      // A scheme no engine has: the dump's engine (PostgreSQL) judges it.
+      expectOneLineError(await home.run(['reseed', '--source', 'ftp://u:secret@127.0.0.1/db']), 2, /is not a postgresql:\/\/ URL/);
       expectOneLineError(await home.run(['reseed', '--source', source.dsn, '--from', dump]), 2, /mutually exclusive|not both/);
       expectOneLineError(await home.run(['reseed', '--source', source.dsn], { env: { DITTO_SERVER: 'http://127.0.0.1:1' } }), 2, /does not go through a ditto host/);
       expectUntouched();

@@ -44,7 +44,7 @@ describe('config', () => {
     [{ ports: { min: 'low' } }, 't: ports.min: expected number'],
     [{ ports: { min: 0 } }, 't: ports.min: expected at least 1'],
     [{ pool: { size: 1.5 } }, 't: pool.size: expected int'],
-    [{ engine: 'oracle' }, 't: engine: expected one of "postgres"'],
+    [{ engine: 'oracle' }, 't: engine: expected one of "postgres", "mysql", "mariadb"'],
   ])('%j fails with a message naming the key', (raw, message) => {
     const err = errorOf(() => validate(raw, 't'));
     expect(err.code).toBe('CONFIG');

@@ -30,7 +30,7 @@ function file(content: string): string {
 
 describe('the engine registry', () => {
   const other = new OtherEngine('other' as EngineName);
-  const engines = new Engines({ postgres: () => new PostgresEngine(), other: () => other } as unknown as Record<EngineName, () => Engine>);
+  const engines = new Engines({ postgres: () => new PostgresEngine(), other: () => other } as unknown as Partial<Record<EngineName, () => Engine>>);
   const current = (config: ConfigInput) => engines.current(configSchema.parse(config)).schemes[0];
 
   it('takes engine from the config first, then the scheme of source.url, then the dump, else PostgreSQL', () => {

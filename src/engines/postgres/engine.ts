@@ -2,10 +2,11 @@ import path from 'node:path';
 import type { ObfuscationRule } from '../../config/schema.js';
 import { DittoError } from '../../errors.js';
 import type { Credentials, Endpoint } from '../../model/endpoint.js';
-import { firstLine, toolErrorLine } from '../../support/text.js';
+import { firstLine } from '../../support/text.js';
 import { readHead, statDump } from '../dump-files.js';
 import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, ToolCommand, ToolRunner } from '../engine.js';
 import { retryUntilReady } from '../ready-loop.js';
+import { toolFailure } from '../tool-failure.js';
 import { scrubDatabase } from './obfuscation.js';
 import { containerServer, localServer, startFailure } from './server.js';
 import { POSTGRES_SCHEMES, splitPassword } from './source-url.js';
@@ -76,7 +77,7 @@ export class PostgresEngine implements Engine {
     return { path: abs, format, kind: format === 'custom' ? 'pg_dump archive' : 'SQL', size: stat.size, modifiedAt: stat.mtimeMs };
   }
 
-  async restore(tools: ToolRunner, dump: DumpFile, copyEndpoint: Endpoint, c: Credentials, signal?: AbortSignal): Promise<void> {
+  async restore(tools: ToolRunner, dump: DumpFile, copyEndpoint: Endpoint, c: Credentials, signal?: AbortSignal): Promise<string | null> {
     const e = tools.endpoint?.(copyEndpoint) ?? copyEndpoint;
     const conn = ['-h', e.host, '-p', String(e.port), '-U', c.user, '-d', c.database];
     const env = { PGPASSWORD: c.password, PGCONNECT_TIMEOUT: '10' };
@@ -85,19 +86,21 @@ export class PostgresEngine implements Engine {
     const [tool, args] = dump.format === 'custom'
       ? ['pg_restore', [...conn, '--no-owner', '--no-acl', '--exit-on-error', dumpPath]]
       : ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...conn, '-f', dumpPath]];
-    const result = await tools.run(tool as string, args as string[], env, signal);
+    const result = await tools.run(tool as string, args as string[], env, { signal });
     signal?.throwIfAborted();
     if (result.exitCode !== 0) {
-      const why = result.signal ? `${tool} was killed by ${result.signal}` : `${tool} exited with ${result.exitCode}: ${toolErrorLine(result.stderr)}`;
-      throw new DittoError('DUMP_INVALID', `restoring ${dump.path} failed: ${why}`, { hint: 'check the dump (is it complete?) or make a fresh one with `ditto reseed`' });
+      throw new DittoError('DUMP_INVALID', `restoring ${dump.path} failed: ${toolFailure(tool as string, result)}`, { hint: 'check the dump (is it complete?) or make a fresh one with `ditto reseed`' });
     }
+    // A pg_dump archive or script fills the database it is restored into.
+    return null;
   }
 
-  dumpCommand(source: DumpSource, out: string): ToolCommand {
+  dumpCommand(source: DumpSource, out: string, opts: { excludeTableData: readonly string[] }): ToolCommand {
     // The password travels in the environment, never in argv, where any process list shows it.
     const env: Record<string, string> = { PGCONNECT_TIMEOUT: '10' };
     if (source.password !== null) env.PGPASSWORD = source.password;
-    return { tool: 'pg_dump', args: ['--format=custom', '--no-password', '-f', out, '-d', source.url], env };
+    const exclude = opts.excludeTableData.map((table) => `--exclude-table-data=${table}`);
+    return { tool: 'pg_dump', args: ['--format=custom', '--no-password', ...exclude, '-f', out, '-d', source.url], env };
   }
 
   async probe(url: string, timeoutMs: number): Promise<void> {

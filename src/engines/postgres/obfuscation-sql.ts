@@ -12,40 +12,40 @@ import type { ObfuscationRule, ReplaceType } from '../../config/schema.js';
  * enough hash bits), which keeps unique constraints.
  */
 
-const FIRST_NAMES = [
+export const FIRST_NAMES = [
   'James', 'Mary', 'Robert', 'Patricia', 'John', 'Jennifer', 'Michael', 'Linda', 'David', 'Elizabeth', 'William', 'Barbara',
   'Richard', 'Susan', 'Joseph', 'Jessica', 'Thomas', 'Sarah', 'Charles', 'Karen', 'Daniel', 'Lisa', 'Matthew', 'Nancy',
   'Anthony', 'Sandra', 'Mark', 'Ashley', 'Paul', 'Emily', 'Steven', 'Donna', 'Andrew', 'Michelle', 'Joshua', 'Carol',
   'Kevin', 'Amanda', 'Brian', 'Melissa', 'George', 'Deborah', 'Omar', 'Aisha', 'Wei', 'Mei', 'Hiroshi', 'Yuki', 'Carlos',
   'Lucia', 'Ivan', 'Olga', 'Pierre', 'Amelie', 'Lars', 'Ingrid', 'Ravi', 'Priya', 'Kwame', 'Amara', 'Diego', 'Sofia',
 ];
-const LAST_NAMES = [
+export const LAST_NAMES = [
   'Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Miller', 'Davis', 'Rodriguez', 'Martinez', 'Hernandez',
   'Lopez', 'Gonzalez', 'Wilson', 'Anderson', 'Thomas', 'Taylor', 'Moore', 'Jackson', 'Martin', 'Lee', 'Perez', 'Thompson',
   'White', 'Harris', 'Sanchez', 'Clark', 'Ramirez', 'Lewis', 'Robinson', 'Walker', 'Young', 'Allen', 'King', 'Wright',
   'Scott', 'Torres', 'Nguyen', 'Hill', 'Flores', 'Green', 'Adams', 'Nelson', 'Baker', 'Hall', 'Rivera', 'Campbell',
   'Mitchell', 'Carter', 'Roberts', 'Kim', 'Chen', 'Tanaka', 'Ivanova', 'Dubois', 'Larsen', 'Patel', 'Mensah', 'Okafor',
 ];
-const STREETS = [
+export const STREETS = [
   'Maple', 'Oak', 'Pine', 'Cedar', 'Elm', 'Willow', 'Birch', 'Lake', 'Hill', 'River', 'Park', 'Main', 'Church', 'Mill',
   'Spring', 'Meadow', 'Forest', 'Sunset', 'Highland', 'Valley', 'Ridge', 'Harbor', 'Station', 'Market', 'Bridge', 'Orchard',
 ];
-const STREET_SUFFIXES = ['Street', 'Avenue', 'Road', 'Lane', 'Drive', 'Court', 'Way', 'Boulevard', 'Place', 'Terrace'];
-const CITIES = [
+export const STREET_SUFFIXES = ['Street', 'Avenue', 'Road', 'Lane', 'Drive', 'Court', 'Way', 'Boulevard', 'Place', 'Terrace'];
+export const CITIES = [
   'Springfield', 'Riverton', 'Fairview', 'Franklin', 'Greenville', 'Bristol', 'Clinton', 'Georgetown', 'Salem', 'Madison',
   'Ashland', 'Oakdale', 'Milford', 'Kingston', 'Dover', 'Newport', 'Lexington', 'Burlington', 'Manchester', 'Arlington',
   'Winchester', 'Hudson', 'Clayton', 'Dayton', 'Marion', 'Jackson', 'Lakewood', 'Brookfield', 'Westport', 'Eastwood',
 ];
-const COMPANY_WORDS = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Wayne', 'Vandelay', 'Hooli', 'Soylent', 'Wonka', 'Tyrell', 'Cyberdyne', 'Massive', 'Oceanic', 'Pied Piper', 'Aperture'];
-const COMPANY_KINDS = ['Industries', 'Holdings', 'Systems', 'Labs', 'Group', 'Partners', 'Logistics', 'Foods', 'Media', 'Works'];
-const COMPANY_SUFFIXES = ['Inc', 'LLC', 'Ltd', 'GmbH', 'Co', 'SA'];
-const LOREM = [
+export const COMPANY_WORDS = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Wayne', 'Vandelay', 'Hooli', 'Soylent', 'Wonka', 'Tyrell', 'Cyberdyne', 'Massive', 'Oceanic', 'Pied Piper', 'Aperture'];
+export const COMPANY_KINDS = ['Industries', 'Holdings', 'Systems', 'Labs', 'Group', 'Partners', 'Logistics', 'Foods', 'Media', 'Works'];
+export const COMPANY_SUFFIXES = ['Inc', 'LLC', 'Ltd', 'GmbH', 'Co', 'SA'];
+export const LOREM = [
   'lorem', 'ipsum', 'dolor', 'sit', 'amet', 'consectetur', 'adipiscing', 'elit', 'sed', 'do', 'eiusmod', 'tempor',
   'incididunt', 'ut', 'labore', 'et', 'dolore', 'magna', 'aliqua', 'enim', 'ad', 'minim', 'veniam', 'quis', 'nostrud',
   'exercitation', 'ullamco', 'laboris', 'nisi', 'aliquip', 'ex', 'ea', 'commodo', 'consequat',
 ];
 /** Reserved for documentation (RFC 2606): a scrubbed address can never reach a real mailbox. */
-const EMAIL_DOMAINS = ['example.com', 'example.net', 'example.org'];
+export const EMAIL_DOMAINS = ['example.com', 'example.net', 'example.org'];
 
 /** A string literal, standard-conforming: quotes doubled, no backslash escapes. */
 export function literal(value: string): string {

@@ -34,10 +34,11 @@ export const localServer: LocalServerSpec = {
   findBinDir: postgresBinDir,
   // PostgreSQL refuses to run as root.
   account: 'postgres',
-  initCommand(binDir, dataDir, user, pwfile) {
+  initCommand(binDir, dataDir, { user, password }, dir) {
     return {
       file: path.join(binDir, 'initdb'),
-      args: ['-D', dataDir, '-U', user, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+      args: ['-D', dataDir, '-U', user, `--pwfile=${path.join(dir, 'pwfile')}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+      files: { pwfile: password },
     };
   },
   serverCommand(binDir, dataDir, port) {

@@ -30,19 +30,27 @@ class Head extends Writable {
 }
 
 /**
- * Runs `cmd` in a running container and waits for it. Stdout is dropped (psql prints the result of
- * every SELECT in a plain dump); stderr is kept for the error message.
+ * Runs `cmd` in a running container and waits for it, feeding it `input` on stdin when given.
+ * Stdout is dropped (psql prints the result of every SELECT in a plain dump); stderr is kept for
+ * the error message.
  */
-export async function execIn(docker: Docker, container: Docker.Container, cmd: string[], env: Record<string, string>): Promise<ExecResult> {
+export async function execIn(docker: Docker, container: Docker.Container, cmd: string[], env: Record<string, string>, input?: () => NodeJS.ReadableStream): Promise<ExecResult> {
   const exec = await container.exec({
     Cmd: cmd,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    AttachStdin: false,
+    AttachStdin: input !== undefined,
     AttachStdout: true,
     AttachStderr: true,
     Tty: false,
   });
-  const stream = await exec.start({ hijack: true, stdin: false });
+  const stream = await exec.start({ hijack: true, stdin: input !== undefined });
+  if (input) {
+    // The hijacked socket carries stdin one way; ending our half tells the tool its input is done.
+    const source = input();
+    source.on('error', (err) => stream.destroy(err));
+    source.on('end', () => (stream as unknown as { end(): void }).end());
+    source.pipe(stream as unknown as NodeJS.WritableStream, { end: false });
+  }
   const stderr = new Head(256 * 1024);
   const stdout = new Writable({ write: (_chunk, _enc, done) => done() });
   docker.modem.demuxStream(stream, stdout, stderr);

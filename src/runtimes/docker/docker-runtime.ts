@@ -162,8 +162,9 @@ export class DockerRuntime implements Runtime {
     const bridged = this.network === 'bridge';
     return {
       // An exec cannot be killed through the engine's API: an aborted one ends with the copy's container, which its maker removes.
-      run: async (tool, args, env, signal) => {
-        const ran = this.call(() => execIn(this.docker, container, [tool, ...args], env));
+      run: async (tool, args, env, opts = {}) => {
+        const { signal } = opts;
+        const ran = this.call(() => execIn(this.docker, container, [tool, ...args], env, opts.input));
         const aborted = new Promise<{ exitCode: number; stderr: string } | null>((resolve) => {
           if (signal?.aborted) resolve(null);
           signal?.addEventListener('abort', () => resolve(null), { once: true });

@@ -27,7 +27,7 @@ export class HelperContainers {
 
   tools(image: string, file: string): ToolRunner {
     return {
-      run: (tool, args, env, signal) => this.run(image, file, tool, args, env, signal),
+      run: (tool, args, env, opts) => this.run(image, file, tool, args, env, opts?.signal),
       dumpPath: () => FILE_MOUNT,
     };
   }

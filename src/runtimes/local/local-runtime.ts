@@ -126,12 +126,15 @@ export class LocalRuntime implements Runtime {
 
   /** A fresh data directory whose superuser has the copy's password. */
   private async initDataDir(req: StartRequest, dir: string, account: Account | null): Promise<void> {
-    const pwfile = path.join(dir, 'pwfile');
-    fs.writeFileSync(pwfile, req.credentials.password, { mode: 0o600 });
-    chown(pwfile, account);
-    const init = req.engine.local.initCommand(this.binDir(req.engine), path.join(dir, 'data'), req.credentials.user, pwfile);
+    const init = req.engine.local.initCommand(this.binDir(req.engine), path.join(dir, 'data'), req.credentials, dir);
+    const files = Object.entries(init.files).map(([name, content]) => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, content, { mode: 0o600 });
+      chown(file, account);
+      return file;
+    });
     const result = await runTool(init.file, init.args, ENV, { signal: req.signal, cwd: dir, ...(account ? { uid: account.uid, gid: account.gid } : {}) });
-    fs.rmSync(pwfile, { force: true });
+    for (const file of files) fs.rmSync(file, { force: true });
     req.signal?.throwIfAborted();
     if (result.exitCode !== 0) {
       throw new DittoError('PROVISION_FAILED', `initializing the data directory failed: ${firstLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);

@@ -32,7 +32,7 @@ export class FakeEngine implements Engine {
     binaries: [],
     findBinDir: () => '/fake/bin',
     account: 'nobody',
-    initCommand: () => ({ file: 'init', args: [] }),
+    initCommand: () => ({ file: 'init', args: [], files: {} }),
     serverCommand: () => ({ file: 'server', args: [] }),
     stopSignals: { now: 'SIGKILL' as const, clean: 'SIGTERM' as const },
   };
@@ -51,8 +51,9 @@ export class FakeEngine implements Engine {
     const stat = fs.statSync(file);
     return { path: file, format: 'sql', kind: 'SQL', size: stat.size, modifiedAt: stat.mtimeMs };
   }
-  async restore(_tools: ToolRunner, dump: DumpFile): Promise<void> {
+  async restore(_tools: ToolRunner, dump: DumpFile): Promise<string | null> {
     this.restores.push(dump.path);
+    return null;
   }
   dumpCommand() {
     return { tool: 'dump', args: [], env: {} };

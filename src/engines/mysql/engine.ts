@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import type { ObfuscationRule } from '../../config/schema.js';
+import { DittoError } from '../../errors.js';
+import type { Credentials, Endpoint } from '../../model/endpoint.js';
+import { readHead, statDump } from '../dump-files.js';
+import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, ToolCommand, ToolRunner } from '../engine.js';
+import { retryUntilReady } from '../ready-loop.js';
+import { toolFailure } from '../tool-failure.js';
+import { scrubMysql } from './obfuscation.js';
+import { containerServer, localServer, startFailure } from './server.js';
+import { MYSQL_SCHEMES, mysqlTarget, splitMysqlPassword } from './source-url.js';
+
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+const DUMP_BANNER = /^-- (MySQL|MariaDB) dump /m;
+/** Databases every server has: never the one a dump filled. */
+const SYSTEM_DATABASES = new Set(['information_schema', 'mysql', 'performance_schema', 'sys']);
+
+type Connection = import('mysql2/promise').Connection;
+
+/** MySQL 8 and MariaDB 10.6+: servers from MariaDB's binaries or the official image, plain SQL dumps (optionally gzip), its SQL for obfuscation. */
+export class MysqlEngine implements Engine {
+  readonly name = 'mysql' as const;
+  readonly schemes = MYSQL_SCHEMES;
+  readonly defaultUser = 'root';
+  readonly defaultDatabase = 'ditto';
+  readonly local = localServer;
+  readonly container = containerServer;
+  readonly dumpTool = 'mariadb-dump';
+  readonly dumpToolPrefix = /^mariadb-dump: (Got error: )?/;
+
+  connectionString(e: Endpoint, c: Credentials): string {
+    const host = e.host.includes(':') ? `[${e.host}]` : e.host;
+    return `mysql://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@${host}:${e.port}/${encodeURIComponent(c.database)}`;
+  }
+
+  async waitReady(e: Endpoint, c: Credentials, opts: ReadyOptions): Promise<void> {
+    await retryUntilReady(async () => {
+      const conn = await connect(e, c, 2000);
+      try {
+        await conn.query('SELECT 1');
+        if (opts.newPassword !== undefined) {
+          // A clone of a golden snapshot carries the snapshot's password: the copy gets its own now.
+          for (const host of ['%', 'localhost']) await conn.query('ALTER USER ?@? IDENTIFIED BY ?', [c.user, host, opts.newPassword]);
+        }
+      } finally {
+        await conn.end().catch(() => {});
+      }
+    }, opts);
+  }
+
+  startFailure(log: string): { message: string; portTaken: boolean } {
+    return startFailure(log);
+  }
+
+  claimsDump(head: Buffer): boolean {
+    return DUMP_BANNER.test(textOf(head).slice(0, 512));
+  }
+
+  async inspectDump(file: string): Promise<DumpFile> {
+    const { path: abs, stat } = statDump(file);
+    const raw = readHead(abs);
+    const gzip = raw.subarray(0, 2).equals(GZIP_MAGIC);
+    const head = gzip ? gunzipHead(raw, abs) : raw;
+    if (head.subarray(0, 5).toString('latin1') === 'PGDMP') {
+      throw new DittoError('DUMP_INVALID', `dump file ${abs} is a PostgreSQL archive (pg_dump), not a MySQL dump`, {
+        hint: 'give a mariadb-dump/mysqldump SQL file, or set engine: postgres for this dump',
+      });
+    }
+    if (head.includes(0)) {
+      throw new DittoError('DUMP_INVALID', `dump file ${abs} is neither SQL text nor gzip-compressed SQL`, { hint: 'make a fresh one with `ditto reseed` or mariadb-dump' });
+    }
+    return { path: abs, format: gzip ? 'sql.gz' : 'sql', kind: gzip ? 'gzip SQL' : 'SQL', size: stat.size, modifiedAt: stat.mtimeMs };
+  }
+
+  async restore(tools: ToolRunner, dump: DumpFile, copyEndpoint: Endpoint, c: Credentials, signal?: AbortSignal): Promise<string | null> {
+    const e = tools.endpoint?.(copyEndpoint) ?? copyEndpoint;
+    const before = await databases(copyEndpoint, c);
+    const args = ['--protocol=TCP', `--host=${e.host}`, `--port=${e.port}`, `--user=${c.user}`, '--binary-mode', '--default-character-set=utf8mb4', c.database];
+    // The client reads the dump on stdin, decompressed on this machine: no tool in the container needs to know gzip.
+    const input = () => (dump.format === 'sql.gz' ? fs.createReadStream(dump.path).pipe(zlib.createGunzip()) : fs.createReadStream(dump.path));
+    const result = await tools.run('mariadb', args, { MYSQL_PWD: c.password }, { signal, input });
+    signal?.throwIfAborted();
+    if (result.exitCode !== 0) {
+      throw new DittoError('DUMP_INVALID', `restoring ${dump.path} failed: ${toolFailure('mariadb', result)}`, { hint: 'check the dump (is it complete?) or make a fresh one with `ditto reseed`' });
+    }
+    // A dump of one database made with --databases creates it and fills it: that one is the copy's.
+    const added = (await databases(copyEndpoint, c)).filter((d) => !before.includes(d));
+    return added.length === 1 ? added[0]! : null;
+  }
+
+  dumpCommand(source: DumpSource, out: string, opts: { excludeTableData: readonly string[] }): ToolCommand {
+    const t = mysqlTarget(source.url, source.password);
+    const ignore = opts.excludeTableData.map((table) => `--ignore-table-data=${table.includes('.') ? table : `${t.database}.${table}`}`);
+    return {
+      tool: this.dumpTool,
+      args: [
+        '--single-transaction', '--routines', '--triggers', '--events', '--quick', '--no-tablespaces',
+        '--protocol=TCP', `--host=${t.host}`, `--port=${t.port}`, `--user=${t.user}`,
+        ...ignore, `--result-file=${out}`, '--databases', t.database,
+      ],
+      // The password travels in the environment, never in argv, where any process list shows it.
+      env: t.password === null ? {} : { MYSQL_PWD: t.password },
+    };
+  }
+
+  parseSource(url: string): DumpSource {
+    return splitMysqlPassword(url);
+  }
+
+  async probe(url: string, timeoutMs: number): Promise<void> {
+    const t = mysqlTarget(url, null);
+    const conn = await connect({ host: t.host, port: t.port }, { user: t.user, password: t.password ?? '', database: t.database }, timeoutMs);
+    try {
+      await conn.query('SELECT 1');
+    } finally {
+      await conn.end().catch(() => {});
+    }
+  }
+
+  scrub(e: Endpoint, c: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {
+    return scrubMysql({ host: e.host, port: e.port, ...c }, rules, seed, signal);
+  }
+}
+
+async function connect(e: Endpoint, c: Credentials, timeoutMs: number): Promise<Connection> {
+  // Loaded here, not at the top: commands that never reach a server skip mysql2's start-up cost.
+  const mysql = await import('mysql2/promise');
+  return mysql.createConnection({ host: e.host, port: e.port, user: c.user, password: c.password, database: c.database, connectTimeout: timeoutMs });
+}
+
+/** The server's user databases. */
+async function databases(e: Endpoint, c: Credentials): Promise<string[]> {
+  const conn = await connect(e, c, 10_000);
+  try {
+    const [rows] = await conn.query('SHOW DATABASES');
+    return (rows as { Database: string }[]).map((r) => r.Database).filter((d) => !SYSTEM_DATABASES.has(d));
+  } finally {
+    await conn.end().catch(() => {});
+  }
+}
+
+/** The start of a gzip file, decompressed as far as it goes; null when it is not gzip after all. */
+function gunzipped(head: Buffer): Buffer | null {
+  try {
+    return zlib.gunzipSync(head, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  } catch {
+    return null;
+  }
+}
+
+function gunzipHead(raw: Buffer, file: string): Buffer {
+  const head = gunzipped(raw);
+  if (head === null) throw new DittoError('DUMP_INVALID', `dump file ${file} is corrupt: not readable as gzip`, { hint: 'make a fresh one with `ditto reseed`' });
+  return head;
+}
+
+function textOf(head: Buffer): string {
+  return (head.subarray(0, 2).equals(GZIP_MAGIC) ? (gunzipped(head) ?? Buffer.alloc(0)) : head).toString('utf8');
+}
