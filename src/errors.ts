@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   NOT_FOUND: { exit: 4, http: 404 },
   CONFLICT: { exit: 5, http: 409 },
   NO_CAPACITY: { exit: 75, http: 503 },
+  /** A caller holds as many copies as a shared host allows it (host.max_copies_per_owner). */
+  QUOTA: { exit: 75, http: 429 },
   RUNTIME_UNAVAILABLE: { exit: 69, http: 503 },
   DUMP_INVALID: { exit: 65, http: 400 },
   PROVISION_FAILED: { exit: 70, http: 500 },
@@ -30,12 +32,15 @@ export class DittoError extends Error {
   readonly code: ErrorCode;
   /** What the user can do about it; printed after the message. */
   readonly hint: string | undefined;
+  /** When trying again may succeed, in seconds (a host sends it as Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DittoError';
     this.code = code;
     this.hint = options.hint;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   get exitCode(): number {

@@ -18,6 +18,7 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   404: 'NOT_FOUND',
   409: 'CONFLICT',
   413: 'TOO_LARGE',
+  429: 'QUOTA',
   499: 'INTERRUPTED',
   503: 'NO_CAPACITY',
 };

@@ -163,8 +163,12 @@ const host = z
     request_timeout: duration.default(300),
     /** When to run `ditto reseed` (a cron expression, e.g. `0 3 * * *`); none by default. */
     reseed_cron: z.string().min(1).optional(),
+    /** The most live copies one caller (not an admin) may hold; past it, 429 with Retry-After. Unset: no limit. */
+    max_copies_per_owner: z.number().int().min(1).optional(),
+    /** Prefixes a caller's dump_uri must start with (e.g. `s3://team-dumps/`); none by default, so no caller names a URL the host fetches. */
+    dump_uris: z.array(z.string().min(1)).default([]),
   })
-  .default({ listen: '127.0.0.1', port: 7433, tokens: [], admin_tokens: [], body_limit: 64 * 1024, request_timeout: 300 });
+  .default({ listen: '127.0.0.1', port: 7433, tokens: [], admin_tokens: [], body_limit: 64 * 1024, request_timeout: 300, dump_uris: [] });
 
 /** The state file (<home>/state.db). */
 const state = z

@@ -16,6 +16,7 @@ import { StateMirror } from '../state/mirror.js';
 import { STATE_FILE } from '../state/store.js';
 import { TokenAuth } from './auth.js';
 import { runHostMaintenance, scheduleReseed } from './maintenance.js';
+import { CallerLimits } from './limits.js';
 import { Metrics, type Family } from './metrics.js';
 import { MirrorReads } from './reads.js';
 import type { HostServices } from './routes.js';
@@ -101,6 +102,7 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
     advertiseHost: dsnHost,
     reads,
     metrics,
+    limits: new CallerLimits(config.host),
     copies: requests.manager,
     afterWrite: () => mirror.reload(),
     runtime: () => {

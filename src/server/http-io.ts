@@ -39,6 +39,7 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
   const error = asDittoError(err);
   const status = error.httpStatus;
   const body = { error: error.message.split('\n')[0], code: error.code, ...(error.hint ? { hint: error.hint } : {}) };
+  if (error.retryAfterSeconds !== undefined) headers = { ...headers, 'retry-after': String(error.retryAfterSeconds) };
   if (res.headersSent) {
     res.destroy();
     return status;

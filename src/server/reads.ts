@@ -42,10 +42,12 @@ export class MirrorReads {
     return repo.events(lookupCopy(repo, id, caller).id);
   }
 
-  /** Figures over every copy (the host's capacity), whoever asks. */
-  async counts(): Promise<Counts> {
+  /** Figures over every copy, or over `caller`'s own when it is not an admin; warm copies and free ports are the host's. */
+  async counts(caller?: Caller): Promise<Counts> {
     const repo = await this.repo();
-    const copies = repo.list();
+    const all = repo.list();
+    const owner = visibleOwner(caller);
+    const copies = owner === null ? all : all.filter((c) => c.owner === owner || c.warm);
     const count = (test: (c: (typeof copies)[number]) => boolean) => copies.filter(test).length;
     return {
       active: count((c) => c.status === 'ready' && !c.warm),

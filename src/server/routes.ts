@@ -4,6 +4,7 @@ import type { CopyClient, IssuedCopy } from '../model/copy-client.js';
 import { currentDumpPath, dumpFreshness } from '../dump/location.js';
 import { DittoError } from '../errors.js';
 import { VERSION } from '../version.js';
+import type { CallerLimits } from './limits.js';
 import type { Family, Metrics } from './metrics.js';
 import type { MirrorReads } from './reads.js';
 import { parseCreate } from '../api/create-request.js';
@@ -16,6 +17,7 @@ export interface HostServices {
   advertiseHost: string;
   reads: MirrorReads;
   metrics: Metrics;
+  limits: CallerLimits;
   /** The host's copies; each call names its caller, whose copies are stamped theirs, and only theirs destroyed. */
   copies: CopyClient;
   /** Publishes a write to the mirror before its answer goes out, so no read after it is stale. */
@@ -78,6 +80,8 @@ export const ROUTES: Route[] = [
       const request = parseCreate(req.body);
       const requestedAt = Date.now();
       const caller = callerOf(req);
+      host.limits.checkDumpUri(request.dumpUri);
+      const release = host.limits.admit(caller, await host.reads.list(caller, false));
       let copy: IssuedCopy;
       try {
         copy = await host.copies.up(request, { signal: req.signal, caller });
@@ -85,6 +89,7 @@ export const ROUTES: Route[] = [
         throw abortReason(req.signal, err);
       } finally {
         await host.afterWrite();
+        release();
       }
       if (req.signal.aborted) {
         // Made, but nobody is left to hand it to: remove it now rather than at its TTL.
@@ -137,8 +142,9 @@ export const ROUTES: Route[] = [
     method: 'GET',
     path: /^\/v2\/status$/,
     name: 'status',
-    async handle(host) {
-      const counts = await host.reads.counts();
+    async handle(host, req) {
+      // An admin sees the whole host; another caller its own copies (and the host's free capacity).
+      const counts = await host.reads.counts(callerOf(req));
       const dumpPath = currentDumpPath(host.config, host.home);
       const fresh = dumpFreshness(host.config, dumpPath);
       const body: StatusWire = {

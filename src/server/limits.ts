@@ -1,0 +1,56 @@
+import type { HostConfig } from '../config/schema.js';
+import { maskUrl } from '../config/secrets.js';
+import { DittoError } from '../errors.js';
+import type { Caller } from '../model/caller.js';
+import type { CopyInfo } from '../model/copy-client.js';
+
+/** When a caller at its limit has no copy due to expire (all are still being made): try again after this. */
+const RETRY_WITHOUT_EXPIRY_S = 30;
+
+/**
+ * What a shared host allows one caller: how many live copies it may hold (host.max_copies_per_owner,
+ * admins exempt), and which dump URIs it may make the host fetch (host.dump_uris: none unless
+ * listed, so no caller can point the host at an address of its choosing).
+ */
+export class CallerLimits {
+  /** Copies being made for each owner in this process: counted before their records exist. */
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(private readonly host: HostConfig) {}
+
+  /** Refuses a dump URI outside the allowed prefixes, before anything is fetched. */
+  checkDumpUri(uri: string | undefined): void {
+    if (uri === undefined || this.host.dump_uris.some((prefix) => uri.startsWith(prefix))) return;
+    throw new DittoError('FORBIDDEN', `dump_uri ${maskUrl(uri)} is not allowed on this host`, {
+      hint: this.host.dump_uris.length ? `use a dump under ${this.host.dump_uris.join(', ')}` : 'this host takes no dump_uri from callers; ask its operator to list a prefix in host.dump_uris',
+    });
+  }
+
+  /**
+   * Admits one more copy for `caller`, or refuses with QUOTA and when to retry (its soonest
+   * expiry). `live` are the caller's live copies now. The returned function gives the place back
+   * once the request is done (its copy, if made, is then counted by `live`).
+   */
+  admit(caller: Caller, live: CopyInfo[]): () => void {
+    const max = this.host.max_copies_per_owner;
+    if (max === undefined || caller.admin) return () => {};
+    const making = this.inFlight.get(caller.name) ?? 0;
+    if (live.length + making >= max) {
+      const expiries = live.map((c) => c.expiresAt).filter((t): t is number => t !== null);
+      const retry = expiries.length ? Math.max(1, Math.ceil((Math.min(...expiries) - Date.now()) / 1000)) : RETRY_WITHOUT_EXPIRY_S;
+      throw new DittoError('QUOTA', `${caller.name} holds ${live.length + making} copies, the most this host allows one caller (host.max_copies_per_owner: ${max})`, {
+        hint: 'destroy one (ditto down) or wait for one to expire',
+        retryAfterSeconds: retry,
+      });
+    }
+    this.inFlight.set(caller.name, making + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.inFlight.get(caller.name) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(caller.name, left);
+      else this.inFlight.delete(caller.name);
+    };
+  }
+}
