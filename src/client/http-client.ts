@@ -80,7 +80,7 @@ export class HttpClient implements CopyClient {
     const alreadyGone: string[] = [];
     if (selector.ids?.length) {
       // Every id is looked up before any is destroyed, so a typo destroys nothing (as locally).
-      const found = await Promise.all(selector.ids.map((id) => this.get(id)));
+      const found = await Promise.all(selector.ids.map((id) => this.lookup(id)));
       targets = found.filter((c) => !isFinal(c.status));
       alreadyGone.push(...found.filter((c) => isFinal(c.status)).map((c) => c.id));
     } else if (selector.all || selector.label !== undefined) {
@@ -116,6 +116,24 @@ export class HttpClient implements CopyClient {
 
   private async get(id: string): Promise<CopyInfo> {
     return copyFromWire((await this.call('GET', `v2/copies/${encodeURIComponent(id)}`)) as Wire);
+  }
+
+  /**
+   * A copy by id or unambiguous prefix. An established v2 host has no GET /v2/copies/{id} (it
+   * answers 404 to it): the caller's list then says whether the id is theirs, and DELETE does the rest.
+   */
+  private async lookup(id: string): Promise<CopyInfo> {
+    try {
+      return await this.get(id);
+    } catch (err) {
+      if (!(err instanceof DittoError) || err.code !== 'NOT_FOUND') throw err;
+      const matches = (await this.list({ all: true })).filter((c) => c.id === id || (id.length >= 4 && c.id.startsWith(id)));
+      const exact = matches.find((c) => c.id === id);
+      if (exact) return exact;
+      if (matches.length === 1) return matches[0]!;
+      if (matches.length > 1) throw new DittoError('BAD_INPUT', `copy id '${id}' is ambiguous (${matches.length} copies start with it)`, { hint: 'give more characters of the id' });
+      throw new DittoError('NOT_FOUND', `no copy with id '${id}'`, { hint: 'run `ditto ls --all` to see copies' });
+    }
   }
 
   /** One request; the parsed JSON answer (null for 204), or the host's error as a DittoError. */

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,5 +181,42 @@ describe('the CLI with --remote / DITTO_SERVER', () => {
     const away = await client.run(['--remote', `http://127.0.0.1:${closed}`, 'ls'], { env: { DITTO_TOKEN: ALICE } });
     expect(away.exitCode).toBe(69);
     expect(away.stderr.trim()).toMatch(new RegExp(`^ditto: cannot reach the ditto host at http://127\\.0\\.0\\.1:${closed}: ECONNREFUSED; check --remote`));
+  });
+});
+
+describe('the CLI against an established v2 host', () => {
+  it('down works without GET /v2/copies/{id}: the caller’s list finds the id, DELETE removes it; a typo destroys nothing', async () => {
+    // The established host's routes, in front of ours: GET of one copy is answered 404 as it has no such route.
+    const seen: string[] = [];
+    const proxy = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (req.method === 'GET' && /^\/v2\/copies\/[^/?]+$/.test(req.url ?? '')) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+        return;
+      }
+      const target = new URL(host.url);
+      const upstream = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    const env = { DITTO_SERVER: url, DITTO_TOKEN: ALICE };
+    try {
+      const made = JSON.parse((await client.run(['up', '--json'], { env })).stdout) as CopyJson;
+      const typo = await client.run(['down', made.id, 'zzzzzzzzzzzz'], { env });
+      expect(typo.exitCode).toBe(4);
+      expect(typo.stderr.trim()).toMatch(/^ditto: no copy with id 'zzzzzzzzzzzz'/);
+      expect((await host.api('GET', `/v2/copies/${made.id}`, { token: ALICE })).json.status).toBe('ready');
+      const down = await client.run(['down', made.id.slice(0, 6)], { env });
+      expect(down.exitCode, down.stderr).toBe(0);
+      expect(down.stdout.trim()).toBe(`destroyed ${made.id}`);
+      expect(seen).toContain(`DELETE /v2/copies/${made.id}`);
+      expect((await host.api('GET', `/v2/copies/${made.id}`, { token: ALICE })).json.status).toBe('destroyed');
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });
