@@ -1,7 +1,9 @@
+import fs from 'node:fs';
+import { execa } from 'execa';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { writePagilaSql, writeSakilaSql } from './ditto.js';
-import { DOCKER_CONFIG, MARIADB_TEST_IMAGE } from './runtimes.js';
+import { MYSQL_RUNTIME_CASES, RUNTIME_CASES } from './runtimes.js';
 
 export type EngineName = 'postgres' | 'mysql';
 export type RuntimeName = 'local' | 'docker';
@@ -72,25 +74,11 @@ const MYSQL = {
     `MYSQL_PWD="\${cred#*:}" mariadb --protocol=TCP --host="\${hostport%:*}" --port="\${hostport##*:}" --user="\${cred%%:*}" --batch --skip-column-names -e "${sql}" "\${u##*/}"`,
 } as const;
 
-const MYSQL_DOCKER_CONFIG = { runtime: 'docker', engine: 'mysql', copy_image: MARIADB_TEST_IMAGE, docker: { network: 'host' } };
-
-/** Every engine on every runtime, PostgreSQL first. */
+/** Every engine on every runtime, PostgreSQL first: each engine's runtime cases (runtimes.ts) with what the engine adds. */
 export const ENGINE_RUNTIME_CASES: EngineRuntimeCase[] = [
-  { ...POSTGRES, name: 'postgres on local', runtime: 'local', config: { runtime: 'local' } },
-  { ...POSTGRES, name: 'postgres on docker', runtime: 'docker', config: DOCKER_CONFIG },
-  { ...MYSQL, name: 'mysql on local', runtime: 'local', config: { runtime: 'local', engine: 'mysql' } },
-  { ...MYSQL, name: 'mysql on docker', runtime: 'docker', config: MYSQL_DOCKER_CONFIG },
+  ...RUNTIME_CASES.map(({ name, config }) => ({ ...POSTGRES, name: `postgres on ${name}`, runtime: name, config })),
+  ...MYSQL_RUNTIME_CASES.map(({ name, config }) => ({ ...MYSQL, name: `mysql on ${name}`, runtime: name, config })),
 ];
-
-/** The cases of one runtime: a slow scenario runs on both engines there and not on every runtime. */
-export function casesOn(runtime: RuntimeName): EngineRuntimeCase[] {
-  return ENGINE_RUNTIME_CASES.filter((c) => c.runtime === runtime);
-}
-
-/** The case of an engine on a runtime. */
-export function caseOf(engine: EngineName, runtime: RuntimeName): EngineRuntimeCase {
-  return ENGINE_RUNTIME_CASES.find((c) => c.engine === engine && c.runtime === runtime)!;
-}
 
 // PostgreSQL's bigint (count(*)) comes back as a string unless parsed: as a number, the way mysql2 returns it.
 const pgTypes = new pg.TypeOverrides();
@@ -118,7 +106,7 @@ export async function query<T extends Record<string, unknown> = Record<string, u
     const conn = await mysql.createConnection({ uri: dsn, connectTimeout: 5000, multipleStatements: true });
     try {
       const [rows] = await conn.query(sql);
-      // Several statements give one result per statement: the last one's rows, as pg gives.
+      // Several statements (a `;` followed by more SQL) give one result each: the last one's rows, as pg gives.
       const last = Array.isArray(rows) && /;\s*\S/.test(sql) ? (rows as unknown[]).at(-1) : rows;
       return (Array.isArray(last) ? last.map((r) => ({ ...(r as object) })) : []) as T[];
     } finally {
@@ -132,4 +120,20 @@ export async function query<T extends Record<string, unknown> = Record<string, u
 export async function countRows(dsn: string, table: string): Promise<number> {
   const [row] = await query<{ n: number }>(dsn, `SELECT count(*) AS n FROM ${table}`);
   return Number(row!.n);
+}
+
+/**
+ * A dump's content as text, whatever ditto wrote: a PostgreSQL custom archive (compressed, so its
+ * bytes hide any value) through pg_restore; a SQL dump as it is.
+ */
+export async function dumpText(file: string): Promise<string> {
+  const head = Buffer.alloc(5);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, head, 0, 5, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (head.toString('latin1') !== 'PGDMP') return fs.readFileSync(file, 'utf8');
+  return (await execa('pg_restore', ['-f', '-', file], { maxBuffer: 200 * 1024 * 1024 })).stdout;
 }

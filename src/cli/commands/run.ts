@@ -22,8 +22,7 @@ export const runCommand: CommandModule<GlobalArgs, Args> = {
       try {
         const copy = await issueCopy(client, args, interrupt.signal);
         copyId = copy.id;
-        interrupt.dispose();
-        return await runChild(argv, { DATABASE_URL: copy.connectionString, DITTO_COPY_ID: copy.id });
+        return await runChild(argv, { DATABASE_URL: copy.connectionString, DITTO_COPY_ID: copy.id }, interrupt);
       } finally {
         interrupt.dispose();
         // Whatever happened to the command, the copy goes.
@@ -33,16 +32,27 @@ export const runCommand: CommandModule<GlobalArgs, Args> = {
   },
 };
 
-/** Runs the command with inherited stdio; resolves to its exit code (128+n when killed by signal n). */
-async function runChild(argv: string[], env: Record<string, string>): Promise<number> {
+/**
+ * Runs the command with inherited stdio; resolves to its exit code (128+n when killed by signal n).
+ * The forwarding handlers are in place before `interrupt`'s go and before the command starts: a
+ * signal in between would otherwise kill ditto itself and orphan the command with the copy.
+ */
+async function runChild(argv: string[], env: Record<string, string>, interrupt: ReturnType<typeof interruptSignal>): Promise<number> {
   const { execa } = await import('execa');
-  const child = execa(argv[0]!, argv.slice(1), { stdio: 'inherit', reject: false, env, cleanup: true });
+  let child: ReturnType<typeof execa> | undefined;
+  const pending: NodeJS.Signals[] = [];
   const forward = (name: NodeJS.Signals) => {
     // A terminal's Ctrl-C already reaches the child (same foreground process group): don't double it.
     if (name === 'SIGINT' && process.stdin.isTTY) return;
-    child.kill(name);
+    if (child) child.kill(name);
+    else pending.push(name);
   };
   for (const name of FORWARDED) process.on(name, forward);
+  const early = interrupt.received();
+  interrupt.dispose();
+  if (early) forward(early);
+  child = execa(argv[0]!, argv.slice(1), { stdio: 'inherit', reject: false, env, cleanup: true });
+  for (const name of pending) child.kill(name);
   try {
     const result = await child;
     if (result.failed && result.exitCode === undefined && result.signal === undefined) {
