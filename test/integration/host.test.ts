@@ -201,14 +201,18 @@ describe('ditto host: /v2 API', () => {
     }
   });
 
-  it('reports status with the v2 fields, from the mirror', async () => {
-    const res = await host.api('GET', '/v2/status', { token: BOB });
+  it('reports status with the v2 fields, from the mirror: the whole host to an admin, its own copies to a caller', async () => {
+    const res = await host.api('GET', '/v2/status', { token: ADMIN });
     expect(res.status).toBe(200);
     for (const field of ['version', 'active_copies', 'warm_copies', 'port_pool_free', 'advertise_host']) expect(res.json, field).toHaveProperty(field);
     expect(res.json.advertise_host).toBe('127.0.0.1');
     const live = readCopies(home).filter((c) => c.status === 'ready' && !c.warm).length;
     expect(res.json.active_copies).toBe(live);
     expect(res.json.port_pool_free).toBe(home.ports.max - home.ports.min + 1 - live);
+    const bobs = ((await host.api('GET', '/v2/copies', { token: BOB })).json as { status: string }[]).filter((c) => c.status === 'ready').length;
+    const mine = await host.api('GET', '/v2/status', { token: BOB });
+    expect(mine.json.active_copies).toBe(bobs);
+    expect(mine.json.port_pool_free).toBe(res.json.port_pool_free);
   });
 
   it('sees a copy made by another process on the same state at the next read', async () => {
