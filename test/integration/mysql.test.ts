@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHome, expectOneLineError, writePagilaSql, writeSakilaSql, type CopyJson } from '../helpers/ditto.js';
 import { leftovers } from '../helpers/leaks.js';
@@ -127,5 +128,54 @@ describe('MySQL: bad input is one line and leaves nothing', () => {
     home.writeConfig({ runtime: 'local', dump: { path: dump } });
     const result = await home.run(['up']);
     expect(result.stdout).toMatch(/^postgresql:\/\//);
+  });
+});
+
+describe('MySQL: more than one engine, gzip dumps, doctor', () => {
+  const homes: TestHome[] = [];
+  afterAll(async () => {
+    for (const home of homes) await home.cleanup();
+  });
+
+  it('a gzip-compressed dump is restored as the SQL it holds', async () => {
+    const home = new TestHome({ runtime: 'local', engine: 'mysql' });
+    homes.push(home);
+    const sql = writeSakilaSql(path.join(home.dir, 'sakila.sql'));
+    const gz = path.join(home.dir, 'sakila.sql.gz');
+    fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(sql)));
+    home.writeConfig({ runtime: 'local', engine: 'mariadb', dump: { path: gz, golden: false } });
+    const copy = JSON.parse((await home.run(['up', '--json'])).stdout) as CopyJson;
+    expect(shapeOf(await mysqlFingerprint(copy.connection_string!, 'sakila'))).toEqual(SAKILA_SHAPE);
+    // A truncated gzip file fails as one line, with what the decompressor said.
+    fs.writeFileSync(gz, fs.readFileSync(gz).subarray(0, 20_000));
+    expectOneLineError(await home.run(['up']), 65, /restoring .*sakila\.sql\.gz failed: mariadb stopped: error reading its input: unexpected end of file/);
+    expect((await home.run(['down', '--all'])).exitCode).toBe(0);
+    expect(await leftovers(home, [])).toEqual([]);
+  });
+
+  it('one home holds copies of both engines; down --all removes them all', async () => {
+    const home = new TestHome({ runtime: 'local' });
+    homes.push(home);
+    const pgUrl = (await home.run(['up'])).stdout;
+    expect(pgUrl).toMatch(/^postgresql:\/\//);
+    home.writeConfig({ runtime: 'local', engine: 'mysql' });
+    const myUrl = (await home.run(['up'])).stdout;
+    expect(myUrl).toMatch(/^mysql:\/\/root:[\w-]+@127\.0\.0\.1:\d+\/ditto$/);
+    await expect(mysqlQuery(myUrl, 'SELECT 1 AS one')).resolves.toEqual([{ one: 1 }]);
+    const listed = await home.ls();
+    expect(listed).toHaveLength(2);
+    const ports = listed.map((c) => c.port!);
+    expect((await home.run(['down', '--all'])).exitCode).toBe(0);
+    expect(await leftovers(home, ports)).toEqual([]);
+    expect(mariadbdUnder(home)).toEqual([]);
+  });
+
+  it('doctor checks the MariaDB binaries and a MySQL source', async () => {
+    const home = new TestHome({ runtime: 'local', engine: 'mysql', source: { url: 'mysql://root:pw@127.0.0.1:1/nothing' } });
+    homes.push(home);
+    const report = JSON.parse((await home.run(['doctor', '--json'])).stdout) as { checks: { name: string; status: string; detail: string }[] };
+    expect(report.checks.find((c) => c.name === 'mysql binaries')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^found in \//) });
+    expect(report.checks.find((c) => c.name === 'runtime')).toMatchObject({ status: 'ok', detail: expect.stringContaining('mysql binaries in') });
+    expect(report.checks.find((c) => c.name === 'source')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^mysql:\/\/root:\*\*\*@127\.0\.0\.1:1\/nothing does not answer: /) });
   });
 });

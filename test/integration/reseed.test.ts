@@ -8,7 +8,7 @@ import { dumpIdentity } from '../../src/dump/identity.js';
 import { TestHome, expectOneLineError, writePagilaSql } from '../helpers/ditto.js';
 import { pagilaSource } from '../helpers/dumps.js';
 import { leftovers } from '../helpers/leaks.js';
-import { fingerprint } from '../helpers/pg.js';
+import { fingerprint, query } from '../helpers/pg.js';
 import type { ReferenceServer } from '../helpers/reference-pg.js';
 import { DOCKER_CONFIG } from '../helpers/runtimes.js';
 
@@ -102,6 +102,23 @@ describe('reseed from a live pagila source', () => {
     expect(await fingerprint(copy)).toEqual(expected);
     // The scratch copy the restore went through is gone.
     expect((await home.ls(true)).filter((c) => c.label === 'reseed scratch').map((c) => c.status)).toEqual(['destroyed']);
+  });
+
+  it('dump.exclude_table_data keeps those tables’ schema and leaves their rows out', async () => {
+    const ports = { min: home.ports.min, max: home.ports.max - 1 };
+    // Tables no foreign key points at: the rows left in, every key still holds.
+    home.writeConfig({ runtime: 'local', ports, dump: { exclude_table_data: ['film_actor', 'public.film_category'] } });
+    try {
+      const result = await home.run(['reseed', '--source', source.dsn]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const copy = await home.up();
+      const count = async (table: string) => (await query(copy, `SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
+      expect([await count('film_actor'), await count('film_category'), await count('film'), await count('rental')]).toEqual([0, 0, 1000, 16044]);
+    } finally {
+      home.writeConfig({ runtime: 'local', ports });
+      // The dump the next tests start from: the whole source again.
+      expect((await home.run(['reseed', '--source', source.dsn])).exitCode).toBe(0);
+    }
   });
 
   describe('failures leave the previous dump byte for byte', () => {
