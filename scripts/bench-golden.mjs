@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { benchHome, dittoArgv, median, pgBinDir, printTable, removeHome, root, round, startReferenceServer, timeOnce, writeResult } from './bench-lib.mjs';
+import { benchHome, dittoArgv, measureUps, pgBinDir, printTable, root, round, startReferenceServer, writeResult } from './bench-lib.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -68,30 +68,7 @@ function measure(dump, runtime, way) {
       ? `runtime: docker\ncopy_image: ${dockerImage}\ndocker:\n  network: host\n`
       : `runtime: local\n${golden ? `local:\n  clone: ${way}\n` : ''}`;
   const { dir, env } = benchHome(`${settings}pool:\n  size: 0\nports:\n  min: 39510\n  max: 39530\ndump:\n  path: ${dump.file}\n  golden: ${golden}\n`);
-  const run = (...a) => timeOnce([...ditto.argv, ...a], { env, cwd: dir });
-  try {
-    let build = null;
-    if (golden) {
-      // The first copy makes the snapshot: measured apart, it is paid once per dump.
-      const first = run('up', '--json');
-      build = first.ms;
-      run('down', JSON.parse(first.stdout).id);
-    }
-    const wall = [];
-    const inside = [];
-    for (let i = 0; i < runs; i++) {
-      const up = run('up', '--json');
-      const copy = JSON.parse(up.stdout);
-      wall.push(up.ms);
-      inside.push(Date.parse(copy.ready_at) - Date.parse(copy.created_at));
-      run('down', copy.id);
-    }
-    return { build, wall: median(wall), inside: median(inside) };
-  } catch (err) {
-    return { error: err.message.split('\n')[0] };
-  } finally {
-    removeHome(dir, env, ditto.argv);
-  }
+  return measureUps(ditto.argv, dir, env, { runs, golden });
 }
 
 try {

@@ -136,3 +136,35 @@ export function startReferenceServer(port) {
     },
   };
 }
+
+/**
+ * Median times of `runs` `ditto up` in the home `dir` (each copy destroyed before the next,
+ * untimed): wall time, and record -> ready from the copy itself. With `golden`, the first copy
+ * makes the dump's snapshot: timed apart (`build`), as it is paid once per dump. The home is
+ * emptied and removed afterwards; a failure is returned as `error`.
+ */
+export function measureUps(argv, dir, env, { runs, golden }) {
+  const run = (...a) => timeOnce([...argv, ...a], { env, cwd: dir });
+  try {
+    let build = null;
+    if (golden) {
+      const first = run('up', '--json');
+      build = first.ms;
+      run('down', JSON.parse(first.stdout).id);
+    }
+    const wall = [];
+    const inside = [];
+    for (let i = 0; i < runs; i++) {
+      const up = run('up', '--json');
+      const copy = JSON.parse(up.stdout);
+      wall.push(up.ms);
+      inside.push(Date.parse(copy.ready_at) - Date.parse(copy.created_at));
+      run('down', copy.id);
+    }
+    return { build, wall: median(wall), inside: median(inside) };
+  } catch (err) {
+    return { error: err.message.split('\n')[0] };
+  } finally {
+    removeHome(dir, env, argv);
+  }
+}

@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { benchHome, dittoArgv, median, printTable, removeHome, root, round, timeOnce, writeResult } from './bench-lib.mjs';
+import { benchHome, dittoArgv, measureUps, median, printTable, removeHome, root, round, timeOnce, writeResult } from './bench-lib.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
@@ -66,30 +66,7 @@ function startReference() {
 function measure(dump, runtime, golden) {
   const settings = runtime === 'docker' ? `runtime: docker\ncopy_image: ${dockerImage}\ndocker:\n  network: host\n` : 'runtime: local\n';
   const { dir, env } = benchHome(`engine: mysql\n${settings}pool:\n  size: 0\nports:\n  min: 39790\n  max: 39810\ndump:\n  path: ${dump.file}\n  golden: ${golden}\n`);
-  const run = (...a) => timeOnce([...ditto.argv, ...a], { env, cwd: dir });
-  try {
-    let build = null;
-    if (golden) {
-      // The first copy makes the snapshot: measured apart, it is paid once per dump.
-      const first = run('up', '--json');
-      build = first.ms;
-      run('down', JSON.parse(first.stdout).id);
-    }
-    const wall = [];
-    const inside = [];
-    for (let i = 0; i < runs; i++) {
-      const up = run('up', '--json');
-      const copy = JSON.parse(up.stdout);
-      wall.push(up.ms);
-      inside.push(Date.parse(copy.ready_at) - Date.parse(copy.created_at));
-      run('down', copy.id);
-    }
-    return { build, wall: median(wall), inside: median(inside) };
-  } catch (err) {
-    return { error: err.message.split('\n')[0] };
-  } finally {
-    removeHome(dir, env, ditto.argv);
-  }
+  return measureUps(ditto.argv, dir, env, { runs, golden });
 }
 
 /** A warm `up` (the pool filled first, refilled before each run) of a Sakila copy on the local runtime. */
