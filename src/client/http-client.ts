@@ -1,5 +1,6 @@
 import type { CopyEvent } from '../model/copy.js';
 import { isFinal } from '../model/copy.js';
+import { findByIdOrPrefix } from '../model/copy-id.js';
 import { DittoError, isErrorCode, type ErrorCode } from '../errors.js';
 import { copyFromWire, eventFromWire, issuedFromWire, statusFromWire, type StatusWire } from '../api/wire.js';
 import type { CopyClient, CopyInfo, DownResult, DownSelector, IssuedCopy, StatusReport, UpOptions, UpRequest } from '../model/copy-client.js';
@@ -127,12 +128,7 @@ export class HttpClient implements CopyClient {
       return await this.get(id);
     } catch (err) {
       if (!(err instanceof DittoError) || err.code !== 'NOT_FOUND') throw err;
-      const matches = (await this.list({ all: true })).filter((c) => c.id === id || (id.length >= 4 && c.id.startsWith(id)));
-      const exact = matches.find((c) => c.id === id);
-      if (exact) return exact;
-      if (matches.length === 1) return matches[0]!;
-      if (matches.length > 1) throw new DittoError('BAD_INPUT', `copy id '${id}' is ambiguous (${matches.length} copies start with it)`, { hint: 'give more characters of the id' });
-      throw new DittoError('NOT_FOUND', `no copy with id '${id}'`, { hint: 'run `ditto ls --all` to see copies' });
+      return findByIdOrPrefix(await this.list({ all: true }), id);
     }
   }
 

@@ -1,6 +1,7 @@
 import { DittoError } from '../errors.js';
 import { visibleOwner, type Caller } from '../model/caller.js';
 import type { Copy } from '../model/copy.js';
+import { findByIdOrPrefix } from '../model/copy-id.js';
 import type { CopiesRepo } from '../state/copies-repo.js';
 
 /**
@@ -9,13 +10,8 @@ import type { CopiesRepo } from '../state/copies-repo.js';
  */
 export function lookupCopy(repo: CopiesRepo, idOrPrefix: string, caller: Caller | null | undefined): Copy {
   const owner = visibleOwner(caller);
-  let copy = repo.get(idOrPrefix);
-  if (!copy) {
-    const matches = idOrPrefix.length >= 4 ? repo.list({ includeFinal: true, owner }).filter((c) => c.id.startsWith(idOrPrefix)) : [];
-    if (matches.length > 1) throw new DittoError('BAD_INPUT', `copy id '${idOrPrefix}' is ambiguous (${matches.length} copies start with it)`, { hint: 'give more characters of the id' });
-    copy = matches[0];
-  }
-  if (!copy) throw new DittoError('NOT_FOUND', `no copy with id '${idOrPrefix}'`, { hint: 'run `ditto ls --all` to see copies' });
+  // The exact id is one indexed read; only a prefix needs the caller's whole list.
+  const copy = repo.get(idOrPrefix) ?? findByIdOrPrefix(repo.list({ includeFinal: true, owner }), idOrPrefix);
   if (owner !== null && copy.owner !== owner) {
     throw new DittoError('FORBIDDEN', `copy ${copy.id} belongs to another caller`, { hint: 'use the token that made it' });
   }

@@ -28,12 +28,13 @@ export class CallerLimits {
 
   /**
    * Admits one more copy for `caller`, or refuses with QUOTA and when to retry (its soonest
-   * expiry). `live` are the caller's live copies now. The returned function gives the place back
-   * once the request is done (its copy, if made, is then counted by `live`).
+   * expiry). `liveCopies` reads the caller's live copies, only when a limit applies. The returned
+   * function gives the place back once the request is done (its copy, if made, is then live).
    */
-  admit(caller: Caller, live: CopyInfo[]): () => void {
+  async admit(caller: Caller, liveCopies: () => Promise<CopyInfo[]>): Promise<() => void> {
     const max = this.host.max_copies_per_owner;
     if (max === undefined || caller.admin) return () => {};
+    const live = await liveCopies();
     const making = this.inFlight.get(caller.name) ?? 0;
     if (live.length + making >= max) {
       const expiries = live.map((c) => c.expiresAt).filter((t): t is number => t !== null);

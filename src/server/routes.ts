@@ -81,7 +81,7 @@ export const ROUTES: Route[] = [
       const requestedAt = Date.now();
       const caller = callerOf(req);
       host.limits.checkDumpUri(request.dumpUri);
-      const release = host.limits.admit(caller, await host.reads.list(caller, false));
+      const release = await host.limits.admit(caller, () => host.reads.list(caller, false));
       let copy: IssuedCopy;
       try {
         copy = await host.copies.up(request, { signal: req.signal, caller });

@@ -98,6 +98,13 @@ export class TestHome {
     return result.stdout.trim();
   }
 
+  /** `ditto up --json`, which must succeed: the copy as it prints it. */
+  async upJson(args: string[] = []): Promise<CopyJson> {
+    const result = await this.run(['up', '--json', ...args]);
+    if (result.exitCode !== 0) throw new Error(`ditto up failed (${result.exitCode}): ${result.stderr}`);
+    return JSON.parse(result.stdout) as CopyJson;
+  }
+
   async ls(all = false): Promise<CopyJson[]> {
     const result = await this.run(['ls', '--json', ...(all ? ['--all'] : [])]);
     if (result.exitCode !== 0) throw new Error(`ditto ls failed: ${result.stderr}`);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestHome, type CopyJson } from '../helpers/ditto.js';
+import { TestHome } from '../helpers/ditto.js';
 import { ENGINE_RUNTIME_CASES, countRows, query } from '../helpers/engines.js';
 import { leftovers, snapshotsOf } from '../helpers/leaks.js';
 import { readCopies, waitFor } from '../helpers/state.js';
@@ -11,11 +11,7 @@ import { readCopies, waitFor } from '../helpers/state.js';
 describe.each(ENGINE_RUNTIME_CASES)('golden snapshots of $name', ({ runtime: name, config, sample, errors }) => {
   let home: TestHome;
   let dump: string;
-  const up = async () => {
-    const result = await home.run(['up', '--json']);
-    expect(result.exitCode, result.stderr).toBe(0);
-    return JSON.parse(result.stdout) as CopyJson;
-  };
+  const up = () => home.upJson();
 
   beforeAll(() => {
     home = new TestHome(config);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestHome, expectOneLineError, writePagilaSql, writeSakilaSql, type CopyJson } from '../helpers/ditto.js';
+import { TestHome, expectOneLineError, writePagilaSql, writeSakilaSql } from '../helpers/ditto.js';
 import { leftovers } from '../helpers/leaks.js';
 import { mysqlFingerprint, mysqlQuery } from '../helpers/mysql.js';
 import { processesWhere } from '../helpers/processes.js';
@@ -30,11 +30,7 @@ function mariadbdUnder(home: TestHome): number[] {
 
 describe.each(MYSQL_RUNTIME_CASES)('MySQL copies of Sakila on the $name runtime', ({ config }) => {
   let home: TestHome;
-  const up = async () => {
-    const result = await home.run(['up', '--json']);
-    expect(result.exitCode, result.stderr).toBe(0);
-    return JSON.parse(result.stdout) as CopyJson;
-  };
+  const up = () => home.upJson();
 
   beforeAll(() => {
     home = new TestHome(config);
@@ -144,7 +140,7 @@ describe('MySQL: more than one engine, gzip dumps, doctor', () => {
     const gz = path.join(home.dir, 'sakila.sql.gz');
     fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(sql)));
     home.writeConfig({ runtime: 'local', engine: 'mariadb', dump: { path: gz, golden: false } });
-    const copy = JSON.parse((await home.run(['up', '--json'])).stdout) as CopyJson;
+    const copy = await home.upJson();
     expect(shapeOf(await mysqlFingerprint(copy.connection_string!, 'sakila'))).toEqual(SAKILA_SHAPE);
     // A truncated gzip file fails as one line, with what the decompressor said.
     fs.writeFileSync(gz, fs.readFileSync(gz).subarray(0, 20_000));

@@ -1,6 +1,7 @@
 import { maskUrl } from '../../config/secrets.js';
 import { DittoError } from '../../errors.js';
 import type { DumpSource } from '../engine.js';
+import { parseSourceUrl, takePassword } from '../source-url.js';
 
 export const MYSQL_SCHEMES = ['mysql', 'mariadb'] as const;
 
@@ -13,26 +14,15 @@ export interface MysqlTarget {
   database: string;
 }
 
-const HINT = 'give a mysql://user:password@host:port/database URL';
+const EXAMPLE = 'mysql://user:password@host:port/database';
 
 function parse(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new DittoError('BAD_INPUT', `source ${maskUrl(raw)} is not a URL`, { hint: HINT });
-  }
-  if (!(MYSQL_SCHEMES as readonly string[]).includes(url.protocol.slice(0, -1))) {
-    throw new DittoError('BAD_INPUT', `source ${maskUrl(raw)} is not a mysql:// or mariadb:// URL`, { hint: HINT });
-  }
-  return url;
+  return parseSourceUrl(raw, MYSQL_SCHEMES, 'a mysql:// or mariadb://', EXAMPLE);
 }
 
 /** A source URL split for the dump tool: the password goes to its environment, never into argv. */
 export function splitMysqlPassword(raw: string): DumpSource {
-  const url = parse(raw);
-  const password = url.password ? decodeURIComponent(url.password) : null;
-  url.password = '';
+  const { url, password } = takePassword(parse(raw));
   return { url: url.toString(), password };
 }
 
@@ -40,7 +30,7 @@ export function splitMysqlPassword(raw: string): DumpSource {
 export function mysqlTarget(raw: string, password: string | null): MysqlTarget {
   const url = parse(raw);
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!database) throw new DittoError('BAD_INPUT', `source ${maskUrl(raw)} names no database`, { hint: HINT });
+  if (!database) throw new DittoError('BAD_INPUT', `source ${maskUrl(raw)} names no database`, { hint: `give a ${EXAMPLE} URL` });
   return {
     host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
     port: url.port ? Number(url.port) : 3306,

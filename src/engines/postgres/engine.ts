@@ -83,13 +83,13 @@ export class PostgresEngine implements Engine {
     const env = { PGPASSWORD: c.password, PGCONNECT_TIMEOUT: '10' };
     const dumpPath = tools.dumpPath(dump.path);
     // Objects are owned by the copy's superuser: the source's roles need not exist here.
-    const [tool, args] = dump.format === 'custom'
-      ? ['pg_restore', [...conn, '--no-owner', '--no-acl', '--exit-on-error', dumpPath]]
-      : ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...conn, '-f', dumpPath]];
-    const result = await tools.run(tool as string, args as string[], env, { signal });
+    const custom = dump.format === 'custom';
+    const tool = custom ? 'pg_restore' : 'psql';
+    const args = custom ? [...conn, '--no-owner', '--no-acl', '--exit-on-error', dumpPath] : ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...conn, '-f', dumpPath];
+    const result = await tools.run(tool, args, env, { signal });
     signal?.throwIfAborted();
     if (result.exitCode !== 0) {
-      throw new DittoError('DUMP_INVALID', `restoring ${dump.path} failed: ${toolFailure(tool as string, result)}`, { hint: 'check the dump (is it complete?) or make a fresh one with `ditto reseed`' });
+      throw new DittoError('DUMP_INVALID', `restoring ${dump.path} failed: ${toolFailure(tool, result)}`, { hint: 'check the dump (is it complete?) or make a fresh one with `ditto reseed`' });
     }
     // A pg_dump archive or script fills the database it is restored into.
     return null;

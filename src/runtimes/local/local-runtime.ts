@@ -3,13 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine, ToolRunner } from '../../engines/engine.js';
 import { DittoError } from '../../errors.js';
+import { processIdentity } from '../../model/process-identity.js';
 import type { Endpoint } from '../../model/endpoint.js';
 import { firstLine } from '../../support/text.js';
 import { hostTools, runTool } from '../host-tools.js';
 import type { Runtime, RuntimeSnapshots, StartRequest } from '../runtime.js';
 import { serverAccount, type Account } from './account.js';
 import { DirCloner, mountsUnder, unmount, type ClonePreference } from './clone.js';
-import { identityOf, listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, waitGone, writeServerRecord } from './processes.js';
+import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, waitGone, writeServerRecord } from './processes.js';
 
 export interface LocalRuntimeOptions {
   /** local.bin_dir: where every engine's binaries are looked for first. */
@@ -36,6 +37,8 @@ export class LocalRuntime implements Runtime {
   private readonly goldenRoot: string;
   private readonly cloner: DirCloner;
   private readonly binDirs = new Map<string, string>();
+  /** Looked up once per engine: as root, each look-up runs getent. */
+  private readonly accounts = new Map<string, Account | null>();
   /** Whether servers run as another account: ditto is root. */
   private readonly asRoot = process.getuid?.() === 0;
 
@@ -75,7 +78,8 @@ export class LocalRuntime implements Runtime {
   }
 
   private account(engine: Engine): Account | null {
-    return serverAccount(this.opts.user, engine.local.account);
+    if (!this.accounts.has(engine.name)) this.accounts.set(engine.name, serverAccount(this.opts.user, engine.local.account));
+    return this.accounts.get(engine.name)!;
   }
 
   private copyDir(id: string): string {
@@ -116,7 +120,7 @@ export class LocalRuntime implements Runtime {
         child.once('spawn', resolve);
         child.once('error', reject);
       });
-      writeServerRecord(record, { stop: engine.local.stopSignals, pid: child.pid!, identity: identityOf(child.pid!) ?? String(child.pid) });
+      writeServerRecord(record, { stop: engine.local.stopSignals, pid: child.pid!, identity: processIdentity(child.pid!) ?? String(child.pid) });
       child.unref();
     } finally {
       fs.closeSync(log);

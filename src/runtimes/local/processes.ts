@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isPidAlive, processIdentity, isDriverAlive } from '../../model/process-identity.js';
+import { isDriverAlive, isPidAlive } from '../../model/process-identity.js';
 
 /** What the local runtime records of a server it started, in `<copy dir>/server.json`. */
 export interface ServerRecord {
@@ -27,10 +27,6 @@ export function readServerRecord(file: string): ServerRecord | null {
 export function recordedPid(record: ServerRecord | null): number | null {
   if (!record?.pid || !record.identity) return null;
   return isDriverAlive(record.identity, null) ? record.pid : null;
-}
-
-export function identityOf(pid: number): string | undefined {
-  return processIdentity(pid) ?? undefined;
 }
 
 /**
