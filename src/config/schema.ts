@@ -144,6 +144,26 @@ const docker = z
 /** A caller of the shared host: a name (copies are theirs) and a bearer token, literal or `env:NAME` / `file:PATH`. */
 const hostToken = z.strictObject({ name: z.string().min(1).max(64), token: secret });
 
+/** A certificate (chain) and its private key: paths of PEM files. */
+const certPair = z.strictObject({ cert: z.string().min(1), key: z.string().min(1) });
+
+/** Callers who present a JWT from an OpenID Connect issuer (a CI's workload identity) instead of a static token. */
+const oidc = z.strictObject({
+  /** The issuer's URL, as its tokens' `iss` says (e.g. https://token.actions.githubusercontent.com). */
+  issuer: z.string().url(),
+  /** The `aud` tokens must carry for this host. */
+  audience: z.string().min(1),
+  /** Where the issuer's keys are (default: jwks_uri of <issuer>/.well-known/openid-configuration). */
+  jwks_url: z.string().url().optional(),
+  /** The claim that names a caller, whose copies are theirs (GitHub: `repository` or `repository_owner`). */
+  owner_claim: z.string().min(1).default('sub'),
+  /** A claim that makes a caller an admin: present and true, or equal to admin_value when that is set. */
+  admin_claim: z.string().min(1).optional(),
+  admin_value: z.string().min(1).optional(),
+  /** How far the token's clocks may be off from the host's (exp, nbf). */
+  clock_skew: duration.default(60),
+});
+
 /** `ditto host`: the shared /v2 HTTP API (docs/architecture.md, "The /v2 API"). */
 const host = z
   .strictObject({
@@ -153,6 +173,17 @@ const host = z
     port: z.number().int().min(0).max(65535).default(7433),
     /** The host name put in connection strings (default: the listen address, or this machine's name when listening on all). */
     advertise_host: z.string().min(1).optional(),
+    /** The address copies served by the host listen on (default: listen), so that the DSNs it hands out connect from other machines. */
+    copy_listen: z.string().min(1).optional(),
+    /** Serves the API over HTTPS; the files are read again on SIGHUP. */
+    tls: certPair.optional(),
+    /**
+     * Copies accept TLS connections only: with the operator's certificate (DSNs say
+     * sslmode=verify-full), or `auto`, a certificate signed by a CA made once in the home and served
+     * at GET /v2/ca.pem (DSNs say sslmode=require).
+     */
+    copy_tls: z.union([z.literal('auto'), certPair]).optional(),
+    oidc: oidc.optional(),
     /** Callers: each sees and destroys only its own copies. */
     tokens: z.array(hostToken).default([]),
     /** Callers who see and destroy every copy. */
