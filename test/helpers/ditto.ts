@@ -139,13 +139,14 @@ export interface CopyJson {
 
 /**
  * Port ranges that never overlap between homes, within a worker (a counter) or across workers
- * (VITEST_POOL_ID), so parallel test files cannot race for a port.
+ * (VITEST_POOL_ID), so parallel test files cannot race for a port. DITTO_TEST_PORT_BASE moves them
+ * all, for a second suite run beside the first (another checkout of the project).
  */
 let homesMade = 0;
 function nextPortRange(count: number): { min: number; max: number } {
   const worker = Number(process.env.VITEST_POOL_ID ?? '1');
   const slot = homesMade++ % 100;
-  const min = 20000 + (worker - 1) * 4000 + slot * 40;
+  const min = Number(process.env.DITTO_TEST_PORT_BASE ?? 20000) + (worker - 1) * 4000 + slot * 40;
   return { min, max: min + Math.min(count, 40) - 1 };
 }
 
