@@ -9,6 +9,7 @@ import type { HostHouse } from './server/host.js';
 import type { Golden } from './state/goldens-repo.js';
 import { openState } from './state/store.js';
 import { fileLog } from './support/file-log.js';
+import type { Serving } from './model/endpoint.js';
 
 /**
  * The one composition root: config -> engines, runtimes, state -> the copies floor. The CLI, the
@@ -36,6 +37,8 @@ export interface OpenOptions {
   log?: Log;
   /** The host name in connection strings (a shared host's advertise_host). */
   dsnHost?: string | null;
+  /** How users' copies are served, when the caller decides it (a host, for both its state connections). */
+  serving?: () => Promise<Serving>;
 }
 
 /** The copies floor of this home over a state connection of its own. */
@@ -51,6 +54,7 @@ export function openHome(shared: Shared, opts: OpenOptions): Copies {
     actor: opts.actor,
     log: opts.log ?? fileLog(path.join(home, 'logs', 'ditto.log'), { pid: process.pid, actor: opts.actor }),
     dsnHost: opts.dsnHost ?? null,
+    ...(opts.serving ? { serving: opts.serving } : {}),
     ...(opts.spawnMaintainer ? { onChange: () => ensureMaintainer(copies, file) } : {}),
   });
   return copies;

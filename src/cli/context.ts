@@ -47,7 +47,7 @@ export async function withClient<T>(args: GlobalArgs, fn: (client: CopyClient, l
   let client: CopyClient;
   if (remote) {
     const { HttpClient } = await import('../client/http-client.js');
-    client = new HttpClient(remote, process.env.DITTO_TOKEN || undefined);
+    client = new HttpClient(remote, process.env.DITTO_TOKEN || undefined, { caFile: process.env.DITTO_CA_FILE || undefined });
   } else {
     const { openLocal } = await import('../compose.js');
     client = openLocal(loaded, { actor: 'cli', spawnMaintainer: true }).manager;

@@ -2,6 +2,8 @@ import type { CopyEvent } from '../model/copy.js';
 import { isFinal } from '../model/copy.js';
 import { findByIdOrPrefix } from '../model/copy-id.js';
 import { DittoError, isErrorCode, type ErrorCode } from '../errors.js';
+import { trustedCas } from '../config/trusted-cas.js';
+import type { Dispatcher } from 'undici';
 import { copyFromWire, eventFromWire, issuedFromWire, statusFromWire, type StatusWire } from '../api/wire.js';
 import type { CopyClient, CopyInfo, DownResult, DownSelector, IssuedCopy, StatusReport, UpOptions, UpRequest } from '../model/copy-client.js';
 
@@ -34,9 +36,13 @@ type Wire = Record<string, unknown>;
 export class HttpClient implements CopyClient {
   private readonly base: URL;
 
+  /** The HTTPS agent that trusts the system's CAs and DITTO_CA_FILE's; made on the first request. */
+  private agent: Dispatcher | null = null;
+
   constructor(
     url: string,
     private readonly token: string | undefined,
+    private readonly options: HttpClientOptions = {},
   ) {
     let parsed: URL;
     try {
@@ -132,6 +138,17 @@ export class HttpClient implements CopyClient {
     }
   }
 
+  /**
+   * fetch over plain HTTP; over HTTPS, undici's fetch with an agent that trusts the system's store
+   * and DITTO_CA_FILE (Node's own fetch takes no CA list).
+   */
+  private async fetch(url: URL, init: RequestInit): Promise<Response> {
+    if (url.protocol !== 'https:') return fetch(url, init);
+    const undici = await import('undici');
+    this.agent ??= new undici.Agent({ connect: { ca: trustedCas(this.options.caFile ? [{ file: this.options.caFile, what: 'DITTO_CA_FILE' }] : []) } });
+    return (await undici.fetch(url, { ...(init as object), dispatcher: this.agent })) as unknown as Response;
+  }
+
   /** One request; the parsed JSON answer (null for 204), or the host's error as a DittoError. */
   private async call(method: string, path: string, opts: { body?: unknown; signal?: AbortSignal | undefined; timeoutMs?: number } = {}): Promise<unknown> {
     if (!this.token) {
@@ -142,7 +159,7 @@ export class HttpClient implements CopyClient {
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
     try {
-      const response = await fetch(new URL(path, this.base), {
+      const response = await this.fetch(new URL(path, this.base), {
         method,
         headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
@@ -161,6 +178,11 @@ export class HttpClient implements CopyClient {
       if (opts.signal?.aborted) throw new DittoError('INTERRUPTED', 'interrupted; the host removes a copy it was making for this request');
       if (timeout.signal.aborted) throw new DittoError('REMOTE', `the host at ${this.url} did not answer within ${Math.round(timeoutMs / 1000)}s`);
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      if (cause?.code && UNTRUSTED_CERTIFICATE.test(cause.code)) {
+        throw new DittoError('REMOTE', `the ditto host at ${this.url} presented a certificate this machine does not trust (${cause.code})`, {
+          hint: this.options.caFile ? `check that DITTO_CA_FILE (${this.options.caFile}) holds the CA that signed the host's certificate` : "set DITTO_CA_FILE to the PEM file of the CA that signed the host's certificate",
+        });
+      }
       throw new DittoError('REMOTE', `cannot reach the ditto host at ${this.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, {
         hint: 'check --remote / DITTO_SERVER, and that `ditto host` runs there',
       });
@@ -169,6 +191,14 @@ export class HttpClient implements CopyClient {
     }
   }
 }
+
+export interface HttpClientOptions {
+  /** A PEM file of CAs to trust besides the system's (DITTO_CA_FILE): the host's own, or a company's. */
+  caFile?: string | undefined;
+}
+
+/** Why a TLS handshake refused the host's certificate (Node's error codes). */
+const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
 
 /** The host's `{"error", "code", "hint"}` answer as the DittoError it was there. */
 function failure(response: Response, text: string): DittoError {

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Engines } from '../engines/registry.js';
 import type { Caller } from '../model/caller.js';
 import type { RuntimeName } from '../model/copy.js';
+import type { Serving } from '../model/endpoint.js';
 import type { RuntimeSource } from '../runtimes/registry.js';
 import type { CopiesRepo } from '../state/copies-repo.js';
 import type { Golden, GoldensRepo } from '../state/goldens-repo.js';
@@ -33,6 +34,8 @@ export interface CopiesContext {
   goldenBuilds: Map<string, Promise<Golden>>;
   /** The host name connection strings carry, when not the server's own address (a shared host's advertise_host). */
   dsnHost: string | null;
+  /** Where and how users' copies are served (host.copy_listen, host.copy_tls); loaded once, when first needed. */
+  serving: () => Promise<Serving>;
   /** Called after a command changed copies (the local client starts the maintainer here). */
   onChange: () => void | Promise<void>;
 }

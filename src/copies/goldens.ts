@@ -4,6 +4,7 @@ import { currentDumpPath } from '../dump/location.js';
 import type { DumpFile, Engine } from '../engines/engine.js';
 import { DittoError } from '../errors.js';
 import { currentDriver, currentHost, isDriverAlive } from '../model/process-identity.js';
+import { INTERNAL_SERVING } from '../model/endpoint.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import type { Golden } from '../state/goldens-repo.js';
 import { runtimesInUse, type CopiesContext, type Log } from './context.js';
@@ -73,7 +74,8 @@ export class Goldens {
     const fields: CopyFields = { ttl: this.ctx.config.ttl, label: 'golden snapshot', owner: null, runId: null, jobName: null, poolKey: null, warm: false };
     const builder = this.lifecycle.insert(runtime, engine, fields, dump, null, act.actor, 'golden');
     try {
-      let started = await this.lifecycle.start(runtime, engine, builder, act, null);
+      // Served on loopback in clear: the snapshot's data, and a committed image, carry no certificate.
+      let started = await this.lifecycle.start(runtime, engine, builder, act, null, INTERNAL_SERVING);
       if (dump) started = await this.lifecycle.restore(runtime, engine, started, dump, act);
       await failpoint('before-promote');
       await runtime.snapshots!.promote(builder.id, key, engine);

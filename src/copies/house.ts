@@ -13,6 +13,9 @@ import { Pool } from './pool.js';
 import { PortPool } from './port-pool.js';
 import { Provisioner } from './provision.js';
 import { Upkeep } from './upkeep.js';
+import { loadServing } from './serving.js';
+import type { Serving } from '../model/endpoint.js';
+import { once } from '../support/once.js';
 
 /** The copies floor over one state connection: the Manager callers use, and the parts ditto's own workers use. */
 export interface Copies {
@@ -39,6 +42,8 @@ export interface CopiesOptions {
   /** Shared by every Copies of one process (a host has two), so each golden snapshot is built once. */
   goldenBuilds?: Map<string, Promise<Golden>>;
   dsnHost?: string | null;
+  /** How users' copies are served (default: as the config says, see serving.ts). */
+  serving?: () => Promise<Serving>;
   onChange?: () => void | Promise<void>;
 }
 
@@ -59,6 +64,7 @@ export function openCopies(opts: CopiesOptions): Copies {
     log: opts.log,
     goldenBuilds: opts.goldenBuilds ?? new Map(),
     dsnHost: opts.dsnHost ?? null,
+    serving: opts.serving ?? once(() => loadServing({ config: opts.config, home: opts.home, advertiseHost: opts.dsnHost })),
     onChange: opts.onChange ?? (() => {}),
   };
   const lifecycle = new Lifecycle(ctx);

@@ -5,7 +5,7 @@ import type { DumpFile, Engine } from '../engines/engine.js';
 import { DittoError, asDittoError } from '../errors.js';
 import { toInfo, type IssuedCopy, type UpOptions } from '../model/copy-client.js';
 import type { Copy } from '../model/copy.js';
-import type { Credentials, Endpoint } from '../model/endpoint.js';
+import { INTERNAL_SERVING, type Credentials, type Endpoint, type Serving } from '../model/endpoint.js';
 import { currentDriver, currentHost } from '../model/process-identity.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import type { Claim } from '../state/copies-repo.js';
@@ -25,6 +25,8 @@ export type CopyFields = Claim & {
   obfuscate?: boolean;
   /** The database its connection string names, when not the engine's default (a clone's: its snapshot's). */
   database?: string;
+  /** ditto's own work (reseed's scratch copy): served on loopback, in clear, whatever serves users' copies. */
+  internal?: boolean;
 };
 
 /** How a piece of work is done: who acts (for the events), progress, and the signal that stops it. */
@@ -39,7 +41,7 @@ export function credentialsOf(copy: Copy): Credentials {
 
 export function endpointOf(copy: Copy): Endpoint {
   if (copy.port === null) throw new DittoError('INTERNAL', `copy ${copy.id} has no port`);
-  return { host: copy.host, port: copy.port };
+  return { host: copy.host, port: copy.port, tls: copy.tls };
 }
 
 /**
@@ -65,6 +67,7 @@ export class Lifecycle {
       engine: engine.name,
       host: '127.0.0.1',
       port: null,
+      tls: null,
       user: engine.defaultUser,
       password: crypto.randomBytes(18).toString('base64url'),
       database: fields.database ?? engine.defaultDatabase,
@@ -100,7 +103,8 @@ export class Lifecycle {
     const copy = this.insert(runtime, engine, golden ? { ...fields, database: golden.database } : fields, dump, golden?.key ?? null, act.actor);
     await failpoint('after-record');
     try {
-      let started = await this.start(runtime, engine, copy, act, golden);
+      const serving = fields.internal ? INTERNAL_SERVING : await this.ctx.serving();
+      let started = await this.start(runtime, engine, copy, act, golden, serving);
       await failpoint('after-server-start');
       if (dump && !golden) started = await this.restore(runtime, engine, started, dump, act);
       if (fields.obfuscate) await this.obfuscate(engine, started, act);
@@ -109,7 +113,7 @@ export class Lifecycle {
       const ready = this.ctx.repo.transition(
         copy.id,
         ['creating'],
-        { status: 'ready', host: started.host, database: started.database, readyAt, ...claimed, driver: null, driverHost: null },
+        { status: 'ready', host: started.host, tls: started.tls, database: started.database, readyAt, ...claimed, driver: null, driverHost: null },
         { action: 'ready', actor: act.actor, metadata: { port: started.port, ms: readyAt - copy.createdAt, warm: fields.warm, golden: golden?.key ?? null } },
       );
       if (!ready) throw new DittoError('CONFLICT', `copy ${copy.id} was destroyed while it was being made`);
@@ -120,7 +124,7 @@ export class Lifecycle {
   }
 
   /** Leases a port and starts a ready-to-connect server on it, moving to another port if one was taken under us. */
-  async start(runtime: Runtime, engine: Engine, copy: Copy, act: Act, from: Golden | null): Promise<StartedCopy> {
+  async start(runtime: Runtime, engine: Engine, copy: Copy, act: Act, from: Golden | null, serving: Serving): Promise<StartedCopy> {
     const progress = act.onProgress ?? (() => {});
     const taken = new Set<number>();
     for (let attempt = 1; ; attempt++) {
@@ -129,8 +133,9 @@ export class Lifecycle {
       if (!creating) throw new DittoError('CONFLICT', `copy ${copy.id} was destroyed while it was being made`);
       progress(from ? `Cloning the golden snapshot and starting on port ${port}` : `Starting the ${engine.name} server on port ${port}`);
       const credentials = credentialsOf(creating);
-      const endpoint = await runtime.start({ copyId: copy.id, engine, port, credentials, dumpPath: copy.dumpPath, from: from?.key, signal: act.signal });
-      const started = (endpoint.host === creating.host ? creating : { ...creating, host: endpoint.host }) as StartedCopy;
+      const reached = await runtime.start({ copyId: copy.id, engine, port, credentials, serving, dumpPath: copy.dumpPath, from: from?.key, signal: act.signal });
+      const endpoint = { ...reached, tls: serving.tls?.mode ?? null };
+      const started: StartedCopy = { ...creating, port, host: endpoint.host, tls: endpoint.tls };
       progress('Waiting for the server to accept connections');
       try {
         // A clone answers to the snapshot's superuser password until it is given the copy's own.

@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import tls from 'node:tls';
 import { DittoError } from '../errors.js';
 import type { UriRecord } from './dump-cache.js';
 import type { RemoteObject } from './remote.js';
 import { maskUrl } from '../config/secrets.js';
+import { trustedCas } from '../config/trusted-cas.js';
 
 const MAX_REDIRECTS = 5;
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -24,7 +23,8 @@ export interface HttpOptions {
 export async function fetchHttp(uri: string, known: UriRecord | null, opts: HttpOptions, signal?: AbortSignal): Promise<RemoteObject> {
   let url = new URL(uri);
   url.hash = '';
-  const ca = trustedCas(opts.caFile);
+  // Node's defaults, unless dump.ca_file adds a CA.
+  const ca = opts.caFile ? trustedCas([{ file: opts.caFile, what: 'dump.ca_file' }]) : undefined;
   for (let hop = 0; ; hop++) {
     const res = await get(url, known, ca, signal);
     const status = res.statusCode ?? 0;
@@ -91,21 +91,4 @@ function requestError(url: URL, err: NodeJS.ErrnoException): DittoError {
 function header(res: http.IncomingMessage, name: string): string | null {
   const value = res.headers[name];
   return typeof value === 'string' && value.length > 0 ? value : null;
-}
-
-/**
- * The CAs to trust when dump.ca_file is set: the system's, NODE_EXTRA_CA_CERTS (which an explicit
- * list would otherwise drop), and the file's. Undefined leaves Node's defaults alone.
- */
-function trustedCas(caFile: string | undefined): (string | Buffer)[] | undefined {
-  if (!caFile) return undefined;
-  const read = (file: string, key: string) => {
-    try {
-      return fs.readFileSync(file);
-    } catch (err) {
-      throw new DittoError('CONFIG', `${key} ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  };
-  const extra = process.env.NODE_EXTRA_CA_CERTS;
-  return [...tls.rootCertificates, ...(extra ? [read(extra, 'NODE_EXTRA_CA_CERTS')] : []), read(caFile, 'dump.ca_file')];
 }

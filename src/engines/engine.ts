@@ -1,6 +1,6 @@
 import type { ObfuscationRule } from '../config/schema.js';
 import type { EngineName } from '../model/copy.js';
-import type { Credentials, Endpoint } from '../model/endpoint.js';
+import type { Credentials, Endpoint, Serving } from '../model/endpoint.js';
 
 /** A dump file that has been checked to exist and to look like a dump of its engine. */
 export interface DumpFile {
@@ -71,8 +71,11 @@ export interface LocalServerSpec {
    * runs and removed after: secrets go through them, never argv.
    */
   initCommand(binDir: string, dataDir: string, credentials: Credentials, dir: string): { file: string; args: string[]; files: Record<string, string> };
-  /** The server command, listening on 127.0.0.1:port only; `dir` is the copy's own directory (sockets, pid files). */
-  serverCommand(binDir: string, dataDir: string, port: number, dir: string): { file: string; args: string[] };
+  /**
+   * The server command, listening on `serving.listen` and `port` only; `dir` is the copy's own
+   * directory (sockets, pid files), where the engine's `serverFiles` are.
+   */
+  serverCommand(binDir: string, dataDir: string, port: number, dir: string, serving: Serving): { file: string; args: string[] };
   /** Signals that stop a server: at once (the copy is thrown away), and cleanly (its data is kept). */
   stopSignals: { now: NodeJS.Signals; clean: NodeJS.Signals };
 }
@@ -80,10 +83,13 @@ export interface LocalServerSpec {
 /** What a container of this engine is told, for the copy it serves. */
 export interface ContainerSettings extends Credentials {
   /**
-   * The port to listen on, on 127.0.0.1 only, when the container shares the host's network;
-   * null when it has a network of its own and its `port` is published instead.
+   * The port to listen on, on `listen` only, when the container shares the host's network; null
+   * when it has a network of its own and its `port` is published instead.
    */
   hostPort: number | null;
+  listen: string;
+  /** Accept TLS connections only, with the certificate in `ContainerServerSpec.filesDir`. */
+  tls: boolean;
 }
 
 /** How to run a server of this engine from an image that behaves like the engine's official one. */
@@ -94,6 +100,10 @@ export interface ContainerServerSpec {
   port: number;
   /** Where the data lives in the container: outside any volume the image declares, so a committed golden image carries it. */
   dataDir: string;
+  /** Where the engine's `serverFiles` are put in the container (outside its data: a committed golden image has none). */
+  filesDir: string;
+  /** The account the image's server runs as, which owns those files (a key must be private to it). */
+  serverUid: number;
   /** Environment that makes the image initialize the copy's database and superuser on first start. */
   env(settings: ContainerSettings): Record<string, string>;
   /** Variables of `env` that hold a password: a committed golden image keeps none of them. */
@@ -132,6 +142,12 @@ export interface Engine {
   readonly local: LocalServerSpec;
   readonly container: ContainerServerSpec;
   connectionString(endpoint: Endpoint, credentials: Credentials): string;
+  /**
+   * Files the server reads besides its data, by name: its TLS certificate and key, PostgreSQL's
+   * access rules. A runtime writes them, private to the server's account, where the server
+   * command expects them (the copy's directory, the container's `filesDir`).
+   */
+  serverFiles(serving: Serving): Record<string, string>;
   /** Resolves once a real connection answers a query. Fails early when `alive` says the server is gone, and after `timeoutMs`. */
   waitReady(endpoint: Endpoint, credentials: Credentials, opts: ReadyOptions): Promise<void>;
   /** Why a server stopped while starting, read from its log; `portTaken` when another program took its port. */

@@ -1,3 +1,5 @@
+import type { TlsMode } from './endpoint.js';
+
 /** The life of a copy (docs/architecture.md, "A copy's life"). `warm` distinguishes ready-unclaimed from ready-claimed. */
 export type CopyStatus = 'pending' | 'creating' | 'ready' | 'destroying' | 'destroyed' | 'failed';
 
@@ -19,6 +21,8 @@ export interface Copy {
   engine: EngineName;
   host: string;
   port: number | null;
+  /** Set when its server takes TLS connections only: what its connection string asks of clients. */
+  tls: TlsMode | null;
   user: string;
   password: string;
   database: string;

@@ -1,7 +1,7 @@
 import type { Engine, ToolRunner } from '../engines/engine.js';
 import type { DittoError } from '../errors.js';
 import type { RuntimeName } from '../model/copy.js';
-import type { Credentials, Endpoint } from '../model/endpoint.js';
+import type { Credentials, Endpoint, Serving } from '../model/endpoint.js';
 
 /** How a runtime clones a golden snapshot into a copy, for `ditto status` and the benchmarks. */
 export type CloneMethod = 'overlay' | 'reflink' | 'copy' | 'image';
@@ -12,6 +12,8 @@ export interface StartRequest {
   engine: Engine;
   port: number;
   credentials: Credentials;
+  /** Where the server listens, and the certificate it presents if it takes TLS connections only. */
+  serving: Serving;
   /** The dump the copy restores, made readable where its tools run. */
   dumpPath: string | null;
   /** Start on a clone of this golden snapshot instead of an empty database. */
@@ -48,7 +50,7 @@ export interface Runtime {
    * the engine), or null. `runtime: auto` passes over a runtime that lacks something rather than pull.
    */
   missingPrerequisite?(engine: Engine): Promise<string | null>;
-  /** Creates the copy's resources and starts its server; resolves, once the server process runs, to where it listens. */
+  /** Creates the copy's resources and starts its server; resolves, once the server process runs, to where this machine reaches it. */
   start(request: StartRequest): Promise<Endpoint>;
   /** Present when this runtime can keep golden snapshots. */
   readonly snapshots?: RuntimeSnapshots;

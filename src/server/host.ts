@@ -1,4 +1,5 @@
 import os from 'node:os';
+import tls from 'node:tls';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -6,8 +7,11 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Log } from '../copies/context.js';
 import type { Copies } from '../copies/house.js';
 import { MAINTAINER_LEASE } from '../copies/maintainer.js';
+import { loadServing } from '../copies/serving.js';
+import { readNamedFile } from '../config/named-file.js';
+import type { Serving } from '../model/endpoint.js';
 import type { Engines } from '../engines/registry.js';
-import { asDittoError } from '../errors.js';
+import { DittoError, asDittoError } from '../errors.js';
 import { currentDriver } from '../model/process-identity.js';
 import type { Runtimes } from '../runtimes/registry.js';
 import type { Lease } from '../state/meta-repo.js';
@@ -24,7 +28,7 @@ import { HostServer } from './server.js';
 
 /** What the composition root hands the host: the copies floor over connections of its own, and the engines and runtimes behind it. */
 export interface HostHouse {
-  open(opts: { actor: string; log: Log; dsnHost: string | null }): Copies;
+  open(opts: { actor: string; log: Log; dsnHost: string | null; serving: () => Promise<Serving> }): Copies;
   engines: Engines;
   runtimes: Runtimes;
 }
@@ -44,6 +48,8 @@ export interface RunningHost {
   shutdown(): Promise<void>;
   /** Cuts requests in flight short (each removes what it was making); shutdown() still completes. */
   abortRequests(): void;
+  /** Reads host.tls's files again and presents them to new connections (SIGHUP); a file that fails keeps the old certificate. */
+  reloadTls(): void;
 }
 
 /** How long the runtime the host reports in /v2/status is reused before asking again (a Docker probe). */
@@ -56,6 +62,11 @@ const RUNTIME_CACHE_MS = 10_000;
  */
 export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: HostOptions = {}): Promise<RunningHost> {
   const { config, home } = loaded;
+  const dsnHost = advertiseHost(config.host.advertise_host, opts.listen ?? config.host.listen);
+  // Loaded before anything starts: a certificate that cannot be read stops the host at once.
+  const loadedServing = await loadServing({ config, home, listen: opts.listen, advertiseHost: dsnHost });
+  const apiTls = apiCertificate(config);
+  const serving = async () => loadedServing;
   // Asynchronous writes: a request never waits for its log line; shutdown flushes what is left.
   const destination = opts.logger ? null : pino.destination({ dest: 1, sync: false });
   const logger = opts.logger ?? pino({}, destination!);
@@ -75,11 +86,10 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
   const reseed = scheduleReseed(config.host.reseed_cron, reseedNow, log, (result) => metrics.reseedRan(result));
 
   const warn: Log = (message, fields) => logger.warn(fields ?? {}, message);
-  const dsnHost = advertiseHost(config.host.advertise_host, opts.listen ?? config.host.listen);
   // Requests write through one connection, which the mirror copies; the maintenance loop through
   // another, whose writes reach the mirror through the same change check as another process's.
-  const requests = house.open({ actor: 'host', log: warn, dsnHost });
-  const upkeep = house.open({ actor: 'maintainer', log: warn, dsnHost });
+  const requests = house.open({ actor: 'host', log: warn, dsnHost, serving });
+  const upkeep = house.open({ actor: 'maintainer', log: warn, dsnHost, serving });
   const closeState = () => {
     void requests.manager.close();
     void upkeep.manager.close();
@@ -119,7 +129,7 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
     families: async () => hostFamilies(await reads.counts(), config.ports, mirror, await reads.lease(MAINTAINER_LEASE), reseed.next(), loopDelay),
   };
 
-  const server = new HostServer({ auth, services, bodyLimit: config.host.body_limit, requestTimeoutMs: config.host.request_timeout * 1000, logger });
+  const server = new HostServer({ auth, services, bodyLimit: config.host.body_limit, requestTimeoutMs: config.host.request_timeout * 1000, logger, tls: apiTls });
   const stopMaintenance = new AbortController();
   let maintenance: Promise<void> = Promise.resolve();
   let address;
@@ -134,12 +144,22 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
   maintenance = runHostMaintenance(upkeep, { log, stateFile: path.join(home, STATE_FILE), signal: stopMaintenance.signal }).catch((err: unknown) =>
     logger.error({ error: asDittoError(err).message }, 'maintenance loop stopped'),
   );
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = `${server.secure ? 'https' : 'http'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   log('ditto host listening', { url, advertise_host: services.advertiseHost, home, callers: auth.size });
 
   return {
     url,
     abortRequests: () => server.abortAll(),
+    reloadTls: () => {
+      const files = config.host.tls;
+      if (!files) return log('SIGHUP: no host.tls to reload');
+      try {
+        server.replaceCertificate(apiCertificate(config)!);
+        log('host.tls reloaded', { cert: files.cert });
+      } catch (err) {
+        logger.error({ cert: files.cert, error: asDittoError(err).message }, 'host.tls not reloaded: the previous certificate stays');
+      }
+    },
     shutdown: async () => {
       log('shutting down: finishing requests in flight');
       await server.shutdown(config.host.request_timeout * 1000);
@@ -169,11 +189,29 @@ export async function runHost(loaded: LoadedConfig, house: HostHouse, opts: Host
       stopping = true;
       void host.shutdown().finally(() => {
         for (const name of names) process.off(name, onSignal);
+        process.off('SIGHUP', onHangUp);
         resolve();
       });
     };
+    const onHangUp = () => host.reloadTls();
+    process.on('SIGHUP', onHangUp);
     for (const name of names) process.on(name, onSignal);
   });
+}
+
+/** host.tls's certificate and key, read now and checked to go together. */
+function apiCertificate(config: LoadedConfig['config']): { cert: Buffer; key: Buffer } | undefined {
+  const files = config.host.tls;
+  if (!files) return undefined;
+  const pair = { cert: readNamedFile(files.cert, 'host.tls.cert'), key: readNamedFile(files.key, 'host.tls.key') };
+  try {
+    tls.createSecureContext(pair);
+  } catch (err) {
+    throw new DittoError('CONFIG', `host.tls: ${files.cert} and ${files.key} are not a usable certificate and key: ${(err as Error).message}`, {
+      hint: 'give a PEM certificate (chain) and the private key that goes with it',
+    });
+  }
+  return pair;
 }
 
 /** The host name in connection strings: host.advertise_host, else the listen address unless it is a wildcard. */

@@ -4,6 +4,7 @@ import type { CopyClient, IssuedCopy } from '../model/copy-client.js';
 import { currentDumpPath, dumpFreshness } from '../dump/location.js';
 import { DittoError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { autoCaCertificate } from '../copies/serving.js';
 import type { CallerLimits } from './limits.js';
 import type { Family, Metrics } from './metrics.js';
 import type { MirrorReads } from './reads.js';
@@ -160,6 +161,19 @@ export const ROUTES: Route[] = [
         dump: { path: fresh.path, age_seconds: fresh.ageSeconds, stale: fresh.stale, stale_threshold_seconds: fresh.staleThresholdSeconds },
       };
       return { status: 200, body };
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/v2\/ca\.pem$/,
+    name: 'ca_certificate',
+    // Public: a client needs it before it holds anything, and it is a certificate, no secret.
+    public: true,
+    async handle(host) {
+      if (host.config.host.copy_tls !== 'auto') {
+        throw new DittoError('NOT_FOUND', 'this host has no CA of its own', { hint: "copies use the operator's certificate (or no TLS): ask the operator which CA signs it" });
+      }
+      return { status: 200, text: { contentType: 'application/x-pem-file', body: await autoCaCertificate(host.home) } };
     },
   },
   {

@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Caller } from '../model/caller.js';
@@ -14,6 +15,8 @@ export interface ServerOptions {
   /** The longest a request may take, provisioning included. */
   requestTimeoutMs: number;
   logger: Logger;
+  /** Serve HTTPS with this certificate (chain) and key, PEM. */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
 }
 
 interface InFlight {
@@ -31,12 +34,13 @@ const RECEIVE_TIMEOUT_MS = 30_000;
  * and removed by its own request when the deadline forces it).
  */
 export class HostServer {
-  private readonly server: http.Server;
+  private readonly server: http.Server | https.Server;
   private readonly inFlight = new Set<InFlight>();
   private closing = false;
 
   constructor(private readonly opts: ServerOptions) {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    const handle = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handle) : http.createServer(handle);
     this.server.headersTimeout = HEADERS_TIMEOUT_MS;
     this.server.requestTimeout = RECEIVE_TIMEOUT_MS;
   }
@@ -53,6 +57,17 @@ export class HostServer {
         resolve(this.server.address() as AddressInfo);
       });
     });
+  }
+
+  /** Whether it serves HTTPS. */
+  get secure(): boolean {
+    return this.server instanceof https.Server;
+  }
+
+  /** Presents a new certificate to connections from now on (a renewed one, on SIGHUP); open connections keep theirs. */
+  replaceCertificate(tls: { cert: Buffer; key: Buffer }): void {
+    if (!(this.server instanceof https.Server)) throw new DittoError('INTERNAL', 'the host does not serve HTTPS');
+    this.server.setSecureContext({ cert: tls.cert, key: tls.key });
   }
 
   /**

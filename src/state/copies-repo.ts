@@ -10,6 +10,7 @@ const COLUMNS = {
   engine: 'engine',
   host: 'host',
   port: 'port',
+  tls: 'tls',
   user: 'user',
   password: 'password',
   database: 'database',

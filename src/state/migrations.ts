@@ -86,4 +86,8 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  `
+  -- Copies served over TLS only (host.copy_tls): 'require' or 'verify-full'.
+  ALTER TABLE copies ADD COLUMN tls TEXT;
+  `,
 ];

@@ -42,7 +42,7 @@ export class HostProcess {
         buffered = parts.pop()!;
         for (const line of parts) {
           lines.push(line);
-          const found = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(line);
+          const found = /"url":"(https?:\/\/127\.0\.0\.1:\d+)"/.exec(line);
           if (found && line.includes('ditto host listening')) {
             clearTimeout(timer);
             resolve(found[1]!);

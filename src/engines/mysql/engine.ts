@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import type { ObfuscationRule } from '../../config/schema.js';
 import { DittoError } from '../../errors.js';
-import type { Credentials, Endpoint } from '../../model/endpoint.js';
+import type { Credentials, Endpoint, Serving, TlsMode } from '../../model/endpoint.js';
 import { readHead, statDump } from '../dump-files.js';
 import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, ToolCommand, ToolRunner } from '../engine.js';
 import { retryUntilReady } from '../ready-loop.js';
 import { toolFailure } from '../tool-failure.js';
 import { scrubMysql } from './obfuscation.js';
-import { containerServer, localServer, startFailure } from './server.js';
+import { containerServer, localServer, serverFiles, startFailure } from './server.js';
 import { MYSQL_SCHEMES, mysqlTarget, splitMysqlPassword } from './source-url.js';
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
@@ -17,6 +17,9 @@ const DUMP_BANNER = /^-- (MySQL|MariaDB) dump /m;
 const SYSTEM_DATABASES = new Set(['information_schema', 'mysql', 'performance_schema', 'sys']);
 
 type Connection = import('mysql2/promise').Connection;
+
+/** The MySQL clients' names for what a copy's TLS asks of them (the `ssl-mode` of a connection URI). */
+const SSL_MODES: Record<TlsMode, string> = { require: 'REQUIRED', 'verify-full': 'VERIFY_IDENTITY' };
 
 /** MySQL 8 and MariaDB 10.6+: servers from MariaDB's binaries or the official image, plain SQL dumps (optionally gzip), its SQL for obfuscation. */
 export class MysqlEngine implements Engine {
@@ -31,7 +34,12 @@ export class MysqlEngine implements Engine {
 
   connectionString(e: Endpoint, c: Credentials): string {
     const host = e.host.includes(':') ? `[${e.host}]` : e.host;
-    return `mysql://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@${host}:${e.port}/${encodeURIComponent(c.database)}`;
+    const tls = e.tls ? `?ssl-mode=${SSL_MODES[e.tls]}` : '';
+    return `mysql://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@${host}:${e.port}/${encodeURIComponent(c.database)}${tls}`;
+  }
+
+  serverFiles(serving: Serving): Record<string, string> {
+    return serverFiles(serving);
   }
 
   async waitReady(e: Endpoint, c: Credentials, opts: ReadyOptions): Promise<void> {
@@ -76,7 +84,9 @@ export class MysqlEngine implements Engine {
   async restore(tools: ToolRunner, dump: DumpFile, copyEndpoint: Endpoint, c: Credentials, signal?: AbortSignal): Promise<string | null> {
     const e = tools.endpoint?.(copyEndpoint) ?? copyEndpoint;
     const before = await databases(copyEndpoint, c);
-    const args = ['--protocol=TCP', `--host=${e.host}`, `--port=${e.port}`, `--user=${c.user}`, '--binary-mode', '--default-character-set=utf8mb4', c.database];
+    // Over TLS when the copy takes nothing else; its certificate names the clients' host, not this one.
+    const tls = copyEndpoint.tls ? ['--ssl', '--skip-ssl-verify-server-cert'] : [];
+    const args = ['--protocol=TCP', `--host=${e.host}`, `--port=${e.port}`, `--user=${c.user}`, ...tls, '--binary-mode', '--default-character-set=utf8mb4', c.database];
     // The client reads the dump on stdin, decompressed on this machine: no tool in the container needs to know gzip.
     const input = () => (dump.format === 'sql.gz' ? fs.createReadStream(dump.path).pipe(zlib.createGunzip()) : fs.createReadStream(dump.path));
     const result = await tools.run('mariadb', args, { MYSQL_PWD: c.password }, { signal, input });
@@ -119,14 +129,19 @@ export class MysqlEngine implements Engine {
   }
 
   scrub(e: Endpoint, c: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {
-    return scrubMysql({ host: e.host, port: e.port, ...c }, rules, seed, signal);
+    return scrubMysql(connectionOptions(e, c, 10_000), rules, seed, signal);
   }
 }
 
 async function connect(e: Endpoint, c: Credentials, timeoutMs: number): Promise<Connection> {
   // Loaded here, not at the top: commands that never reach a server skip mysql2's start-up cost.
   const mysql = await import('mysql2/promise');
-  return mysql.createConnection({ host: e.host, port: e.port, user: c.user, password: c.password, database: c.database, connectTimeout: timeoutMs });
+  return mysql.createConnection(connectionOptions(e, c, timeoutMs));
+}
+
+/** How ditto itself connects to a copy: over TLS when the copy accepts nothing else, without checking the certificate (it names the clients' host). */
+function connectionOptions(e: Endpoint, c: Credentials, timeoutMs: number) {
+  return { host: e.host, port: e.port, user: c.user, password: c.password, database: c.database, connectTimeout: timeoutMs, ...(e.tls ? { ssl: { rejectUnauthorized: false } } : {}) };
 }
 
 /** The server's user databases. */

@@ -54,7 +54,7 @@ const TEXT_STRATEGIES = new Set(['replace', 'hash', 'redact', 'mask']);
  * triggers never fire for an UPDATE: they are no obstacle.)
  */
 export async function scrubMysql(
-  conn: { host: string; port: number; user: string; password: string; database: string },
+  options: import('mysql2/promise').ConnectionOptions,
   rules: ObfuscationRule[],
   seed: string,
   signal?: AbortSignal,
@@ -62,7 +62,6 @@ export async function scrubMysql(
   if (rules.length === 0) return { tables: 0, columns: 0 };
   signal?.throwIfAborted();
   const mysql = await import('mysql2/promise');
-  const options = { host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database, connectTimeout: 10_000 };
   const db = await mysql.createConnection(options);
   db.on('error', () => {});
   if (signal?.aborted) {
@@ -89,7 +88,7 @@ export async function scrubMysql(
     return rows as never;
   };
   try {
-    const checked = await checkRules(query, rules, conn.database);
+    const checked = await checkRules(query, rules, String(options.database));
     const tables = groupByTable(checked);
     try {
       await query(SESSION_SETTINGS);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DittoError } from '../../errors.js';
 import { findBinDir } from '../bin-dirs.js';
+import type { Serving } from '../../model/endpoint.js';
 import type { ContainerServerSpec, LocalServerSpec } from '../engine.js';
 
 /**
@@ -101,14 +102,15 @@ export const localServer: LocalServerSpec = {
       files: { 'bootstrap.sql': bootstrapSql(password, database) },
     };
   },
-  serverCommand(binDir, dataDir, port, dir) {
+  serverCommand(binDir, dataDir, port, dir, serving) {
     return {
       file: serverBinary(binDir),
       args: [
         '--no-defaults',
         `--datadir=${dataDir}`,
         `--port=${port}`,
-        '--bind-address=127.0.0.1',
+        `--bind-address=${serving.listen}`,
+        ...tlsSettings(dir, serving.tls !== null),
         // Its socket and pid file in the copy's own directory: no shared /run/mysqld is needed.
         `--socket=${path.join(dir, 'mysqld.sock')}`,
         `--pid-file=${path.join(dir, 'mysqld.pid')}`,
@@ -128,17 +130,28 @@ export const containerServer: ContainerServerSpec = {
   port: 3306,
   // The official image declares /var/lib/mysql a volume: a commit would leave it out.
   dataDir: '/var/lib/ditto/mysql',
+  filesDir: '/var/lib/ditto/conf',
+  serverUid: 999,
   env({ password, database }) {
     return { MARIADB_ROOT_PASSWORD: password, MYSQL_ROOT_PASSWORD: password, MARIADB_DATABASE: database, MYSQL_DATABASE: database };
   },
   secretEnv: ['MARIADB_ROOT_PASSWORD', 'MYSQL_ROOT_PASSWORD'],
-  command({ hostPort }) {
+  command({ hostPort, listen, tls }) {
     // Flags alone: the official entrypoints put the server binary in front of them.
-    const listen = hostPort === null ? [] : [`--port=${hostPort}`, '--bind-address=127.0.0.1'];
-    return [`--datadir=${containerServer.dataDir}`, ...listen, ...DISPOSABLE_SETTINGS];
+    const network = hostPort === null ? [] : [`--port=${hostPort}`, `--bind-address=${listen}`];
+    return [`--datadir=${containerServer.dataDir}`, ...network, ...tlsSettings(containerServer.filesDir, tls), ...DISPOSABLE_SETTINGS];
   },
   hostTools: ['mariadb'],
 };
+
+/** A copy with a certificate takes TLS connections only (its socket, used by ditto's tools inside a container, counts as secure). */
+export function serverFiles(serving: Serving): Record<string, string> {
+  return serving.tls ? { 'server.crt': serving.tls.cert, 'server.key': serving.tls.key } : {};
+}
+
+function tlsSettings(dir: string, tls: boolean): string[] {
+  return tls ? [`--ssl-cert=${dir}/server.crt`, `--ssl-key=${dir}/server.key`, '--require-secure-transport=ON'] : [];
+}
 
 /** Why a server stopped while starting: its first [ERROR] line, and whether its port was taken. */
 export function startFailure(log: string): { message: string; portTaken: boolean } {

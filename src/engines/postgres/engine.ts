@@ -1,14 +1,14 @@
 import path from 'node:path';
 import type { ObfuscationRule } from '../../config/schema.js';
 import { DittoError } from '../../errors.js';
-import type { Credentials, Endpoint } from '../../model/endpoint.js';
+import type { Credentials, Endpoint, Serving } from '../../model/endpoint.js';
 import { firstLine } from '../../support/text.js';
 import { readHead, statDump } from '../dump-files.js';
 import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, ToolCommand, ToolRunner } from '../engine.js';
 import { retryUntilReady } from '../ready-loop.js';
 import { toolFailure } from '../tool-failure.js';
 import { scrubDatabase } from './obfuscation.js';
-import { containerServer, localServer, startFailure } from './server.js';
+import { containerServer, localServer, serverFiles, startFailure } from './server.js';
 import { POSTGRES_SCHEMES, splitPassword } from './source-url.js';
 
 const CUSTOM_MAGIC = 'PGDMP';
@@ -26,14 +26,18 @@ export class PostgresEngine implements Engine {
 
   connectionString(e: Endpoint, c: Credentials): string {
     const auth = `${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}`;
-    return `postgresql://${auth}@${formatHost(e.host)}:${e.port}/${encodeURIComponent(c.database)}?sslmode=disable`;
+    return `postgresql://${auth}@${formatHost(e.host)}:${e.port}/${encodeURIComponent(c.database)}?sslmode=${e.tls ?? 'disable'}`;
+  }
+
+  serverFiles(serving: Serving): Record<string, string> {
+    return serverFiles(serving);
   }
 
   async waitReady(e: Endpoint, c: Credentials, opts: ReadyOptions): Promise<void> {
     // Loaded here, not at the top: commands that never wait for a server (ls, down) skip pg's start-up cost.
     const { default: pg } = await import('pg');
     await retryUntilReady(async () => {
-      const client = new pg.Client({ host: e.host, port: e.port, ...c, connectionTimeoutMillis: 2000 });
+      const client = new pg.Client(clientConfig(e, c, 2000));
       // A connection refused mid-startup emits 'error' on the client too; the rejected connect() reports it.
       client.on('error', () => {});
       try {
@@ -80,7 +84,7 @@ export class PostgresEngine implements Engine {
   async restore(tools: ToolRunner, dump: DumpFile, copyEndpoint: Endpoint, c: Credentials, signal?: AbortSignal): Promise<string | null> {
     const e = tools.endpoint?.(copyEndpoint) ?? copyEndpoint;
     const conn = ['-h', e.host, '-p', String(e.port), '-U', c.user, '-d', c.database];
-    const env = { PGPASSWORD: c.password, PGCONNECT_TIMEOUT: '10' };
+    const env = { PGPASSWORD: c.password, PGCONNECT_TIMEOUT: '10', PGSSLMODE: e.tls ? 'require' : 'disable' };
     const dumpPath = tools.dumpPath(dump.path);
     // Objects are owned by the copy's superuser: the source's roles need not exist here.
     const custom = dump.format === 'custom';
@@ -120,8 +124,16 @@ export class PostgresEngine implements Engine {
   }
 
   scrub(e: Endpoint, c: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {
-    return scrubDatabase(this.connectionString(e, c), rules, seed, signal);
+    return scrubDatabase(clientConfig(e, c, 10_000), rules, seed, signal);
   }
+}
+
+/**
+ * How ditto itself connects to a copy: over TLS when the copy accepts nothing else, without
+ * checking the certificate, which names the host clients reach rather than this loopback address.
+ */
+function clientConfig(e: Endpoint, c: Credentials, timeoutMs: number) {
+  return { host: e.host, port: e.port, ...c, connectionTimeoutMillis: timeoutMs, ssl: e.tls ? { rejectUnauthorized: false } : false };
 }
 
 function formatHost(host: string): string {

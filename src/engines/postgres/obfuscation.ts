@@ -21,11 +21,11 @@ const TEXT_STRATEGIES = new Set(['replace', 'hash', 'redact', 'mask']);
  * each table once, in one transaction, and refreshes its statistics so the planner's samples hold
  * no raw value either.
  */
-export async function scrubDatabase(connectionString: string, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {
+export async function scrubDatabase(connection: pg.ClientConfig, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {
   if (rules.length === 0) return { tables: 0, columns: 0 };
   signal?.throwIfAborted();
   const { default: pgModule } = await import('pg');
-  const client = new pgModule.Client({ connectionString, connectionTimeoutMillis: 10_000 });
+  const client = new pgModule.Client(connection);
   client.on('error', () => {});
   // Stopping means dropping the connection: the statement under way fails, and its transaction with it.
   const stop = () => void client.end().catch(() => {});

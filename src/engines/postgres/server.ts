@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { findBinDir, versionedBinDirs } from '../bin-dirs.js';
+import type { Serving } from '../../model/endpoint.js';
 import type { ContainerServerSpec, LocalServerSpec } from '../engine.js';
 
 /** A copy is disposable: durability buys nothing and costs restore time. Both runtimes use these. */
@@ -41,15 +42,16 @@ export const localServer: LocalServerSpec = {
       files: { pwfile: password },
     };
   },
-  serverCommand(binDir, dataDir, port) {
+  serverCommand(binDir, dataDir, port, dir, serving) {
     return {
       file: path.join(binDir, 'postgres'),
       args: [
         '-D', dataDir,
         '-p', String(port),
-        '-c', 'listen_addresses=127.0.0.1',
-        // No Unix socket: copies are reached over loopback TCP only, and no shared socket dir is needed.
+        '-c', `listen_addresses=${serving.listen}`,
+        // No Unix socket: copies are reached over TCP only, and no shared socket dir is needed.
         '-c', 'unix_socket_directories=',
+        ...filesSettings(dir, serving.tls !== null),
         ...DISPOSABLE_SETTINGS,
       ],
     };
@@ -65,6 +67,8 @@ export const containerServer: ContainerServerSpec = {
   port: 5432,
   // The official image declares /var/lib/postgresql/data a volume: a commit would leave it out.
   dataDir: '/var/lib/ditto/pgdata',
+  filesDir: '/var/lib/ditto/conf',
+  serverUid: 999,
   env({ user, password, database }) {
     return {
       PGDATA: containerServer.dataDir,
@@ -76,13 +80,36 @@ export const containerServer: ContainerServerSpec = {
     };
   },
   secretEnv: ['POSTGRES_PASSWORD'],
-  command({ hostPort }) {
-    // On the host's network the server must take the copy's port and stay on loopback.
-    const listen = hostPort === null ? [] : ['-p', String(hostPort), '-c', 'listen_addresses=127.0.0.1'];
-    return ['postgres', ...listen, ...DISPOSABLE_SETTINGS];
+  command({ hostPort, listen, tls }) {
+    // On the host's network the server must take the copy's port and listen where copies are served.
+    const network = hostPort === null ? [] : ['-p', String(hostPort), '-c', `listen_addresses=${listen}`];
+    return ['postgres', ...network, ...filesSettings(containerServer.filesDir, tls), ...DISPOSABLE_SETTINGS];
   },
   hostTools: ['pg_restore'],
 };
+
+/**
+ * The access rules every copy's server uses, kept beside its data rather than in it (a golden
+ * snapshot's data serves copies with and without TLS): any address may connect with the copy's
+ * password, over TLS only when the copy has a certificate. The local socket (inside a container,
+ * where the image's own setup uses it; the local runtime has none) needs no password, as in the
+ * official image.
+ */
+function hbaRules(tls: boolean): string {
+  return ['local all all trust', `${tls ? 'hostssl' : 'host'} all all all scram-sha-256`, ''].join('\n');
+}
+
+export function serverFiles(serving: Serving): Record<string, string> {
+  const files: Record<string, string> = { 'pg_hba.conf': hbaRules(serving.tls !== null) };
+  if (serving.tls) Object.assign(files, { 'server.crt': serving.tls.cert, 'server.key': serving.tls.key });
+  return files;
+}
+
+/** Settings that point the server at its files in `dir`. */
+function filesSettings(dir: string, tls: boolean): string[] {
+  const hba = ['-c', `hba_file=${dir}/pg_hba.conf`];
+  return tls ? [...hba, '-c', 'ssl=on', '-c', `ssl_cert_file=${dir}/server.crt`, '-c', `ssl_key_file=${dir}/server.key`] : hba;
+}
 
 /** Why a server stopped while starting: its first FATAL/PANIC/ERROR line, and whether its port was taken. */
 export function startFailure(log: string): { message: string; portTaken: boolean } {

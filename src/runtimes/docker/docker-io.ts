@@ -87,3 +87,19 @@ export function demuxLogs(raw: Buffer): string {
   }
   return Buffer.concat(parts).toString('utf8');
 }
+
+/**
+ * Puts `files` (name -> content) into directory `dir` of a created container, owned by `uid` and
+ * private to it (a TLS key must be), before the container starts.
+ */
+export async function putFiles(container: Docker.Container, dir: string, files: Record<string, string>, uid: number): Promise<void> {
+  const { pack } = await import('tar-stream');
+  const tar = pack();
+  const owner = { uid, gid: uid };
+  tar.entry({ name: dir.replace(/^\//, ''), type: 'directory', mode: 0o700, ...owner });
+  for (const [name, content] of Object.entries(files)) tar.entry({ name: `${dir.replace(/^\//, '')}/${name}`, mode: 0o600, ...owner }, content);
+  tar.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of tar) chunks.push(chunk as Buffer);
+  await container.putArchive(Buffer.concat(chunks), { path: '/' });
+}

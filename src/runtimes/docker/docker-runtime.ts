@@ -1,12 +1,12 @@
 import Docker from 'dockerode';
 import type { Engine, ToolRunner } from '../../engines/engine.js';
 import { DittoError } from '../../errors.js';
-import type { Endpoint } from '../../model/endpoint.js';
+import { localAddress, type Endpoint } from '../../model/endpoint.js';
 import { firstLine, tail } from '../../support/text.js';
 import { connectReason, isConnectError, unreachable, type EngineAddress } from './docker-endpoint.js';
 import { engineCall, engineMessage, type EngineError } from './engine-call.js';
 import { Images } from './images.js';
-import { demuxLogs, execIn } from './docker-io.js';
+import { demuxLogs, execIn, putFiles } from './docker-io.js';
 import { HelperContainers } from './helper-containers.js';
 import { LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from './labels.js';
 import type { Runtime, RuntimeSnapshots, StartRequest } from '../runtime.js';
@@ -93,7 +93,8 @@ export class DockerRuntime implements Runtime {
     signal?.throwIfAborted();
 
     const spec = engine.container;
-    const settings = { ...req.credentials, hostPort: network === 'host' ? req.port : null };
+    const { listen, tls } = req.serving;
+    const settings = { ...req.credentials, hostPort: network === 'host' ? req.port : null, listen, tls: tls !== null };
     const inner = `${spec.port}/tcp`;
     const container = await this.call(() =>
       this.docker.createContainer({
@@ -105,14 +106,16 @@ export class DockerRuntime implements Runtime {
         ...(network === 'bridge' ? { ExposedPorts: { [inner]: {} } } : {}),
         HostConfig: {
           NetworkMode: network,
-          // Published on loopback only: a copy is never reachable from other machines.
-          ...(network === 'bridge' ? { PortBindings: { [inner]: [{ HostIp: '127.0.0.1', HostPort: String(req.port) }] } } : {}),
+          // Published only where copies are served (loopback unless a host serves other machines).
+          ...(network === 'bridge' ? { PortBindings: { [inner]: [{ HostIp: listen, HostPort: String(req.port) }] } } : {}),
           // A mount, not a `Binds` string: a path holding ':' or ',' stays one path.
           Mounts: req.dumpPath ? [{ Type: 'bind', Source: req.dumpPath, Target: DUMP_MOUNT, ReadOnly: true }] : [],
           RestartPolicy: { Name: 'no' },
         },
       }),
     );
+    const files = engine.serverFiles(req.serving);
+    if (Object.keys(files).length > 0) await this.call(() => putFiles(container, spec.filesDir, files, spec.serverUid));
     signal?.throwIfAborted();
     try {
       await container.start();
@@ -127,8 +130,8 @@ export class DockerRuntime implements Runtime {
         });
       }
     }
-    // Published on loopback (bridge), or listening there itself (host network).
-    return { host: '127.0.0.1', port: req.port };
+    // Published where copies are served (bridge), or listening there itself (host network).
+    return { host: localAddress(listen), port: req.port };
   }
 
   async isRunning(copyId: string): Promise<boolean> {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Engine, ToolRunner } from '../../engines/engine.js';
 import { DittoError } from '../../errors.js';
 import { processIdentity } from '../../model/process-identity.js';
-import type { Endpoint } from '../../model/endpoint.js';
+import { localAddress, type Endpoint } from '../../model/endpoint.js';
 import { firstLine } from '../../support/text.js';
 import { hostTools, runTool } from '../host-tools.js';
 import type { Runtime, RuntimeSnapshots, StartRequest } from '../runtime.js';
@@ -106,7 +106,8 @@ export class LocalRuntime implements Runtime {
     signal?.throwIfAborted();
 
     const binDir = this.binDir(engine);
-    const server = engine.local.serverCommand(binDir, data, req.port, dir);
+    writePrivateFiles(dir, engine.serverFiles(req.serving), account);
+    const server = engine.local.serverCommand(binDir, data, req.port, dir, req.serving);
     const log = fs.openSync(path.join(dir, 'server.log'), 'a', 0o600);
     try {
       const child = spawn(server.file, server.args, {
@@ -125,18 +126,13 @@ export class LocalRuntime implements Runtime {
     } finally {
       fs.closeSync(log);
     }
-    return { host: '127.0.0.1', port: req.port };
+    return { host: localAddress(req.serving.listen), port: req.port };
   }
 
   /** A fresh data directory whose superuser has the copy's password. */
   private async initDataDir(req: StartRequest, dir: string, account: Account | null): Promise<void> {
     const init = req.engine.local.initCommand(this.binDir(req.engine), path.join(dir, 'data'), req.credentials, dir);
-    const files = Object.entries(init.files).map(([name, content]) => {
-      const file = path.join(dir, name);
-      fs.writeFileSync(file, content, { mode: 0o600 });
-      chown(file, account);
-      return file;
-    });
+    const files = writePrivateFiles(dir, init.files, account);
     const result = await runTool(init.file, init.args, ENV, { signal: req.signal, cwd: dir, ...(account ? { uid: account.uid, gid: account.gid } : {}) });
     for (const file of files) fs.rmSync(file, { force: true });
     req.signal?.throwIfAborted();
@@ -229,4 +225,14 @@ export class LocalRuntime implements Runtime {
 
 function chown(file: string, account: Account | null): void {
   if (account) fs.chownSync(file, account.uid, account.gid);
+}
+
+/** Writes `files` (name -> content) into `dir`, readable by the server's account only; returns their paths. */
+function writePrivateFiles(dir: string, files: Record<string, string>, account: Account | null): string[] {
+  return Object.entries(files).map(([name, content]) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, content, { mode: 0o600 });
+    chown(file, account);
+    return file;
+  });
 }

@@ -36,9 +36,12 @@ export class FakeEngine implements Engine {
     serverCommand: () => ({ file: 'server', args: [] }),
     stopSignals: { now: 'SIGKILL' as const, clean: 'SIGTERM' as const },
   };
-  readonly container = { defaultImage: 'fake:1', port: 1, dataDir: '/data', env: () => ({}), secretEnv: [], command: () => [], hostTools: [] };
+  readonly container = { defaultImage: 'fake:1', port: 1, dataDir: '/data', filesDir: '/conf', serverUid: 999, env: () => ({}), secretEnv: [], command: () => [], hostTools: [] };
   connectionString(e: Endpoint, c: { user: string; password: string; database: string }): string {
     return `fake://${c.user}:${c.password}@${e.host}:${e.port}/${c.database}`;
+  }
+  serverFiles(): Record<string, string> {
+    return {};
   }
   async waitReady(): Promise<void> {}
   startFailure(log: string): { message: string; portTaken: boolean } {
