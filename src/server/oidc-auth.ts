@@ -18,8 +18,15 @@ export const OIDC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS
 const JWKS_COOLDOWN_MS = 5_000;
 const FETCH_TIMEOUT_MS = 5_000;
 
-/** The caller a verified token's claims name: owner_claim, a non-empty string; an admin when admin_claim says so. */
+/**
+ * The caller a verified token's claims name: owner_claim, a non-empty string; an admin when
+ * admin_claim says so. Refused when a claim of required_claims is missing or has another value.
+ */
 export function callerFromClaims(claims: JWTPayload, config: OidcConfig): OidcOutcome {
+  for (const [claim, allowed] of Object.entries(config.required_claims ?? {})) {
+    const value = claims[claim];
+    if (typeof value !== 'string' || ![allowed].flat().includes(value)) return { refused: `the "${claim}" claim is not one host.oidc.required_claims allows` };
+  }
   const owner = claims[config.owner_claim];
   if (typeof owner !== 'string' || owner.trim() === '') return { refused: `the "${config.owner_claim}" claim (host.oidc.owner_claim) is not a non-empty string` };
   return { caller: { name: owner, admin: isAdmin(claims, config) } };

@@ -7,7 +7,8 @@ import { waitFor } from '../helpers/state.js';
 
 /**
  * A host that takes OIDC tokens of an issuer this test plays on 127.0.0.1 (its JWKS and
- * openid-configuration), beside a static token. Owners are the `repository` claim; `role: ops` is admin.
+ * openid-configuration), beside a static token. Owners are the `repository` claim; `role: ops` is
+ * admin; only tokens of `repository_owner: org` are taken.
  */
 const AUDIENCE = 'ditto-test host&team=a b';
 const STATIC = 'static-token-oidc-0123456789';
@@ -21,11 +22,11 @@ let first: TestKey;
 const sent: string[] = [];
 
 function oidcConfig(extra: Record<string, unknown> = {}) {
-  return { issuer: issuer.issuer, audience: AUDIENCE, owner_claim: 'repository', admin_claim: 'role', admin_value: 'ops', ...extra };
+  return { issuer: issuer.issuer, audience: AUDIENCE, owner_claim: 'repository', admin_claim: 'role', admin_value: 'ops', required_claims: { repository_owner: 'org' }, ...extra };
 }
 
 async function token(claims: Record<string, unknown>, opts: Partial<Parameters<TestIssuer['mint']>[1]> = {}): Promise<string> {
-  const jwt = await issuer.mint(claims, { key: first, ...opts });
+  const jwt = await issuer.mint({ repository_owner: 'org', ...claims }, { key: first, ...opts });
   sent.push(jwt);
   return jwt;
 }
@@ -70,7 +71,7 @@ describe('ditto host with host.oidc', () => {
   it('refuses bad tokens with one generic 401; the log names each reason', async () => {
     const outsider = await makeKey('k-out');
     const now = Math.floor(Date.now() / 1000);
-    const claims = { repository: 'org/a', iss: issuer.issuer, aud: AUDIENCE, exp: now + 300 };
+    const claims = { repository: 'org/a', repository_owner: 'org', iss: issuer.issuer, aud: AUDIENCE, exp: now + 300 };
     const publicPem = await exportSPKI(first.publicKey);
     const cases: [string, string][] = [
       [await token({ repository: 'org/a' }, { expiresIn: -3600 }), 'token expired'],
@@ -87,6 +88,7 @@ describe('ditto host with host.oidc', () => {
       [await token({ repository: 'org/a' }, { expiresIn: null }), 'token has no "exp" claim'],
       [await token({ sub: 'no-repository' }), 'the "repository" claim (host.oidc.owner_claim) is not a non-empty string'],
       [await token({ repository: '' }), 'the "repository" claim (host.oidc.owner_claim) is not a non-empty string'],
+      [await token({ repository: 'evil/a', repository_owner: 'evil' }), 'the "repository_owner" claim is not one host.oidc.required_claims allows'],
     ];
     const before = refusals(host).length;
     for (const [bearer, reason] of cases) {

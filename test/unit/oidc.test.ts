@@ -16,6 +16,21 @@ describe('callerFromClaims', () => {
     }
   });
 
+  it('refuses a token without every required claim at an allowed value', () => {
+    const config: OidcConfig = { ...BASE, required_claims: { repository_owner: 'org', environment: ['ci', 'staging'] } };
+    expect(callerFromClaims({ sub: 'a', repository_owner: 'org', environment: 'staging' }, config)).toEqual({ caller: { name: 'a', admin: false } });
+    const refusals: [Record<string, unknown>, string][] = [
+      [{ environment: 'ci' }, 'repository_owner'],
+      [{ repository_owner: 'evil', environment: 'ci' }, 'repository_owner'],
+      [{ repository_owner: ['org'], environment: 'ci' }, 'repository_owner'],
+      [{ repository_owner: 'org', environment: 'prod' }, 'environment'],
+      [{ repository_owner: 'org' }, 'environment'],
+    ];
+    for (const [claims, claim] of refusals) {
+      expect(callerFromClaims({ sub: 'a', ...claims }, config)).toEqual({ refused: `the "${claim}" claim is not one host.oidc.required_claims allows` });
+    }
+  });
+
   it('makes an admin only when admin_claim is set and says so', () => {
     const admin = (claims: Record<string, unknown>, extra: Partial<OidcConfig>) => {
       const outcome = callerFromClaims({ sub: 'a', ...claims }, { ...BASE, ...extra });
