@@ -46,8 +46,9 @@ export async function withClient<T>(args: GlobalArgs, fn: (client: CopyClient, l
   const remote = remoteUrl(args);
   let client: CopyClient;
   if (remote) {
-    const { HttpClient } = await import('../client/http-client.js');
-    client = new HttpClient(remote, process.env.DITTO_TOKEN || undefined, { caFile: process.env.DITTO_CA_FILE || undefined });
+    const [{ HttpClient }, { hostToken }] = await Promise.all([import('../client/http-client.js'), import('../client/actions-token.js')]);
+    // DITTO_TOKEN, or in GitHub Actions (id-token: write) an OIDC token asked of the runner on first use.
+    client = new HttpClient(remote, hostToken(process.env), { caFile: process.env.DITTO_CA_FILE || undefined });
   } else {
     const { openLocal } = await import('../compose.js');
     client = openLocal(loaded, { actor: 'cli', spawnMaintainer: true }).manager;

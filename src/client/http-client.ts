@@ -29,6 +29,12 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 type Wire = Record<string, unknown>;
 
 /**
+ * Where the bearer comes from when it is not a fixed DITTO_TOKEN: asked before every request
+ * (a GitHub Actions ID token, see actions-token.ts), so the source decides how long one is reused.
+ */
+export type TokenSource = (client: HttpClient) => Promise<string | undefined>;
+
+/**
  * The CopyClient of `--remote URL` (DITTO_SERVER): every call is a /v2 request to a ditto host,
  * authenticated with DITTO_TOKEN, and every failure the host reports comes back as the same
  * DittoError (code, message, hint) it would be locally, so commands print and exit alike.
@@ -41,7 +47,7 @@ export class HttpClient implements CopyClient {
 
   constructor(
     url: string,
-    private readonly token: string | undefined,
+    private readonly token: string | undefined | TokenSource,
     private readonly options: HttpClientOptions = {},
   ) {
     let parsed: URL;
@@ -119,6 +125,17 @@ export class HttpClient implements CopyClient {
     return statusFromWire((await this.call('GET', 'v2/status')) as StatusWire, this.url);
   }
 
+  /** The host's OIDC settings (GET /v2/oidc, no token needed); null when it takes no OIDC tokens. */
+  async oidc(): Promise<{ issuer: string; audience: string } | null> {
+    try {
+      const answer = (await this.call('GET', 'v2/oidc', { anonymous: true })) as { issuer?: unknown; audience?: unknown } | null;
+      return typeof answer?.issuer === 'string' && typeof answer.audience === 'string' ? { issuer: answer.issuer, audience: answer.audience } : null;
+    } catch (err) {
+      if (err instanceof DittoError && err.code === 'NOT_FOUND') return null;
+      throw err;
+    }
+  }
+
   async close(): Promise<void> {}
 
   private async get(id: string): Promise<CopyInfo> {
@@ -150,10 +167,14 @@ export class HttpClient implements CopyClient {
   }
 
   /** One request; the parsed JSON answer (null for 204), or the host's error as a DittoError. */
-  private async call(method: string, path: string, opts: { body?: unknown; signal?: AbortSignal | undefined; timeoutMs?: number } = {}): Promise<unknown> {
-    if (!this.token) {
-      throw new DittoError('UNAUTHORIZED', `DITTO_TOKEN is not set; the host at ${this.url} needs a token`, { hint: 'export DITTO_TOKEN=<the token the host operator gave you>' });
+  private async call(method: string, path: string, opts: { body?: unknown; signal?: AbortSignal | undefined; timeoutMs?: number; anonymous?: boolean } = {}): Promise<unknown> {
+    const token = opts.anonymous ? undefined : typeof this.token === 'function' ? await this.token(this) : this.token;
+    if (!token && !opts.anonymous) {
+      throw new DittoError('UNAUTHORIZED', `DITTO_TOKEN is not set; the host at ${this.url} needs a token`, {
+        hint: 'export DITTO_TOKEN=<the token the host operator gave you>; in GitHub Actions, a job with `permissions: id-token: write` uses an OIDC token instead',
+      });
     }
+    const authorization: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     const timeoutMs = opts.timeoutMs ?? REQUEST_TIMEOUT_MS;
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), timeoutMs);
@@ -161,7 +182,7 @@ export class HttpClient implements CopyClient {
     try {
       const response = await this.fetch(new URL(path, this.base), {
         method,
-        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: { ...authorization, accept: 'application/json', ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
         signal,
       });

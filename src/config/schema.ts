@@ -162,6 +162,12 @@ const oidc = z.strictObject({
   admin_value: z.string().min(1).optional(),
   /** How far the token's clocks may be off from the host's (exp, nbf). */
   clock_skew: duration.default(60),
+  /**
+   * Claims a token must carry, each with the value given or one of a list (GitHub: `repository_owner: my-org`).
+   * Without them every subject the issuer signs a token for, with this audience, is a caller: on
+   * GitHub's issuer, any repository's workflow can ask for any audience.
+   */
+  required_claims: z.record(z.string().min(1), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])).optional(),
 });
 
 /** `ditto host`: the shared /v2 HTTP API (docs/architecture.md, "The /v2 API"). */

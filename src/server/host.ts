@@ -145,7 +145,7 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
     logger.error({ error: asDittoError(err).message }, 'maintenance loop stopped'),
   );
   const url = `${server.secure ? 'https' : 'http'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  log('ditto host listening', { url, advertise_host: services.advertiseHost, home, callers: auth.size });
+  log('ditto host listening', { url, advertise_host: services.advertiseHost, home, callers: auth.size, oidc_issuer: config.host.oidc?.issuer ?? null });
 
   return {
     url,

@@ -178,6 +178,18 @@ export const ROUTES: Route[] = [
   },
   {
     method: 'GET',
+    path: /^\/v2\/oidc$/,
+    name: 'oidc',
+    public: true,
+    // What a CLI needs to ask its OIDC provider for a token this host takes (the audience above all).
+    async handle(host) {
+      const oidc = host.config.host.oidc;
+      if (!oidc) throw new DittoError('NOT_FOUND', 'this host takes no OIDC tokens', { hint: 'use a token from the host operator (DITTO_TOKEN)' });
+      return { status: 200, body: { issuer: oidc.issuer, audience: oidc.audience } };
+    },
+  },
+  {
+    method: 'GET',
     path: /^\/healthz$/,
     name: 'healthz',
     public: true,

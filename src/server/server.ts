@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Caller } from '../model/caller.js';
 import { DittoError } from '../errors.js';
-import type { TokenAuth } from './auth.js';
+import { AuthRefused, type TokenAuth } from './auth.js';
 import { readJson, sendError, sendJson } from './http-io.js';
 import { matchRoute, type HostServices } from './routes.js';
 
@@ -116,13 +116,14 @@ export class HostServer {
     let caller: Caller | null = null;
     let status = 500;
     let unreadBody = false;
+    let refused: string | undefined;
     try {
       const url = new URL(req.url ?? '/', 'http://host');
       const { route, params } = matchRoute(method, url.pathname);
       routeName = route.name;
       unreadBody = route.readsBody === true;
       if (this.closing) throw new DittoError('NO_CAPACITY', 'the host is shutting down', { hint: 'retry once the host is back' });
-      caller = route.public ? null : this.opts.auth.authenticate(req.headers.authorization);
+      caller = route.public ? null : await this.opts.auth.authenticate(req.headers.authorization);
       const body = route.readsBody ? await readJson(req, this.opts.bodyLimit) : undefined;
       unreadBody = false;
       const reply = await route.handle(services, { caller, params, query: url.searchParams, body, signal: controller.signal });
@@ -131,6 +132,7 @@ export class HostServer {
       if (reply.text) res.writeHead(status, { 'content-type': reply.text.contentType, ...headers }).end(reply.text.body);
       else sendJson(res, status, reply.body, headers);
     } catch (err) {
+      if (err instanceof AuthRefused) refused = err.reason;
       // A body never read (refused before it) or a host going down: this connection carries no more requests.
       status = sendError(res, err, this.closing || unreadBody ? { connection: 'close' } : {});
       if (status >= 500 && status !== 503) logger.error({ route: routeName, error: (err as Error).message }, 'request failed');
@@ -140,8 +142,8 @@ export class HostServer {
       services.metrics.inFlight--;
       const seconds = (performance.now() - started) / 1000;
       services.metrics.observeRequest(method, routeName, status, seconds);
-      // The route's name, never the raw path or headers: no token, id or password reaches the log.
-      logger.info({ method, route: routeName, status, ms: Math.round(seconds * 10000) / 10, caller: caller?.name ?? null }, 'request');
+      // The route's name, never the raw path or headers: no token, id or password reaches the log (a refused bearer's reason does).
+      logger.info({ method, route: routeName, status, ms: Math.round(seconds * 10000) / 10, caller: caller?.name ?? null, ...(refused ? { refused } : {}) }, 'request');
       finish();
     }
   }
