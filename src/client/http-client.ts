@@ -5,7 +5,7 @@ import { DittoError, isErrorCode, type ErrorCode } from '../errors.js';
 import { trustedCas } from '../config/trusted-cas.js';
 import type { Dispatcher } from 'undici';
 import { copyFromWire, eventFromWire, issuedFromWire, statusFromWire, type StatusWire } from '../api/wire.js';
-import type { CopyClient, CopyInfo, DownResult, DownSelector, IssuedCopy, StatusReport, UpOptions, UpRequest } from '../model/copy-client.js';
+import { selects, type CopyClient, type CopyInfo, type DownResult, type DownSelector, type IssuedCopy, type StatusReport, type UpOptions, type UpRequest } from '../model/copy-client.js';
 
 /** A copy can take a while to make (restore, a wait for the pool); everything else answers quickly. */
 const CREATE_TIMEOUT_MS = 10 * 60_000;
@@ -96,10 +96,10 @@ export class HttpClient implements CopyClient {
       const found = await Promise.all(selector.ids.map((id) => this.lookup(id)));
       targets = found.filter((c) => !isFinal(c.status));
       alreadyGone.push(...found.filter((c) => isFinal(c.status)).map((c) => c.id));
-    } else if (selector.all || selector.label !== undefined) {
-      targets = (await this.list()).filter((c) => selector.all || c.label === selector.label);
+    } else if (selector.all || selector.label !== undefined || selector.runId !== undefined) {
+      targets = (await this.list()).filter((c) => selects(selector, c));
     } else {
-      throw new DittoError('BAD_INPUT', 'name the copies to destroy', { hint: 'give ids, --all, or --label L' });
+      throw new DittoError('BAD_INPUT', 'name the copies to destroy', { hint: 'give ids, --all, --label L or --run-id ID' });
     }
     const destroyed: CopyInfo[] = [];
     for (const copy of targets) {

@@ -5,6 +5,7 @@ import { DittoError } from '../errors.js';
 import { visibleOwner } from '../model/caller.js';
 import {
   toInfo,
+  selects,
   type CallOptions,
   type CopyClient,
   type CopyInfo,
@@ -87,15 +88,15 @@ export class Manager implements CopyClient {
         if (isFinal(copy.status)) alreadyGone.push(copy.id);
         else targets.push(copy);
       }
-    } else if (selector.all || selector.label !== undefined) {
+    } else if (selector.all || selector.label !== undefined || selector.runId !== undefined) {
       // `down --all` on this machine means done for now: the pool is not refilled until the next up,
       // so nothing is left running. (A caller of a shared host only ever clears its own copies.)
       if (selector.all && !options.caller) this.parts.pool.pause();
       for (const copy of ctx.repo.list({ owner: visibleOwner(options.caller), usersOnly: true })) {
-        if (selector.all || copy.label === selector.label) targets.push(copy);
+        if (selects(selector, copy)) targets.push(copy);
       }
     } else {
-      throw new DittoError('BAD_INPUT', 'name the copies to destroy', { hint: 'give ids, --all, or --label L' });
+      throw new DittoError('BAD_INPUT', 'name the copies to destroy', { hint: 'give ids, --all, --label L or --run-id ID' });
     }
     try {
       return { destroyed: (await this.parts.lifecycle.destroyAll(targets, 'destroyed', actorOf(ctx, options.caller))).map(toInfo), alreadyGone };

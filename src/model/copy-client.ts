@@ -53,6 +53,16 @@ export interface DownSelector {
   ids?: string[];
   all?: boolean;
   label?: string;
+  /** The copies made for one CI run (`run_id`). */
+  runId?: string;
+}
+
+/** Whether a selector other than ids names `copy`: every copy, or those of a label or a run. */
+export function selects(selector: DownSelector, copy: { label: string | null; runId: string | null }): boolean {
+  if (selector.all) return true;
+  if (selector.label !== undefined) return copy.label === selector.label;
+  if (selector.runId !== undefined) return copy.runId === selector.runId;
+  return false;
 }
 
 export interface DownResult {

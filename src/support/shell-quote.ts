@@ -16,3 +16,8 @@ export function exportLines(vars: Record<string, string>, shell: Shell): string 
     .map(([name, value]) => (shell === 'fish' ? `set -gx ${name} ${quoteFish(value)};` : `export ${name}=${quoteSh(value)}`))
     .join('\n');
 }
+
+/** A command line as a POSIX shell reads it back: words quoted only where they need it. */
+export function shellCommand(words: readonly string[]): string {
+  return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : quoteSh(w))).join(' ');
+}

@@ -33,6 +33,9 @@ export function expectOneLineError(result: Result, code: number, pattern: RegExp
   expect(result.stderr).not.toMatch(/\n\s+at /);
 }
 
+/** The variables by which ditto tells it runs in a CI service, blanked (support/ci-run.ts). */
+const NO_CI = { GITHUB_ACTIONS: '', GITLAB_CI: '', CIRCLECI: '', BUILDKITE: '', JENKINS_URL: '', TRAVIS: '', DITTO_RUN_ID: '', DITTO_JOB_NAME: '' };
+
 /**
  * A ditto home of its own (temp dir, ditto.yaml, a port range no other test home uses), and a
  * way to run the CLI against it as a script would.
@@ -61,8 +64,9 @@ export class TestHome {
     fs.writeFileSync(this.configFile, YAML.stringify(full));
   }
 
+  /** The CLI's environment: this home, and no CI service's markers (the suite may itself run in CI), unless `extra` sets them. */
   env(extra: Record<string, string> = {}): Record<string, string> {
-    return { DITTO_HOME: this.dir, DITTO_CONFIG: this.configFile, ...extra };
+    return { ...NO_CI, DITTO_HOME: this.dir, DITTO_CONFIG: this.configFile, ...extra };
   }
 
   /** Runs `ditto args...` with stdout and stderr as pipes (the way `DB=$(ditto up)` sees it). */
@@ -133,6 +137,8 @@ export interface CopyJson {
   port: number | null;
   connection_string?: string;
   label: string | null;
+  run_id: string | null;
+  job_name: string | null;
   error_message: string | null;
   expires_at: string | null;
 }

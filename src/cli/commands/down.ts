@@ -3,25 +3,30 @@ import { DittoError } from '../../errors.js';
 import { withClient, type GlobalArgs } from '../context.js';
 import { note } from '../output.js';
 
-type Args = GlobalArgs & { ids?: string[]; all?: boolean; label?: string };
+type Args = GlobalArgs & { ids?: string[]; all?: boolean; label?: string; runId?: string };
 
 export const downCommand: CommandModule<GlobalArgs, Args> = {
   command: 'down [ids..]',
-  describe: 'destroy copies: by id, --all, or --label',
+  describe: 'destroy copies: by id, --all, --label, or --run-id',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('ids', { type: 'string', array: true, describe: 'copy ids (or unambiguous prefixes)' })
       .option('all', { type: 'boolean', describe: 'destroy every copy' })
-      .option('label', { type: 'string', describe: 'destroy the copies with this label' }) as Argv<Args>,
+      .option('label', { type: 'string', describe: 'destroy the copies with this label' })
+      .option('run-id', { type: 'string', describe: 'destroy the copies made for this CI run (ls shows run ids)' }) as Argv<Args>,
   handler: async (args) => {
     const ids = (args.ids ?? []).map(String);
-    const ways = [ids.length > 0, args.all === true, args.label !== undefined].filter(Boolean).length;
+    const ways = [ids.length > 0, args.all === true, args.label !== undefined, args.runId !== undefined].filter(Boolean).length;
     if (ways !== 1) {
-      throw new DittoError('BAD_INPUT', 'say which copies to destroy: ids, --all, or --label L (one of them)');
+      throw new DittoError('BAD_INPUT', 'say which copies to destroy: ids, --all, --label L or --run-id ID (one of them)');
     }
-    const result = await withClient(args, (client) =>
-      client.down({ ...(ids.length ? { ids } : {}), ...(args.all ? { all: true } : {}), ...(args.label !== undefined ? { label: args.label } : {}) }),
-    );
+    const selector = {
+      ...(ids.length ? { ids } : {}),
+      ...(args.all ? { all: true } : {}),
+      ...(args.label !== undefined ? { label: args.label } : {}),
+      ...(args.runId !== undefined ? { runId: String(args.runId) } : {}),
+    };
+    const result = await withClient(args, (client) => client.down(selector));
     for (const copy of result.destroyed) process.stdout.write(`destroyed ${copy.id}\n`);
     for (const id of result.alreadyGone) note(`${id} was already destroyed`);
     if (result.destroyed.length === 0 && result.alreadyGone.length === 0) note('no copies to destroy');

@@ -7,7 +7,7 @@ type Args = GlobalArgs & { all?: boolean; json?: boolean };
 
 export const lsCommand: CommandModule<GlobalArgs, Args> = {
   command: 'ls',
-  describe: 'list copies: status, age, TTL left, port, label',
+  describe: 'list copies: status, age, TTL left, port, label, CI run and job',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('all', { type: 'boolean', describe: 'include destroyed and failed copies' })
@@ -17,7 +17,13 @@ export const lsCommand: CommandModule<GlobalArgs, Args> = {
     if (args.json) return printJson(copies.map(copyJson));
     if (copies.length === 0) return note(args.all ? 'no copies' : 'no active copies (ditto ls --all shows past ones)');
     const now = Date.now();
-    const rows = copies.map((c) => [c.id, statusLabel(c), age(c.createdAt, now), ttlLeft(c, now), c.port === null ? '-' : String(c.port), c.runtime, c.label ?? '', c.status === 'failed' ? (c.errorMessage ?? '') : '']);
-    process.stdout.write(table(['ID', 'STATUS', 'AGE', 'TTL LEFT', 'PORT', 'RUNTIME', 'LABEL', 'ERROR'], rows));
+    // The CI run and job show only when some copy was made in one.
+    const runs = copies.some((c) => c.runId !== null || c.jobName !== null);
+    const rows = copies.map((c) => [
+      c.id, statusLabel(c), age(c.createdAt, now), ttlLeft(c, now), c.port === null ? '-' : String(c.port), c.runtime, c.label ?? '',
+      ...(runs ? [c.runId ?? '', c.jobName ?? ''] : []),
+      c.status === 'failed' ? (c.errorMessage ?? '') : '',
+    ]);
+    process.stdout.write(table(['ID', 'STATUS', 'AGE', 'TTL LEFT', 'PORT', 'RUNTIME', 'LABEL', ...(runs ? ['RUN', 'JOB'] : []), 'ERROR'], rows));
   },
 };

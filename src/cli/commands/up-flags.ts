@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import type { CopyClient, IssuedCopy, UpRequest } from '../../model/copy-client.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { DittoError } from '../../errors.js';
+import { ciRun } from '../../support/ci-run.js';
 import { note } from '../output.js';
 import { withProgress } from '../progress.js';
 
@@ -21,8 +22,10 @@ export function withUpFlags<T>(y: Argv<T>): Argv<T & UpFlags> {
     .option('obfuscate', { type: 'boolean', describe: 'apply the obfuscate rules of ditto.yaml to the copy before handing it out' }) as Argv<T & UpFlags>;
 }
 
+/** The request of `up`, `env` and `run`: the flags, and the CI run the copy is made for (support/ci-run.ts). */
 export function upRequest(flags: UpFlags): UpRequest {
   return {
+    ...ciRun(process.env),
     ttlSeconds: flags.ttl === undefined ? undefined : parseDuration(flags.ttl, 'TTL'),
     label: flags.label,
     dumpUri: flags.dump,
