@@ -1,5 +1,5 @@
 import { DittoError } from '../errors.js';
-import type { CopyInfo, IssuedCopy, StatusReport } from '../model/copy-client.js';
+import type { CopyInfo, IssuedCopy, StatusReport, TestDatabase } from '../model/copy-client.js';
 import type { CopyEvent, CopyStatus, RuntimeName } from '../model/copy.js';
 
 /**
@@ -75,6 +75,18 @@ export function issuedWire(copy: IssuedCopy, advertiseHost: string, requestedAt:
     warm: copy.readyAt !== null && copy.readyAt < requestedAt,
     notices: copy.notices,
   };
+}
+
+/** A per-test database (POST /v2/copies/{id}/databases). */
+export function testDatabaseWire(db: TestDatabase): Wire {
+  return { copy_id: db.copyId, database: db.database, connection_string: db.connectionString };
+}
+
+export function testDatabaseFromWire(w: Wire): TestDatabase {
+  if (typeof w.database !== 'string' || typeof w.connection_string !== 'string' || typeof w.copy_id !== 'string') {
+    throw new DittoError('REMOTE', 'the host answered without a database and its connection string');
+  }
+  return { copyId: w.copy_id, database: w.database, connectionString: w.connection_string };
 }
 
 /** GET /v2/status: the v2 figures, then what `ditto status --remote` shows besides. */

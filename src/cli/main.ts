@@ -9,6 +9,9 @@ import { envCommand } from './commands/env.js';
 import { hostCommand } from './commands/host.js';
 import { initCommand } from './commands/init.js';
 import { logsCommand } from './commands/logs.js';
+import { extendCommand } from './commands/extend.js';
+import { resetCommand } from './commands/reset.js';
+import { dbCommand } from './commands/db.js';
 import { poolCommand } from './commands/pool.js';
 import { pruneCommand } from './commands/prune.js';
 import { reseedCommand } from './commands/reseed.js';
@@ -32,6 +35,9 @@ export function buildParser(): Argv<GlobalArgs> {
     .command(downCommand)
     .command(lsCommand)
     .command(logsCommand)
+    .command(extendCommand)
+    .command(resetCommand)
+    .command(dbCommand)
     .command(statusCommand)
     .command(poolCommand)
     .command(pruneCommand)

@@ -4,8 +4,8 @@ import { findByIdOrPrefix } from '../model/copy-id.js';
 import { DittoError, isErrorCode, type ErrorCode } from '../errors.js';
 import { trustedCas } from '../config/trusted-cas.js';
 import type { Dispatcher } from 'undici';
-import { copyFromWire, eventFromWire, issuedFromWire, statusFromWire, type StatusWire } from '../api/wire.js';
-import { selects, type CopyClient, type CopyInfo, type DownResult, type DownSelector, type IssuedCopy, type StatusReport, type UpOptions, type UpRequest } from '../model/copy-client.js';
+import { copyFromWire, eventFromWire, issuedFromWire, statusFromWire, testDatabaseFromWire, type StatusWire } from '../api/wire.js';
+import { selects, type CopyClient, type CopyInfo, type DownResult, type DownSelector, type IssuedCopy, type StatusReport, type TestDatabase, type UpOptions, type UpRequest } from '../model/copy-client.js';
 
 /** A copy can take a while to make (restore, a wait for the pool); everything else answers quickly. */
 const CREATE_TIMEOUT_MS = 10 * 60_000;
@@ -103,7 +103,7 @@ export class HttpClient implements CopyClient {
     }
     const destroyed: CopyInfo[] = [];
     for (const copy of targets) {
-      await this.call('DELETE', `v2/copies/${encodeURIComponent(copy.id)}`);
+      await this.call('DELETE', this.copyPath(copy.id));
       destroyed.push({ ...copy, status: 'destroyed', destroyedAt: Date.now() });
     }
     return { destroyed, alreadyGone };
@@ -116,9 +116,30 @@ export class HttpClient implements CopyClient {
   }
 
   async events(id: string): Promise<CopyEvent[]> {
-    const answer = await this.call('GET', `v2/copies/${encodeURIComponent(id)}/events`);
+    const answer = await this.call('GET', `${this.copyPath(id)}/events`);
     if (!Array.isArray(answer)) throw new DittoError('REMOTE', `the host at ${this.url} answered with something other than a list of events`);
     return (answer as Wire[]).map((e) => eventFromWire(e, id));
+  }
+
+  async extend(id: string, ttlSeconds: number): Promise<CopyInfo> {
+    return copyFromWire((await this.call('PATCH', this.copyPath(id), { body: { ttl_seconds: ttlSeconds } })) as Wire);
+  }
+
+  async reset(id: string, options: UpOptions = {}): Promise<IssuedCopy> {
+    options.onProgress?.(`Asking the host at ${this.url} to reset ${id}`);
+    return issuedFromWire((await this.call('POST', `${this.copyPath(id)}/reset`, { signal: options.signal, timeoutMs: CREATE_TIMEOUT_MS })) as Wire);
+  }
+
+  async createDatabase(id: string): Promise<TestDatabase> {
+    return testDatabaseFromWire((await this.call('POST', `${this.copyPath(id)}/databases`)) as Wire);
+  }
+
+  async dropDatabase(id: string, name: string): Promise<void> {
+    await this.call('DELETE', `${this.copyPath(id)}/databases/${encodeURIComponent(name)}`);
+  }
+
+  private copyPath(id: string): string {
+    return `v2/copies/${encodeURIComponent(id)}`;
   }
 
   async status(): Promise<StatusReport> {
@@ -139,7 +160,7 @@ export class HttpClient implements CopyClient {
   async close(): Promise<void> {}
 
   private async get(id: string): Promise<CopyInfo> {
-    return copyFromWire((await this.call('GET', `v2/copies/${encodeURIComponent(id)}`)) as Wire);
+    return copyFromWire((await this.call('GET', this.copyPath(id))) as Wire);
   }
 
   /**

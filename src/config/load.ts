@@ -26,6 +26,7 @@ export function configFrom(file: string | null, env: NodeJS.ProcessEnv): Config 
   applyEnvOverrides(raw, env);
   const config = validate(raw, file ?? 'environment');
   if (file && config.dump.path) config.dump.path = path.resolve(path.dirname(file), config.dump.path);
+  if (config.prepare) config.prepare.dir = path.resolve(file ? path.dirname(file) : process.cwd(), config.prepare.dir ?? '.');
   return config;
 }
 

@@ -71,6 +71,23 @@ const dump = z
   })
   .default({ exclude_table_data: [], stale_threshold: 7 * 86400, golden: true, max_download_bytes: 20 * 2 ** 30, cache_max_bytes: 50 * 2 ** 30, s3: { force_path_style: true } });
 
+/**
+ * Migrations baked into golden snapshots: `command` runs once against a builder restored from the
+ * dump (DATABASE_URL set), and the snapshot's key carries the command and the content of the
+ * files `inputs` match, so an edited migration makes a new snapshot on the next `up`.
+ */
+const prepare = z
+  .strictObject({
+    command: z.string().min(1),
+    /** Globs of the files the command reads (migrations), relative to ditto.yaml. */
+    inputs: z.array(z.string().min(1)).default([]),
+    /** Where the command runs and the globs start (default: the directory of ditto.yaml). */
+    dir: z.string().min(1).optional(),
+    /** The longest the command may run. */
+    timeout: duration.default(600),
+  })
+  .optional();
+
 /** The database `ditto reseed` dumps. */
 const source = z
   .strictObject({
@@ -224,9 +241,12 @@ export const configSchema = z.strictObject({
     .optional(),
   /** TTL of a copy when `--ttl` is not given. */
   ttl: duration.default(3600),
+  /** The longest TTL `up --ttl` or `extend` may give a copy. */
+  max_ttl: duration.default(7 * 86400),
   /** Seconds to wait for a copy to accept connections before giving up. */
   ready_timeout: duration.default(60),
   dump,
+  prepare,
   source,
   obfuscate,
   ports,

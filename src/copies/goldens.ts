@@ -7,9 +7,15 @@ import { currentDriver, currentHost, isDriverAlive } from '../model/process-iden
 import { INTERNAL_SERVING } from '../model/endpoint.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import type { Golden } from '../state/goldens-repo.js';
+import type { StatusReport } from '../model/copy-client.js';
 import { runtimesInUse, type CopiesContext, type Log } from './context.js';
 import { failpoint } from './failpoint.js';
+import { fillCopy } from './fill.js';
+import { prepareIdentity } from './prepare.js';
 import { type Act, type CopyFields, Lifecycle } from './lifecycle.js';
+
+/** What a snapshot holds besides its data, in the key so older snapshots are not reused: 2 keeps a template for per-test databases. */
+const SNAPSHOT_FORMAT = 'format-2';
 
 /** How often a process waiting for a snapshot another process is making looks at it. */
 const WAIT_POLL_MS = 100;
@@ -23,11 +29,21 @@ export class Goldens {
 
   /**
    * The key of the snapshot of `dumpPath` for `engine` in `runtime`: one per engine, runtime, server
-   * build (binaries or image) and dump content, so a replaced dump or an upgraded server gets a new one.
+   * build (binaries or image), dump content and prepare command and inputs, so a replaced dump, an
+   * upgraded server or an edited migration gets a new one.
    */
   async key(runtime: Runtime, engine: Engine, dumpPath: string | null): Promise<string> {
-    const parts = [engine.name, runtime.name, runtime.snapshots?.flavor(engine) ?? '', await dumpKey(dumpPath, this.ctx.home)];
+    const prepared = await prepareIdentity(this.ctx.config.prepare);
+    const parts = [SNAPSHOT_FORMAT, engine.name, runtime.name, runtime.snapshots?.flavor(engine) ?? '', await dumpKey(dumpPath, this.ctx.home), prepared?.hash ?? ''];
     return `${runtime.name}-${crypto.createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16)}`;
+  }
+
+  /** For `status`, with `prepare` configured: its command, its inputs' hash, and the snapshot made of them if there is one yet. */
+  async preparedReport(runtime: Runtime, engine: Engine, dumpPath: string | null): Promise<Pick<StatusReport, 'prepare'>> {
+    const prepared = await prepareIdentity(this.ctx.config.prepare);
+    if (!prepared) return {};
+    const key = await this.key(runtime, engine, dumpPath);
+    return { prepare: { command: prepared.command, files: prepared.files.length, inputsHash: prepared.hash, snapshot: this.ctx.goldens.get(key) ? key : null } };
   }
 
   /**
@@ -75,8 +91,8 @@ export class Goldens {
     const builder = this.lifecycle.insert(runtime, engine, fields, dump, null, act.actor, 'golden');
     try {
       // Served on loopback in clear: the snapshot's data, and a committed image, carry no certificate.
-      let started = await this.lifecycle.start(runtime, engine, builder, act, null, INTERNAL_SERVING);
-      if (dump) started = await this.lifecycle.restore(runtime, engine, started, dump, act);
+      let started = await this.lifecycle.start(runtime, engine, builder, act, { from: null, serving: INTERNAL_SERVING });
+      started = await fillCopy(this.ctx, runtime, engine, started, dump, act, { forUsers: true });
       await failpoint('before-promote');
       await runtime.snapshots!.promote(builder.id, key, engine);
       const golden: Golden = { key, runtime: runtime.name, engine: engine.name, dumpPath: dump?.path ?? null, user: builder.user, password: builder.password, database: started.database, createdAt: Date.now() };

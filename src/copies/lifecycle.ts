@@ -12,6 +12,7 @@ import type { Claim } from '../state/copies-repo.js';
 import type { Golden } from '../state/goldens-repo.js';
 import type { CopiesContext } from './context.js';
 import { failpoint } from './failpoint.js';
+import { fillCopy } from './fill.js';
 
 /** Ids are short enough to type and carry ~60 bits of randomness. */
 const newId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 12);
@@ -31,6 +32,13 @@ export type CopyFields = Claim & {
 
 /** How a piece of work is done: who acts (for the events), progress, and the signal that stops it. */
 export type Act = UpOptions & { actor: string };
+
+/** How a copy's server starts: on a clone of `from` (else empty), served as `serving`, on a fixed port or a leased one. */
+export interface StartHow {
+  from: Golden | null;
+  serving: Serving;
+  port?: number | undefined;
+}
 
 /** A copy with the port its server listens on. */
 export type StartedCopy = Copy & { port: number };
@@ -77,6 +85,7 @@ export class Lifecycle {
       jobName: fields.jobName,
       ttlSeconds: fields.ttl,
       dumpPath: dump?.path ?? null,
+      obfuscated: fields.obfuscate === true,
       poolKey: fields.poolKey,
       reservedBy: null,
       goldenKey,
@@ -104,9 +113,10 @@ export class Lifecycle {
     await failpoint('after-record');
     try {
       const serving = fields.internal ? INTERNAL_SERVING : await this.ctx.serving();
-      let started = await this.start(runtime, engine, copy, act, golden, serving);
+      let started = await this.start(runtime, engine, copy, act, { from: golden, serving });
       await failpoint('after-server-start');
-      if (dump && !golden) started = await this.restore(runtime, engine, started, dump, act);
+      // A clone has its data; otherwise it is made now (restored, prepared, its test template kept).
+      if (!golden) started = await fillCopy(this.ctx, runtime, engine, started, dump, act, { forUsers: !fields.internal });
       if (fields.obfuscate) await this.obfuscate(engine, started, act);
       const readyAt = Date.now();
       const claimed = fields.warm ? { claimedAt: null, expiresAt: null } : { claimedAt: readyAt, expiresAt: readyAt + copy.ttlSeconds * 1000 };
@@ -123,12 +133,16 @@ export class Lifecycle {
     }
   }
 
-  /** Leases a port and starts a ready-to-connect server on it, moving to another port if one was taken under us. */
-  async start(runtime: Runtime, engine: Engine, copy: Copy, act: Act, from: Golden | null, serving: Serving): Promise<StartedCopy> {
+  /**
+   * Leases a port and starts a ready-to-connect server on it, moving to another port if one was
+   * taken under us; on `how.port`, the port the copy already holds (a reset), no other.
+   */
+  async start(runtime: Runtime, engine: Engine, copy: Copy, act: Act, how: StartHow): Promise<StartedCopy> {
+    const { from, serving } = how;
     const progress = act.onProgress ?? (() => {});
     const taken = new Set<number>();
     for (let attempt = 1; ; attempt++) {
-      const port = await this.ctx.ports.lease(copy.id, taken);
+      const port = how.port ?? (await this.ctx.ports.lease(copy.id, taken));
       const creating = this.ctx.repo.transition(copy.id, ['pending', 'creating'], { status: 'creating', port }, { action: 'creating', actor: act.actor, metadata: { port, runtime: runtime.name } });
       if (!creating) throw new DittoError('CONFLICT', `copy ${copy.id} was destroyed while it was being made`);
       progress(from ? `Cloning the golden snapshot and starting on port ${port}` : `Starting the ${engine.name} server on port ${port}`);
@@ -149,7 +163,7 @@ export class Lifecycle {
       } catch (err) {
         if (act.signal?.aborted || (await runtime.isRunning(copy.id))) throw err;
         const failure = await runtime.startFailure(copy.id, engine);
-        if (!failure.portTaken || attempt >= PORT_RETRIES) throw failure.error;
+        if (!failure.portTaken || attempt >= PORT_RETRIES || how.port !== undefined) throw failure.error;
         // Someone bound the port between our dial check and the server's bind: try the next one.
         taken.add(port);
         await this.removeResources(started);
@@ -157,20 +171,12 @@ export class Lifecycle {
     }
   }
 
-  /** Restores the dump into the copy; the copy as it is then (a dump that creates its own database is the one its connection string names). */
-  async restore(runtime: Runtime, engine: Engine, copy: StartedCopy, dump: DumpFile, act: Act): Promise<StartedCopy> {
-    act.onProgress?.('Restoring the dump');
-    const filled = await engine.restore(runtime.tools(copy.id, engine, copy.dumpPath), dump, endpointOf(copy), credentialsOf(copy), act.signal);
-    act.signal?.throwIfAborted();
-    return filled ? { ...copy, database: filled } : copy;
-  }
-
   /**
    * `up --obfuscate`: the configured rules applied to the copy before it is handed out. Its user
    * sees only scrubbed rows through SQL, but the raw ones were restored into it: its files and WAL
    * hold them until vacuumed away. Data that must never reach a copy is scrubbed by `ditto reseed`.
    */
-  private async obfuscate(engine: Engine, copy: StartedCopy, act: Act): Promise<void> {
+  async obfuscate(engine: Engine, copy: StartedCopy, act: Act): Promise<void> {
     act.onProgress?.('Obfuscating');
     const { rules, seed } = obfuscationPlan(this.ctx.config, { required: true });
     await engine.scrub(endpointOf(copy), credentialsOf(copy), rules, seed, act.signal);

@@ -13,6 +13,7 @@ import {
   type DownSelector,
   type IssuedCopy,
   type StatusReport,
+  type TestDatabase,
   type UpOptions,
   type UpRequest,
 } from '../model/copy-client.js';
@@ -25,6 +26,9 @@ import type { Act, Lifecycle } from './lifecycle.js';
 import type { Pool } from './pool.js';
 import type { Provisioner } from './provision.js';
 import type { Upkeep } from './upkeep.js';
+import type { Goldens } from './goldens.js';
+import type { InPlace } from './in-place.js';
+import { checkTtl } from './ttl-policy.js';
 
 const NO_DUMP_NOTICE = 'no dump configured: this copy is an empty database; run `ditto reseed --source URL` (or set dump.path) to give copies your data';
 
@@ -36,7 +40,7 @@ const NO_DUMP_NOTICE = 'no dump configured: this copy is an empty database; run 
 export class Manager implements CopyClient {
   constructor(
     private readonly ctx: CopiesContext,
-    private readonly parts: { lifecycle: Lifecycle; provisioner: Provisioner; pool: Pool; upkeep: Upkeep },
+    private readonly parts: { lifecycle: Lifecycle; provisioner: Provisioner; pool: Pool; upkeep: Upkeep; goldens: Goldens; inPlace: InPlace },
     private readonly onClose: () => void,
   ) {}
 
@@ -53,7 +57,7 @@ export class Manager implements CopyClient {
     if (obfuscate) obfuscationPlan(ctx.config, { required: true });
     const poolKey = await pool.key(engine, dumpPath);
     const claim: Claim = {
-      ttl: request.ttlSeconds ?? ctx.config.ttl,
+      ttl: checkTtl(ctx.config, request.ttlSeconds ?? ctx.config.ttl),
       label: request.label ?? null,
       owner: options.caller?.name ?? null,
       runId: request.runId ?? null,
@@ -130,7 +134,30 @@ export class Manager implements CopyClient {
         active: copies.filter((c) => c.status === 'ready' && !c.warm).length,
         provisioning: copies.filter((c) => c.status === 'pending' || c.status === 'creating').length,
       },
+      ...(await this.parts.goldens.preparedReport(choice.runtime, engine, this.parts.provisioner.currentDump())),
     };
+  }
+
+  async extend(id: string, ttlSeconds: number, options: CallOptions = {}): Promise<CopyInfo> {
+    await this.parts.upkeep.heal();
+    return this.parts.inPlace.extend(id, ttlSeconds, options);
+  }
+
+  async reset(id: string, options: UpOptions = {}): Promise<IssuedCopy> {
+    await this.parts.upkeep.heal();
+    try {
+      return await this.parts.inPlace.reset(id, options);
+    } finally {
+      await this.ctx.onChange();
+    }
+  }
+
+  async createDatabase(id: string, options: CallOptions = {}): Promise<TestDatabase> {
+    return this.parts.inPlace.createDatabase(id, options);
+  }
+
+  async dropDatabase(id: string, name: string, options: CallOptions = {}): Promise<void> {
+    return this.parts.inPlace.dropDatabase(id, name, options);
   }
 
   async close(): Promise<void> {

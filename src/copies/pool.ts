@@ -1,5 +1,6 @@
 import { dumpKey } from '../dump/identity.js';
 import { servingKey } from './serving.js';
+import { prepareIdentity } from './prepare.js';
 import type { Engine } from '../engines/engine.js';
 import { DittoError, asDittoError } from '../errors.js';
 import type { UpOptions } from '../model/copy-client.js';
@@ -24,7 +25,8 @@ export class Pool {
 
   /** What a warm copy must match to serve a request: the runtime setting, the engine, and the dump's content. */
   async key(engine: Engine, dumpPath: string | null): Promise<string> {
-    return `${this.ctx.config.runtime}|${engine.name}|${await dumpKey(dumpPath, this.ctx.home)}|${servingKey(await this.ctx.serving())}`;
+    const prepared = await prepareIdentity(this.ctx.config.prepare);
+    return `${this.ctx.config.runtime}|${engine.name}|${await dumpKey(dumpPath, this.ctx.home)}|${prepared?.hash ?? ''}|${servingKey(await this.ctx.serving())}`;
   }
 
   private async currentKey(): Promise<string> {

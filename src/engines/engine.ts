@@ -122,6 +122,19 @@ export interface ReadyOptions {
   newPassword?: string | undefined;
 }
 
+/**
+ * Databases cloned inside a running copy from a pristine template of its data, one per test: the
+ * engine connects to the copy as its superuser to make them.
+ */
+export interface TestDatabases {
+  /** Keeps a template of `database` as it is now, which nobody connects to: once, when the copy's data is made. */
+  seal(database: string): Promise<void>;
+  /** A new database cloned from the template; its name. `database` is one to connect to meanwhile. */
+  create(database: string): Promise<string>;
+  /** Drops a database `create` made. */
+  drop(database: string, name: string): Promise<void>;
+}
+
 /** What a scrub changed. */
 export interface ScrubReport {
   tables: number;
@@ -167,6 +180,8 @@ export interface Engine {
   probe(url: string, timeoutMs: number): Promise<void>;
   /** A source URL split for the dump tool: the password goes through its environment, never argv. */
   parseSource(url: string): DumpSource;
+  /** Per-test databases in the copy at `endpoint`; null where the engine has no way to clone a database inside a server. */
+  testDatabases(endpoint: Endpoint, credentials: Credentials): TestDatabases | null;
   /** Applies obfuscation rules to the database in place, checking every rule before anything is written. */
   scrub(endpoint: Endpoint, credentials: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport>;
 }

@@ -78,15 +78,30 @@ export interface StatusReport {
   pool: { ready: number; target: number };
   ports: { min: number; max: number; free: number };
   copies: { active: number; provisioning: number };
+  /** With `prepare` configured: the command, how many files its inputs match and their hash, and the snapshot of them (null until built). */
+  prepare?: { command: string; files: number; inputsHash: string; snapshot: string | null };
 }
 
 /**
  * What every command asks of ditto. The local Manager and the HTTP client both implement it, so a
  * command behaves the same against this machine or a shared host.
  */
+/** A database made inside a copy for one test (`ditto db new`). */
+export interface TestDatabase {
+  copyId: string;
+  database: string;
+  connectionString: string;
+}
+
 export interface CopyClient {
   up(request: UpRequest, options?: UpOptions): Promise<IssuedCopy>;
   down(selector: DownSelector, options?: CallOptions): Promise<DownResult>;
+  /** The copy expires `ttlSeconds` from now. */
+  extend(id: string, ttlSeconds: number, options?: CallOptions): Promise<CopyInfo>;
+  /** The copy's data back as it started; its connection string unchanged. */
+  reset(id: string, options?: UpOptions): Promise<IssuedCopy>;
+  createDatabase(id: string, options?: CallOptions): Promise<TestDatabase>;
+  dropDatabase(id: string, name: string, options?: CallOptions): Promise<void>;
   list(options?: { all?: boolean } & CallOptions): Promise<CopyInfo[]>;
   events(id: string, options?: CallOptions): Promise<CopyEvent[]>;
   status(options?: CallOptions): Promise<StatusReport>;

@@ -34,6 +34,8 @@ export interface Copy {
   ttlSeconds: number;
   /** The dump it was restored from, or null for an empty database. */
   dumpPath: string | null;
+  /** Scrubbed with the obfuscation rules as it was made (`up --obfuscate`). */
+  obfuscated: boolean;
   /** Which `up` requests this copy can serve while warm. */
   poolKey: string | null;
   /** The process an in-flight warm copy is promised to. */

@@ -8,8 +8,8 @@ import { autoCaCertificate } from '../copies/serving.js';
 import type { CallerLimits } from './limits.js';
 import type { Family, Metrics } from './metrics.js';
 import type { MirrorReads } from './reads.js';
-import { parseCreate } from '../api/create-request.js';
-import { copyWire, eventJson, issuedWire, type StatusWire } from '../api/wire.js';
+import { parseCreate, parseExtend } from '../api/request-bodies.js';
+import { copyWire, eventJson, issuedWire, testDatabaseWire, type StatusWire } from '../api/wire.js';
 
 /** What the routes need from the running host. */
 export interface HostServices {
@@ -46,7 +46,7 @@ export interface Reply {
 }
 
 export interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: RegExp;
   /** The route's name in logs and metrics (never the raw path, which holds ids). */
   name: string;
@@ -128,6 +128,53 @@ export const ROUTES: Route[] = [
       } finally {
         await host.afterWrite();
       }
+      return { status: 204 };
+    },
+  },
+  {
+    method: 'PATCH',
+    path: new RegExp(`^/v2/copies/${ID}$`),
+    name: 'extend_copy',
+    readsBody: true,
+    async handle(host, req) {
+      try {
+        const copy = await host.copies.extend(req.params[0]!, parseExtend(req.body), { caller: callerOf(req) });
+        return { status: 200, body: copyWire(copy, host.advertiseHost) };
+      } finally {
+        await host.afterWrite();
+      }
+    },
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^/v2/copies/${ID}/reset$`),
+    name: 'reset_copy',
+    async handle(host, req) {
+      const requestedAt = Date.now();
+      try {
+        const copy = await host.copies.reset(req.params[0]!, { caller: callerOf(req), signal: req.signal });
+        return { status: 200, body: issuedWire(copy, host.advertiseHost, requestedAt) };
+      } catch (err) {
+        throw abortReason(req.signal, err);
+      } finally {
+        await host.afterWrite();
+      }
+    },
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^/v2/copies/${ID}/databases$`),
+    name: 'create_database',
+    async handle(host, req) {
+      return { status: 201, body: testDatabaseWire(await host.copies.createDatabase(req.params[0]!, { caller: callerOf(req) })) };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: new RegExp(`^/v2/copies/${ID}/databases/${ID}$`),
+    name: 'drop_database',
+    async handle(host, req) {
+      await host.copies.dropDatabase(req.params[0]!, req.params[1]!, { caller: callerOf(req) });
       return { status: 204 };
     },
   },
@@ -226,6 +273,6 @@ export function matchRoute(method: string, pathname: string): { route: Route; pa
     if (route.method === method) return { route, params: match.slice(1).map(decodeParam) };
   }
   throw new DittoError(pathKnown ? 'BAD_INPUT' : 'NOT_FOUND', pathKnown ? `${method} is not allowed on ${pathname}` : `no route ${method} ${pathname}`, {
-    hint: 'the API is under /v2: POST, GET /v2/copies; GET, DELETE /v2/copies/{id}; GET /v2/status'
+    hint: 'the API is under /v2: POST, GET /v2/copies; GET, PATCH, DELETE /v2/copies/{id}; POST /v2/copies/{id}/reset; POST /v2/copies/{id}/databases; GET /v2/status'
   });
 }

@@ -20,6 +20,7 @@ const COLUMNS = {
   jobName: 'job_name',
   ttlSeconds: 'ttl_seconds',
   dumpPath: 'dump_path',
+  obfuscated: 'obfuscated',
   poolKey: 'pool_key',
   reservedBy: 'reserved_by',
   goldenKey: 'golden_key',
@@ -55,6 +56,7 @@ export function rowToCopy(row: Row): Copy {
   const copy = {} as Record<string, unknown>;
   for (const [field, column] of Object.entries(COLUMNS)) copy[field] = row[column] ?? null;
   copy.warm = row.warm === 1;
+  copy.obfuscated = row.obfuscated === 1;
   return copy as unknown as Copy;
 }
 

@@ -89,5 +89,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   -- Copies served over TLS only (host.copy_tls): 'require' or 'verify-full'.
   ALTER TABLE copies ADD COLUMN tls TEXT;
+  -- Copies scrubbed as they were made (up --obfuscate): a reset scrubs again.
+  ALTER TABLE copies ADD COLUMN obfuscated INTEGER NOT NULL DEFAULT 0;
   `,
 ];

@@ -26,6 +26,7 @@ export function renderStatus(r: StatusReport): string {
     ['pool', `${r.pool.ready}/${r.pool.target} warm copies ready`],
     ['ports', `${r.ports.free} free of ${r.ports.min}-${r.ports.max}`],
     ['copies', `${r.copies.active} active, ${r.copies.provisioning} being made`],
+    ...(r.prepare ? [['prepare', `${r.prepare.command} (${r.prepare.files} input files, sha256 ${r.prepare.inputsHash.slice(0, 12)}): ${r.prepare.snapshot ? `snapshot ${r.prepare.snapshot}` : 'no snapshot yet (the next up makes it)'}`]] : []),
   ];
   return lines.map(([k, v]) => `${k!.padEnd(8)}${v}`).join('\n') + '\n';
 }

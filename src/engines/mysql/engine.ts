@@ -128,6 +128,11 @@ export class MysqlEngine implements Engine {
     }
   }
 
+  /** MySQL has no template databases: a database is copied only by dumping and loading it, no faster than a copy. */
+  testDatabases(): null {
+    return null;
+  }
+
   scrub(e: Endpoint, c: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {
     return scrubMysql(connectionOptions(e, c, 10_000), rules, seed, signal);
   }

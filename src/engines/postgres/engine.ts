@@ -4,10 +4,11 @@ import { DittoError } from '../../errors.js';
 import type { Credentials, Endpoint, Serving } from '../../model/endpoint.js';
 import { firstLine } from '../../support/text.js';
 import { readHead, statDump } from '../dump-files.js';
-import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, ToolCommand, ToolRunner } from '../engine.js';
+import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, TestDatabases, ToolCommand, ToolRunner } from '../engine.js';
 import { retryUntilReady } from '../ready-loop.js';
 import { toolFailure } from '../tool-failure.js';
 import { scrubDatabase } from './obfuscation.js';
+import { postgresTestDatabases } from './test-databases.js';
 import { containerServer, localServer, serverFiles, startFailure } from './server.js';
 import { POSTGRES_SCHEMES, splitPassword } from './source-url.js';
 
@@ -121,6 +122,16 @@ export class PostgresEngine implements Engine {
 
   parseSource(url: string): DumpSource {
     return splitPassword(url);
+  }
+
+  testDatabases(e: Endpoint, c: Credentials): TestDatabases {
+    return postgresTestDatabases(async (database) => {
+      const { default: pg } = await import('pg');
+      const client = new pg.Client(clientConfig(e, { ...c, database }, 10_000));
+      client.on('error', () => {});
+      await client.connect();
+      return client;
+    });
   }
 
   scrub(e: Endpoint, c: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {

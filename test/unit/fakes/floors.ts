@@ -43,6 +43,9 @@ export class FakeEngine implements Engine {
   serverFiles(): Record<string, string> {
     return {};
   }
+  testDatabases(): null {
+    return null;
+  }
   async waitReady(): Promise<void> {}
   startFailure(log: string): { message: string; portTaken: boolean } {
     return { message: log, portTaken: false };

@@ -3,8 +3,9 @@ import type { UpRequest } from '../model/copy-client.js';
 import { DittoError } from '../errors.js';
 
 /**
- * The body of POST /v2/copies, checked and turned into an UpRequest. Apart from the rest of the
- * wire format (./wire.ts) because it needs the schema library, which ditto's HTTP client does not.
+ * The bodies of POST /v2/copies and PATCH /v2/copies/{id}, checked and turned into what the
+ * copies floor takes. Apart from the rest of the wire format (./wire.ts) because they need the
+ * schema library, which ditto's HTTP client does not.
  */
 
 /** A dump a remote caller may name: a URL the host fetches, never a path on the host. */
@@ -22,18 +23,28 @@ const createBody = z.object({
   obfuscate: z.boolean().nullable().optional(),
 });
 
-export function parseCreate(body: unknown): UpRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new DittoError('BAD_INPUT', 'request body must be a JSON object', { hint: 'send {"ttl_seconds": 900} or {}' });
-  }
-  const parsed = createBody.safeParse(body);
+/** PATCH /v2/copies/{id}: a new TTL, counted from now. */
+const extendBody = z.object({ ttl_seconds: z.number().int().positive().max(366 * 86400) });
+
+/** `body` checked against `schema`; the first problem is one BAD_INPUT line naming its field. */
+function parseBody<T>(schema: z.ZodType<T>, body: unknown, hint: string): T {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new DittoError('BAD_INPUT', 'request body must be a JSON object', { hint });
+  const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.join('.') || 'body';
     const what = field === 'ttl_seconds' ? 'expected a positive whole number of seconds' : issue.message;
-    throw new DittoError('BAD_INPUT', `${field}: ${what}`, { hint: 'send {"ttl_seconds": 900, "label": "..."}: the fields of POST /v2/copies' });
+    throw new DittoError('BAD_INPUT', `${field}: ${what}`, { hint });
   }
-  const b = parsed.data;
+  return parsed.data;
+}
+
+export function parseExtend(body: unknown): number {
+  return parseBody(extendBody, body, 'send {"ttl_seconds": 3600}: the copy then expires that long from now').ttl_seconds;
+}
+
+export function parseCreate(body: unknown): UpRequest {
+  const b = parseBody(createBody, body, 'send {"ttl_seconds": 900, "label": "..."}: the fields of POST /v2/copies');
   if (b.dump_uri && !REMOTE_DUMP.test(b.dump_uri)) {
     throw new DittoError('BAD_INPUT', `dump_uri must be an http(s):// or s3:// URL; the host does not read paths on its own disk for callers`, {
       hint: 'upload the dump and pass its URL',

@@ -1,0 +1,108 @@
+import { DittoError } from '../errors.js';
+import type { CallOptions, CopyInfo, IssuedCopy, TestDatabase, UpOptions } from '../model/copy-client.js';
+import { toInfo } from '../model/copy-client.js';
+import type { Copy } from '../model/copy.js';
+import { currentDriver, currentHost } from '../model/process-identity.js';
+import { lookupCopy } from './access.js';
+import { actorOf, type CopiesContext } from './context.js';
+import { fillCopy } from './fill.js';
+import { credentialsOf, endpointOf, type Act, type Lifecycle, type StartedCopy } from './lifecycle.js';
+import { checkTtl } from './ttl-policy.js';
+
+/**
+ * What is done to a copy in use without changing how it is reached: its TTL extended, its data
+ * reset to what it started from, databases made in it for one test each.
+ */
+export class InPlace {
+  constructor(
+    private readonly ctx: CopiesContext,
+    private readonly lifecycle: Lifecycle,
+  ) {}
+
+  /** The copy now expires `ttlSeconds` from now, within max_ttl. */
+  extend(id: string, ttlSeconds: number, options: CallOptions): CopyInfo {
+    const { ctx } = this;
+    checkTtl(ctx.config, ttlSeconds);
+    const copy = this.readyCopy(id, options, 'extended');
+    const extended = ctx.repo.transition(
+      copy.id,
+      ['ready'],
+      { ttlSeconds, expiresAt: Date.now() + ttlSeconds * 1000 },
+      { action: 'extended', actor: actorOf(ctx, options.caller), metadata: { ttl_seconds: ttlSeconds } },
+    );
+    if (!extended) throw new DittoError('CONFLICT', `copy ${copy.id} ended while it was being extended`);
+    return toInfo(extended);
+  }
+
+  /**
+   * Puts the copy's data back as it started: its server is replaced by a new one on the same port
+   * with the same password, from its golden snapshot (or its dump, restored again). Connections
+   * open to it are closed. While it runs the copy is `creating`, driven by this process: a second
+   * reset is refused, a `down` wins (this reset then fails), and a crash is healed like a copy
+   * that died being made.
+   */
+  async reset(id: string, options: UpOptions): Promise<IssuedCopy> {
+    const { ctx, lifecycle } = this;
+    const act: Act = { ...options, actor: actorOf(ctx, options.caller) };
+    const copy = this.readyCopy(id, options, 'reset');
+    const runtime = await ctx.runtimes.get(copy.runtime);
+    const engine = ctx.engines.get(copy.engine);
+    const golden = copy.goldenKey ? (ctx.goldens.get(copy.goldenKey) ?? null) : null;
+    if (copy.goldenKey && !(golden && (await runtime.snapshots?.has(golden.key)))) {
+      throw new DittoError('CONFLICT', `copy ${copy.id}'s golden snapshot is gone, so there is nothing to reset it to`, { hint: 'make a new copy (ditto down, ditto up)' });
+    }
+    // Checked before the server goes: a dump that is gone leaves the copy as it was.
+    const dump = !golden && copy.dumpPath ? await engine.inspectDump(copy.dumpPath, { binDir: runtime.hostBinDir(engine) }) : null;
+    const started = Date.now();
+    const resetting = ctx.repo.transition(copy.id, ['ready'], { status: 'creating', driver: currentDriver(), driverHost: currentHost() }, { action: 'resetting', actor: act.actor });
+    if (!resetting) throw new DittoError('CONFLICT', `copy ${copy.id} is being reset or destroyed by another process`, { hint: 'wait for it, then try again' });
+    try {
+      await runtime.remove(copy.id);
+      const serving = await ctx.serving();
+      let made = await lifecycle.start(runtime, engine, resetting, act, { from: golden, serving, port: copy.port! });
+      if (!golden) made = await fillCopy(ctx, runtime, engine, made, dump, act, { forUsers: true });
+      if (copy.obfuscated) await lifecycle.obfuscate(engine, made, act);
+      const ready = ctx.repo.transition(
+        copy.id,
+        ['creating'],
+        { status: 'ready', driver: null, driverHost: null },
+        { action: 'reset', actor: act.actor, metadata: { ms: Date.now() - started, golden: golden?.key ?? null } },
+      );
+      if (!ready) throw new DittoError('CONFLICT', `copy ${copy.id} was destroyed while it was being reset`);
+      return lifecycle.issue(ready, []);
+    } catch (err) {
+      throw await lifecycle.fail(resetting, err, act);
+    }
+  }
+
+  /** A new database in the copy, cloned from the template of its starting data. */
+  async createDatabase(id: string, options: CallOptions): Promise<TestDatabase> {
+    const copy = this.readyCopy(id, options, 'given a database');
+    const name = await this.testDatabases(copy).create(copy.database);
+    return { copyId: copy.id, database: name, connectionString: this.lifecycle.issue({ ...copy, database: name }, []).connectionString };
+  }
+
+  async dropDatabase(id: string, name: string, options: CallOptions): Promise<void> {
+    const copy = this.readyCopy(id, options, 'changed');
+    await this.testDatabases(copy).drop(copy.database, name);
+  }
+
+  private testDatabases(copy: Copy) {
+    const databases = this.ctx.engines.get(copy.engine).testDatabases(endpointOf(copy as StartedCopy), credentialsOf(copy));
+    if (!databases) {
+      throw new DittoError('BAD_INPUT', `per-test databases need PostgreSQL: ${copy.engine} has no template databases, so a database could only be made by loading the dump again`, {
+        hint: 'use ditto reset to put a copy back as it started, or one copy per test suite',
+      });
+    }
+    return databases;
+  }
+
+  /** The caller's copy `id`, ready and handed out: the only kind that can be `doing` something. */
+  private readyCopy(id: string, options: CallOptions, doing: string): Copy {
+    const copy = lookupCopy(this.ctx.repo, id, options.caller);
+    if (copy.status !== 'ready' || copy.warm || copy.port === null) {
+      throw new DittoError('CONFLICT', `copy ${copy.id} is ${copy.status}: only a ready copy can be ${doing}`, { hint: 'ditto ls shows the copies that are ready' });
+    }
+    return copy;
+  }
+}
