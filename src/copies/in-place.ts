@@ -5,6 +5,7 @@ import type { Copy } from '../model/copy.js';
 import { currentDriver, currentHost } from '../model/process-identity.js';
 import { lookupCopy } from './access.js';
 import { actorOf, type CopiesContext } from './context.js';
+import { failpoint } from './failpoint.js';
 import { fillCopy } from './fill.js';
 import { credentialsOf, endpointOf, type Act, type Lifecycle, type StartedCopy } from './lifecycle.js';
 import { checkTtl } from './ttl-policy.js';
@@ -60,6 +61,7 @@ export class InPlace {
       await runtime.remove(copy.id);
       const serving = await ctx.serving();
       let made = await lifecycle.start(runtime, engine, resetting, act, { from: golden, serving, port: copy.port! });
+      await failpoint('reset-after-server-start');
       if (!golden) made = await fillCopy(ctx, runtime, engine, made, dump, act, { forUsers: true });
       if (copy.obfuscated) await lifecycle.obfuscate(engine, made, act);
       const ready = ctx.repo.transition(
