@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/locate.js';
+import { note } from './output.js';
 import type { Copies } from '../copies/house.js';
 import type { CopyClient } from '../model/copy-client.js';
 
@@ -13,7 +14,9 @@ export interface GlobalArgs {
 /** The config in force, from the cache while nothing changed (see loadConfigCached); `--version` and `--help` never load it. */
 export async function loadFor(args: GlobalArgs): Promise<LoadedConfig> {
   const { loadConfigCached } = await import('../config/cached-load.js');
-  return loadConfigCached({ configPath: args.config, home: args.home });
+  const loaded = await loadConfigCached({ configPath: args.config, home: args.home });
+  for (const line of loaded.notices ?? []) note(line);
+  return loaded;
 }
 
 /**

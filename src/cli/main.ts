@@ -10,6 +10,7 @@ import { hostCommand } from './commands/host.js';
 import { initCommand } from './commands/init.js';
 import { logsCommand } from './commands/logs.js';
 import { extendCommand } from './commands/extend.js';
+import { translateLegacyCommand } from './legacy-commands.js';
 import { resetCommand } from './commands/reset.js';
 import { dbCommand } from './commands/db.js';
 import { poolCommand } from './commands/pool.js';
@@ -76,7 +77,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
   const parser = buildParser();
   parser.wrap(Math.min(110, process.stdout.columns ?? 80));
   try {
-    await parser.parseAsync(argv);
+    await parser.parseAsync(translateLegacyCommand(argv));
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     return report(err);

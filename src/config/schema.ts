@@ -103,6 +103,8 @@ const ruleTarget = {
   /** `table` or `schema.table` (default schema: public). */
   table: z.string().min(1),
   column: z.string().min(1),
+  /** A rule whose column holds no value is an error (it is likely aimed at the wrong column), unless this says to only warn. */
+  warn_only: z.boolean().optional(),
 };
 
 /** One column to scrub, and how. */

@@ -139,6 +139,8 @@ export interface TestDatabases {
 export interface ScrubReport {
   tables: number;
   columns: number;
+  /** Rules marked warn_only that matched no rows. */
+  warnings: string[];
 }
 
 /**

@@ -69,7 +69,7 @@ export class FakeEngine implements Engine {
     return { url, password: null };
   }
   async scrub() {
-    return { tables: 0, columns: 0 };
+    return { tables: 0, columns: 0, warnings: [] };
   }
 }
 
