@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { CLI, REPO, type TestHome } from '../helpers/ditto.js';
+
+export const SDK_DIR = path.join(REPO, 'sdk/js');
+
+/** A `ditto` executable for DITTO_BIN: a script that runs the built CLI (dist/ditto.cjs) with this Node. */
+export function dittoBin(dir: string): string {
+  const file = path.join(dir, 'ditto');
+  fs.writeFileSync(file, `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
+  return file;
+}
+
+/** Local mode's client options for a test home: the wrapper as the executable, the home's variables. */
+export function localOptions(home: TestHome): { bin: string; env: Record<string, string> } {
+  return { bin: dittoBin(home.dir), env: home.env() };
+}
+
+/** A loopback port nothing listens on: one the kernel handed out and we let go. */
+export async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** The environment of a child process: this one's, without vitest's own variables (a nested vitest or tool must not think it is a worker). */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !name.startsWith('VITEST') && name !== 'NODE_OPTIONS') env[name] = value;
+  return { ...env, ...extra };
+}
+
+/** Runs `fn` and returns what it threw (failing when it does not throw). */
+export async function thrown(fn: () => Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await fn();
+  } catch (err) {
+    return err as Error & Record<string, unknown>;
+  }
+  throw new Error('expected a failure, and the call succeeded');
+}
