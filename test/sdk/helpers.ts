@@ -26,11 +26,14 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** The environment of a child process: this one's, without vitest's own variables (a nested vitest or tool must not think it is a worker). */
+/**
+ * The environment of a child process: this one's, without vitest's own variables (a nested vitest
+ * must not think it is a worker) and without colours, so its output can be matched.
+ */
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !name.startsWith('VITEST') && name !== 'NODE_OPTIONS') env[name] = value;
-  return { ...env, ...extra };
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !/^(VITEST|NODE_OPTIONS$|FORCE_COLOR$)/.test(name)) env[name] = value;
+  return { ...env, NO_COLOR: '1', ...extra };
 }
 
 /** Runs `fn` and returns what it threw (failing when it does not throw). */
