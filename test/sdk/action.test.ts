@@ -4,11 +4,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHome } from '../helpers/ditto.js';
 import { HostProcess } from '../helpers/host-process.js';
-import { leftovers } from '../helpers/leaks.js';
 import { TestIssuer, makeKey } from '../helpers/oidc-issuer.js';
 import { query } from '../helpers/pg.js';
 import { runStep, workflowCommands, type StepResult } from './action-runner.js';
-import { localOptions } from './helpers.js';
+import { closeHome, localOptions } from './helpers.js';
 
 // The GitHub Action (actions/ditto/dist), main then post, in local mode (the built CLI), against a
 // ditto host with a static token, and with the job's OIDC token (a test issuer on 127.0.0.1).
@@ -31,9 +30,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (host?.child.exitCode === null) expect(await host.stop()).toBe(0);
-  expect(await leftovers(home)).toEqual([]);
-  await home.cleanup();
+  await closeHome(home, host);
   await issuer.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -5,8 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, TestHome } from '../helpers/ditto.js';
 import { HostProcess } from '../helpers/host-process.js';
-import { leftovers } from '../helpers/leaks.js';
-import { SDK_DIR, childEnv, localOptions } from './helpers.js';
+import { SDK_DIR, childEnv, closeHome, localOptions } from './helpers.js';
 
 // The built SDK (sdk/js/dist) under Deno (the npm package @deno/linux-x64-glibc): the example
 // script makes a copy, reaches its server and destroys it, in local mode and in remote mode.
@@ -25,9 +24,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (host?.child.exitCode === null) expect(await host.stop()).toBe(0);
-  expect(await leftovers(home)).toEqual([]);
-  await home.cleanup();
+  await closeHome(home, host);
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 

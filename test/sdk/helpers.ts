@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { CLI, REPO, type TestHome } from '../helpers/ditto.js';
+import type { HostProcess } from '../helpers/host-process.js';
+import { leftovers } from '../helpers/leaks.js';
 
 export const SDK_DIR = path.join(REPO, 'sdk/js');
 
@@ -44,4 +47,13 @@ export async function thrown(fn: () => Promise<unknown>): Promise<Error & Record
     return err as Error & Record<string, unknown>;
   }
   throw new Error('expected a failure, and the call succeeded');
+}
+
+/** A suite's end: its host stopped cleanly, then no copy and nothing of one left in its home, which goes. */
+export async function closeHome(home: TestHome | undefined, host?: HostProcess): Promise<void> {
+  if (host?.child.exitCode === null) expect(await host.stop()).toBe(0);
+  if (!home) return;
+  expect(await home.ls()).toEqual([]);
+  expect(await leftovers(home)).toEqual([]);
+  await home.cleanup();
 }

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DittoError, createClient, down, events, list, status, up, withCopy, type DittoClient } from '../../sdk/js/src/index.js';
 import { TestHome } from '../helpers/ditto.js';
-import { leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
-import { localOptions, thrown } from './helpers.js';
+import { closeHome, localOptions, thrown } from './helpers.js';
 
 // The SDK in local mode: every call runs the built CLI (through a DITTO_BIN wrapper) with --json.
 let home: TestHome;
@@ -16,11 +15,7 @@ beforeAll(() => {
   client = createClient(options);
 });
 
-afterAll(async () => {
-  expect(await home.ls()).toEqual([]);
-  expect(await leftovers(home)).toEqual([]);
-  await home.cleanup();
-});
+afterAll(() => closeHome(home));
 
 describe('the SDK in local mode', () => {
   it('picks local mode without a server', () => {

@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DittoError, createClient, withCopy, type DittoClient } from '../../sdk/js/src/index.js';
 import { TestHome } from '../helpers/ditto.js';
 import { HostProcess } from '../helpers/host-process.js';
-import { leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
-import { closedPort, thrown } from './helpers.js';
+import { closeHome, closedPort, thrown } from './helpers.js';
 
 // The SDK in remote mode: /v2 over fetch to a real `ditto host` on 127.0.0.1.
 const TOKEN = 'sdk-remote-token-7c1e';
@@ -20,12 +19,7 @@ beforeAll(async () => {
   client = createClient({ server: host.url, token: TOKEN });
 });
 
-afterAll(async () => {
-  if (host?.child.exitCode === null) expect(await host.stop()).toBe(0);
-  expect(await home.ls()).toEqual([]);
-  expect(await leftovers(home)).toEqual([]);
-  await home.cleanup();
-});
+afterAll(() => closeHome(home, host));
 
 describe('the SDK in remote mode', () => {
   it('picks remote mode with a server', () => {

@@ -2,8 +2,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REPO, TestHome } from '../helpers/ditto.js';
-import { leftovers } from '../helpers/leaks.js';
-import { SDK_DIR, childEnv, localOptions } from './helpers.js';
+import { SDK_DIR, childEnv, closeHome, localOptions } from './helpers.js';
 
 // The vitest helper in a sample project (sdk/js/examples/vitest: two workers, four files), run as
 // its users run it: its global setup makes one copy per worker, its setup file gives each worker
@@ -14,10 +13,7 @@ beforeAll(() => {
   home = new TestHome({}, { portCount: 4 });
 });
 
-afterAll(async () => {
-  expect(await leftovers(home)).toEqual([]);
-  await home.cleanup();
-});
+afterAll(() => closeHome(home));
 
 it('gives each vitest worker a copy of its own, and destroys them all after the run', async () => {
   const { bin, env } = localOptions(home);
