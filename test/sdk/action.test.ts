@@ -37,7 +37,7 @@ afterAll(async () => {
 
 /** A job's environment: GitHub's run and job, and no ditto settings but those given. */
 function jobEnv(extra: Record<string, string>): Record<string, string> {
-  return { GITHUB_RUN_ID: '1234', GITHUB_JOB: 'integration', DITTO_SERVER: '', DITTO_TOKEN: '', ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '', ...extra };
+  return { GITHUB_ACTIONS: 'true', GITHUB_RUN_ID: '1234', GITHUB_JOB: 'integration', DITTO_RUN_ID: '', DITTO_JOB_NAME: '', DITTO_SERVER: '', DITTO_TOKEN: '', ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '', ...extra };
 }
 
 /** What main must leave: the copy's URL and id as outputs, variables and state; its password and URL masked first. */

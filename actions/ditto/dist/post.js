@@ -65,14 +65,19 @@ function ttlSeconds(ttl) {
   }
   return seconds;
 }
-var RUN_VARIABLES = ["DITTO_RUN_ID", "GITHUB_RUN_ID", "CI_PIPELINE_ID", "CIRCLE_WORKFLOW_ID", "BUILDKITE_BUILD_ID", "BUILD_TAG", "TRAVIS_BUILD_ID"];
-var JOB_VARIABLES = ["DITTO_JOB_NAME", "GITHUB_JOB", "CI_JOB_NAME", "CIRCLE_JOB", "BUILDKITE_LABEL", "JOB_NAME", "TRAVIS_JOB_NAME"];
-function firstSet(names) {
-  for (const name of names) {
-    const value = process2.env[name];
-    if (value) return value;
-  }
-  return void 0;
+var SERVICES = [
+  { marker: "GITHUB_ACTIONS", run: "GITHUB_RUN_ID", job: "GITHUB_JOB" },
+  { marker: "GITLAB_CI", run: "CI_PIPELINE_ID", job: "CI_JOB_NAME" },
+  { marker: "CIRCLECI", run: "CIRCLE_WORKFLOW_ID", job: "CIRCLE_JOB" },
+  { marker: "BUILDKITE", run: "BUILDKITE_BUILD_ID", job: "BUILDKITE_LABEL" },
+  { marker: "JENKINS_URL", run: "BUILD_TAG", job: "JOB_NAME" },
+  { marker: "TRAVIS", run: "TRAVIS_BUILD_ID", job: "TRAVIS_JOB_NAME" }
+];
+function ciRun() {
+  const env = process2.env;
+  const service = SERVICES.find((s) => env[s.marker]);
+  const pick = (own, theirs) => env[own] || (theirs ? env[theirs] : void 0) || void 0;
+  return { runId: pick("DITTO_RUN_ID", service?.run), jobName: pick("DITTO_JOB_NAME", service?.job) };
 }
 function upRequest(options) {
   for (const [name, value] of Object.entries({ label: options.label, dump: options.dump, runId: options.runId, jobName: options.jobName })) {
@@ -80,12 +85,13 @@ function upRequest(options) {
       throw new DittoError("BAD_INPUT", `${name} must be a non-empty string on one line`);
     }
   }
+  const ci = ciRun();
   return {
     ttlSeconds: options.ttl === void 0 ? void 0 : ttlSeconds(options.ttl),
     label: options.label,
     dump: options.dump,
-    runId: options.runId ?? firstSet(RUN_VARIABLES),
-    jobName: options.jobName ?? firstSet(JOB_VARIABLES),
+    runId: options.runId ?? ci.runId,
+    jobName: options.jobName ?? ci.jobName,
     obfuscate: options.obfuscate === true
   };
 }

@@ -24,19 +24,22 @@ export function ttlSeconds(ttl: number | string): number {
   return seconds;
 }
 
-/**
- * Which CI run and job a copy is for, when the caller does not say: DITTO_RUN_ID/DITTO_JOB_NAME,
- * else the CI's own variables (GitHub Actions, GitLab CI, CircleCI, Buildkite, Jenkins, Travis).
- */
-const RUN_VARIABLES = ['DITTO_RUN_ID', 'GITHUB_RUN_ID', 'CI_PIPELINE_ID', 'CIRCLE_WORKFLOW_ID', 'BUILDKITE_BUILD_ID', 'BUILD_TAG', 'TRAVIS_BUILD_ID'];
-const JOB_VARIABLES = ['DITTO_JOB_NAME', 'GITHUB_JOB', 'CI_JOB_NAME', 'CIRCLE_JOB', 'BUILDKITE_LABEL', 'JOB_NAME', 'TRAVIS_JOB_NAME'];
+/** Each CI service: the variable that says it is that service, and its run's and job's variables (as ditto's CLI reads them). */
+const SERVICES: { marker: string; run: string; job: string }[] = [
+  { marker: 'GITHUB_ACTIONS', run: 'GITHUB_RUN_ID', job: 'GITHUB_JOB' },
+  { marker: 'GITLAB_CI', run: 'CI_PIPELINE_ID', job: 'CI_JOB_NAME' },
+  { marker: 'CIRCLECI', run: 'CIRCLE_WORKFLOW_ID', job: 'CIRCLE_JOB' },
+  { marker: 'BUILDKITE', run: 'BUILDKITE_BUILD_ID', job: 'BUILDKITE_LABEL' },
+  { marker: 'JENKINS_URL', run: 'BUILD_TAG', job: 'JOB_NAME' },
+  { marker: 'TRAVIS', run: 'TRAVIS_BUILD_ID', job: 'TRAVIS_JOB_NAME' },
+];
 
-function firstSet(names: string[]): string | undefined {
-  for (const name of names) {
-    const value = process.env[name];
-    if (value) return value;
-  }
-  return undefined;
+/** The run and job a copy is for when the caller does not say: DITTO_RUN_ID/DITTO_JOB_NAME, else the CI service's own. */
+function ciRun(): { runId: string | undefined; jobName: string | undefined } {
+  const env = process.env;
+  const service = SERVICES.find((s) => env[s.marker]);
+  const pick = (own: string, theirs: string | undefined) => env[own] || (theirs ? env[theirs] : undefined) || undefined;
+  return { runId: pick('DITTO_RUN_ID', service?.run), jobName: pick('DITTO_JOB_NAME', service?.job) };
 }
 
 export function upRequest(options: UpOptions): UpRequest {
@@ -45,12 +48,13 @@ export function upRequest(options: UpOptions): UpRequest {
       throw new DittoError('BAD_INPUT', `${name} must be a non-empty string on one line`);
     }
   }
+  const ci = ciRun();
   return {
     ttlSeconds: options.ttl === undefined ? undefined : ttlSeconds(options.ttl),
     label: options.label,
     dump: options.dump,
-    runId: options.runId ?? firstSet(RUN_VARIABLES),
-    jobName: options.jobName ?? firstSet(JOB_VARIABLES),
+    runId: options.runId ?? ci.runId,
+    jobName: options.jobName ?? ci.jobName,
     obfuscate: options.obfuscate === true,
   };
 }
