@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { REPO, TestHome } from '../helpers/ditto.js';
+import { SDK_DIR, childEnv, closeHome, localOptions } from './helpers.js';
+
+// The vitest helper in a sample project (sdk/js/examples/vitest: two workers, four files), run as
+// its users run it: its global setup makes one copy per worker, its setup file gives each worker
+// its own as DATABASE_URL, and the sample's tests check that no other worker's rows are in it.
+let home: TestHome;
+
+beforeAll(() => {
+  home = new TestHome({}, { portCount: 4 });
+});
+
+afterAll(() => closeHome(home));
+
+it('gives each vitest worker a copy of its own, and destroys them all after the run', async () => {
+  const { bin, env } = localOptions(home);
+  const config = path.join(SDK_DIR, 'examples/vitest/vitest.config.ts');
+  const run = await execa('npx', ['vitest', 'run', '--config', config], { cwd: REPO, env: childEnv({ ...env, DITTO_BIN: bin, DITTO_SERVER: '' }), reject: false, stdin: 'ignore' });
+  const output = run.stdout + run.stderr;
+  expect(run.exitCode, output).toBe(0);
+  expect(output).toMatch(/Test Files {2}4 passed \(4\)/);
+  expect(await home.ls()).toEqual([]);
+  // One copy per worker (the sample runs two), both destroyed by the teardown.
+  const copies = await home.ls(true);
+  expect(copies.map((c) => [c.label, c.status]).sort()).toEqual([
+    ['vitest worker 1', 'destroyed'],
+    ['vitest worker 2', 'destroyed'],
+  ]);
+});
