@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -101,3 +104,44 @@ def test_the_clis_own_error_line_becomes_the_error(cli: Path, local_home: TestHo
     assert err.message == f"config file {missing} does not exist"
     assert err.hint == "check --config or DITTO_CONFIG"
 
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """A loopback server: the redirecting one answers 302 to its `target`; every request is recorded."""
+
+    target = ""
+    seen: List[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        type(self).seen.append(f"{self.server.server_address[1]} {self.path} {self.headers.get('authorization')}")
+        if self.target:
+            self.send_response(302)
+            self.send_header("location", self.target + self.path)
+        else:
+            self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_redirect_is_not_followed_with_the_token() -> None:
+    elsewhere = http.server.HTTPServer(("127.0.0.1", 0), type("Elsewhere", (_Recorder,), {"target": "", "seen": []}))
+    redirecting = http.server.HTTPServer(
+        ("127.0.0.1", 0), type("Redirecting", (_Recorder,), {"target": f"http://127.0.0.1:{elsewhere.server_address[1]}", "seen": []})
+    )
+    servers = [elsewhere, redirecting]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{redirecting.server_address[1]}"
+        with pytest.raises(RemoteError, match="with a redirect to http://127.0.0.1:") as caught:
+            Ditto(server=url, token="token-that-must-stay-here", env={}).list()
+        assert caught.value.hint and "DITTO_SERVER" in caught.value.hint
+        assert len(redirecting.RequestHandlerClass.seen) == 1  # type: ignore[attr-defined]
+        assert elsewhere.RequestHandlerClass.seen == []  # type: ignore[attr-defined]
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()

@@ -106,9 +106,9 @@ __all__ = [
     "__version__",
     "down",
     "events",
-    "list",
     "parse_duration",
     "status",
     "up",
     "with_copy",
 ]
+# `list` is left out of __all__, so `from ditto import *` does not hide the builtin; ditto.list() is there.

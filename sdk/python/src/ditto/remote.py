@@ -67,7 +67,7 @@ class RemoteBackend:
 
     def _open(self, request: urllib.request.Request, timeout: float) -> Any:
         if self._opener is None:
-            handlers: List[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
+            handlers: List[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({}), _NoRedirects()]
             if self._base.startswith("https:"):
                 handlers.append(urllib.request.HTTPSHandler(context=self._tls()))
             self._opener = urllib.request.build_opener(*handlers)
@@ -98,6 +98,13 @@ class RemoteBackend:
                 text = ""
             finally:
                 err.close()
+            if 300 <= err.code < 400:
+                location = err.headers.get("location") if err.headers else None
+                raise RemoteError(
+                    f"the host at {self.url} answered {method} /{path} with a redirect to {location or 'nowhere'}",
+                    hint="set DITTO_SERVER to the URL the host is served at (the token is not sent on to another address)",
+                    status=err.code,
+                ) from None
             raise _failure(err.code, err.reason, text, err.headers.get("retry-after") if err.headers else None) from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
             raise self._unreachable(err, limit) from None
@@ -160,6 +167,13 @@ class RemoteBackend:
 
     def status(self) -> Status:
         return Status.from_wire(self._call("GET", "v2/status"))
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects are not followed: urllib would send the bearer token on to wherever they point."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
+        return None
 
 
 def _retry_after(value: Optional[str]) -> Optional[int]:
