@@ -104,6 +104,13 @@ function copyId(id) {
 var text = (v) => typeof v === "string" ? v : null;
 var num = (v) => typeof v === "number" ? v : null;
 var obj = (v) => typeof v === "object" && v !== null && !Array.isArray(v) ? v : null;
+function testDatabaseFromWire(w, source) {
+  const r = typeof w === "object" && w !== null ? w : {};
+  if (typeof r.database !== "string" || typeof r.connection_string !== "string" || typeof r.copy_id !== "string") {
+    throw new DittoError("REMOTE", `${source} answered without a database and its connection string`);
+  }
+  return { copyId: r.copy_id, database: r.database, connectionString: r.connection_string };
+}
 function copyFromWire(value, source) {
   const w = obj(value);
   const id = text(w?.id);
@@ -213,6 +220,21 @@ var LocalClient = class {
   async status() {
     const args = ["status", "--json"];
     return statusFromCli(this.json((await this.run(args)).stdout, args));
+  }
+  async createDatabase(id) {
+    const args = ["db", "new", copyId(id), "--json"];
+    return testDatabaseFromWire(this.json((await this.run(args)).stdout, args), this.source);
+  }
+  async dropDatabase(id, database) {
+    await this.run(["db", "drop", copyId(id), database]);
+  }
+  async reset(id) {
+    const args = ["reset", copyId(id), "--json"];
+    return issuedFromWire(this.json((await this.run(args)).stdout, args), this.source);
+  }
+  async extend(id, ttlSeconds2) {
+    const args = ["extend", copyId(id), "--ttl", String(ttlSeconds2), "--json"];
+    return copyFromWire(this.json((await this.run(args)).stdout, args), this.source);
   }
   get source() {
     return `\`${this.bin}\``;
@@ -355,6 +377,18 @@ var RemoteClient = class {
   }
   async status() {
     return statusFromWire(await this.call("GET", "v2/status"), this.source);
+  }
+  async createDatabase(id) {
+    return testDatabaseFromWire(await this.call("POST", `v2/copies/${copyId(id)}/databases`), this.source);
+  }
+  async dropDatabase(id, database) {
+    await this.call("DELETE", `v2/copies/${copyId(id)}/databases/${encodeURIComponent(database)}`);
+  }
+  async reset(id) {
+    return issuedFromWire(await this.call("POST", `v2/copies/${copyId(id)}/reset`, { timeoutMs: this.options.timeoutMs ?? CREATE_TIMEOUT_MS }), this.source);
+  }
+  async extend(id, ttlSeconds2) {
+    return copyFromWire(await this.call("PATCH", `v2/copies/${copyId(id)}`, { body: { ttl_seconds: ttlSeconds2 } }), this.source);
   }
   /** The host's OIDC settings (GET /v2/oidc, no token needed); null when it takes no OIDC tokens. */
   async oidc() {

@@ -7,7 +7,7 @@ import type { ClientOptions, Copy, CopyEvent, DittoClient, IssuedCopy, Status, U
 export { DittoError, type ErrorCode } from './errors.js';
 export { LocalClient } from './local.js';
 export { RemoteClient } from './remote.js';
-export type { ClientOptions, Copy, CopyEvent, DittoClient, IssuedCopy, Status, UpOptions } from './types.js';
+export type { ClientOptions, Copy, CopyEvent, DittoClient, IssuedCopy, Status, TestDatabase, UpOptions } from './types.js';
 
 /**
  * The client the options and the environment select: remote mode with a `server` (or

@@ -1,8 +1,8 @@
 import process from 'node:process';
 import { DittoError, codeForExit } from './errors.js';
 import { copyId, upRequest } from './request.js';
-import type { ClientOptions, Copy, CopyEvent, DittoClient, IssuedCopy, Status, UpOptions } from './types.js';
-import { copyFromWire, eventFromWire, issuedFromWire, listFromWire, statusFromCli } from './wire.js';
+import type { ClientOptions, Copy, CopyEvent, DittoClient, IssuedCopy, Status, TestDatabase, UpOptions } from './types.js';
+import { copyFromWire, eventFromWire, issuedFromWire, listFromWire, statusFromCli, testDatabaseFromWire } from './wire.js';
 
 interface Run {
   stdout: string;
@@ -54,6 +54,25 @@ export class LocalClient implements DittoClient {
   async status(): Promise<Status> {
     const args = ['status', '--json'];
     return statusFromCli(this.json((await this.run(args)).stdout, args));
+  }
+
+  async createDatabase(id: string): Promise<TestDatabase> {
+    const args = ['db', 'new', copyId(id), '--json'];
+    return testDatabaseFromWire(this.json((await this.run(args)).stdout, args), this.source);
+  }
+
+  async dropDatabase(id: string, database: string): Promise<void> {
+    await this.run(['db', 'drop', copyId(id), database]);
+  }
+
+  async reset(id: string): Promise<IssuedCopy> {
+    const args = ['reset', copyId(id), '--json'];
+    return issuedFromWire(this.json((await this.run(args)).stdout, args), this.source);
+  }
+
+  async extend(id: string, ttlSeconds: number): Promise<Copy> {
+    const args = ['extend', copyId(id), '--ttl', String(ttlSeconds), '--json'];
+    return copyFromWire(this.json((await this.run(args)).stdout, args), this.source);
   }
 
   private get source(): string {

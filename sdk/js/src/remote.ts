@@ -2,8 +2,8 @@ import process from 'node:process';
 import { expiryOf, reason, requestActionsToken } from './actions-token.js';
 import { DittoError, codeForStatus, isErrorCode } from './errors.js';
 import { copyId, upRequest } from './request.js';
-import type { ClientOptions, Copy, CopyEvent, DittoClient, IssuedCopy, Status, UpOptions } from './types.js';
-import { copyFromWire, eventFromWire, issuedFromWire, listFromWire, statusFromWire } from './wire.js';
+import type { ClientOptions, Copy, CopyEvent, DittoClient, IssuedCopy, Status, TestDatabase, UpOptions } from './types.js';
+import { copyFromWire, eventFromWire, issuedFromWire, listFromWire, statusFromWire, testDatabaseFromWire } from './wire.js';
 
 /** A copy can take a while to make (a restore, a wait for the pool); everything else answers quickly. */
 const CREATE_TIMEOUT_MS = 10 * 60_000;
@@ -79,6 +79,22 @@ export class RemoteClient implements DittoClient {
 
   async status(): Promise<Status> {
     return statusFromWire(await this.call('GET', 'v2/status'), this.source);
+  }
+
+  async createDatabase(id: string): Promise<TestDatabase> {
+    return testDatabaseFromWire(await this.call('POST', `v2/copies/${copyId(id)}/databases`), this.source);
+  }
+
+  async dropDatabase(id: string, database: string): Promise<void> {
+    await this.call('DELETE', `v2/copies/${copyId(id)}/databases/${encodeURIComponent(database)}`);
+  }
+
+  async reset(id: string): Promise<IssuedCopy> {
+    return issuedFromWire(await this.call('POST', `v2/copies/${copyId(id)}/reset`, { timeoutMs: this.options.timeoutMs ?? CREATE_TIMEOUT_MS }), this.source);
+  }
+
+  async extend(id: string, ttlSeconds: number): Promise<Copy> {
+    return copyFromWire(await this.call('PATCH', `v2/copies/${copyId(id)}`, { body: { ttl_seconds: ttlSeconds } }), this.source);
   }
 
   /** The host's OIDC settings (GET /v2/oidc, no token needed); null when it takes no OIDC tokens. */

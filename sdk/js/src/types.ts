@@ -80,6 +80,13 @@ export interface ClientOptions {
   timeoutMs?: number | undefined;
 }
 
+/** A database made inside a copy for one test (PostgreSQL), cloned from the copy's starting data. */
+export interface TestDatabase {
+  copyId: string;
+  database: string;
+  connectionString: string;
+}
+
 /** What every mode implements. */
 export interface DittoClient {
   readonly mode: 'local' | 'remote';
@@ -90,4 +97,11 @@ export interface DittoClient {
   list(options?: { all?: boolean }): Promise<Copy[]>;
   events(id: string): Promise<CopyEvent[]>;
   status(): Promise<Status>;
+  /** A new database inside copy `id`, for one test: PostgreSQL only (in milliseconds). */
+  createDatabase(id: string): Promise<TestDatabase>;
+  dropDatabase(id: string, database: string): Promise<void>;
+  /** The copy's data back as it started; its connection string unchanged. */
+  reset(id: string): Promise<IssuedCopy>;
+  /** The copy now expires `ttlSeconds` from now. */
+  extend(id: string, ttlSeconds: number): Promise<Copy>;
 }

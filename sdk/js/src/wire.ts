@@ -1,5 +1,5 @@
 import { DittoError } from './errors.js';
-import type { Copy, CopyEvent, IssuedCopy, Status } from './types.js';
+import type { Copy, CopyEvent, IssuedCopy, Status, TestDatabase } from './types.js';
 
 /**
  * ditto's JSON, read: the /v2 fields (snake_case, as `ditto ls --json` prints them too) into the
@@ -11,6 +11,15 @@ type Wire = Record<string, unknown>;
 const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 const obj = (v: unknown): Wire | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Wire) : null);
+
+/** A per-test database as the CLI (`db new --json`) and the host print it. */
+export function testDatabaseFromWire(w: unknown, source: string): TestDatabase {
+  const r = (typeof w === 'object' && w !== null ? w : {}) as Record<string, unknown>;
+  if (typeof r.database !== 'string' || typeof r.connection_string !== 'string' || typeof r.copy_id !== 'string') {
+    throw new DittoError('REMOTE', `${source} answered without a database and its connection string`);
+  }
+  return { copyId: r.copy_id, database: r.database, connectionString: r.connection_string };
+}
 
 export function copyFromWire(value: unknown, source: string): Copy {
   const w = obj(value);

@@ -147,3 +147,28 @@ def test_reprs_hold_no_password_or_token(client: Ditto, host: HostProcess) -> No
 @pytest.fixture(params=["local", "remote"])
 def mode(request: pytest.FixtureRequest) -> str:
     return request.param
+
+
+def test_test_databases_reset_and_extend(client: Ditto) -> None:
+    """Per-test databases are isolated from each other; reset brings data back under the same DSN; extend moves the expiry."""
+    copy = client.up(ttl="10m")
+    try:
+        first = client.create_database(copy)
+        second = client.create_database(copy.id)
+        assert first.database != second.database and first.copy_id == copy.id
+        assert psql(first.connection_string, "CREATE TABLE only_here (x int)").returncode == 0
+        assert "does not exist" in psql(second.connection_string, "SELECT * FROM only_here").stderr
+        client.drop_database(copy, first.database)
+        with pytest.raises(ditto.NotFoundError):
+            client.drop_database(copy, first.database)
+
+        assert psql(copy.connection_string, "CREATE TABLE written (x int)").returncode == 0
+        reset = client.reset(copy)
+        assert reset.connection_string == copy.connection_string
+        assert "does not exist" in psql(copy.connection_string, "SELECT * FROM written").stderr
+
+        extended = client.extend(copy, "2h")
+        assert extended.expires_at is not None and copy.expires_at is not None
+        assert (extended.expires_at - copy.expires_at).total_seconds() > 3000
+    finally:
+        client.down(copy)

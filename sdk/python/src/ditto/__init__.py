@@ -36,7 +36,7 @@ from .errors import (
     TooLargeError,
     UnauthorizedError,
 )
-from .models import Copy, CopyEvent, Status
+from .models import Copy, CopyEvent, Status, TestDatabase
 from .request import Duration, parse_duration
 
 __version__ = "0.1.0"
@@ -86,6 +86,7 @@ __all__ = [
     "ConflictError",
     "Copy",
     "CopyEvent",
+    "TestDatabase",
     "Ditto",
     "DittoError",
     "DumpInvalidError",

@@ -13,7 +13,7 @@ from typing import Callable, ContextManager, Iterator, List, Mapping, Optional, 
 
 from .errors import DittoError
 from .local import LocalBackend
-from .models import Copy, CopyEvent, Status
+from .models import Copy, CopyEvent, Status, TestDatabase
 from .remote import RemoteBackend
 from .request import Duration, UpRequest
 
@@ -108,6 +108,23 @@ class Ditto:
     def status(self) -> Status:
         """Runtime, dump freshness, pool, free ports and copy counts."""
         return self._backend.status()
+
+    def create_database(self, copy: CopyRef) -> TestDatabase:
+        """A new database inside the copy for one test (PostgreSQL), cloned from its starting data in milliseconds."""
+        return self._backend.create_database(_copy_id(copy))
+
+    def drop_database(self, copy: CopyRef, database: str) -> None:
+        self._backend.drop_database(_copy_id(copy), database)
+
+    def reset(self, copy: CopyRef) -> Copy:
+        """The copy's data back as it started; its connection string unchanged."""
+        return self._backend.reset(_copy_id(copy))
+
+    def extend(self, copy: CopyRef, ttl: Duration) -> Copy:
+        """The copy now expires ``ttl`` from now."""
+        seconds = UpRequest.build(ttl=ttl).ttl_seconds
+        assert seconds is not None
+        return self._backend.extend(_copy_id(copy), seconds)
 
     @contextlib.contextmanager
     def _scoped(self, request: UpRequest) -> Iterator[Copy]:

@@ -15,7 +15,7 @@ import subprocess
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import EXIT_CODES, ConfigError, DittoError, InterruptedCopyError, InternalError, error_for
-from .models import Copy, CopyEvent, Status
+from .models import Copy, CopyEvent, Status, TestDatabase
 from .request import UpRequest
 
 #: How long a call may take: making a copy can mean restoring a dump; the rest answers quickly.
@@ -160,6 +160,21 @@ class LocalBackend:
     def status(self) -> Status:
         answer, _ = self._json(["status", "--json"])
         return Status.from_cli(answer)
+
+    def create_database(self, copy_id: str) -> TestDatabase:
+        answer, _ = self._json(["db", "new", check_id(copy_id), "--json"])
+        return TestDatabase.from_wire(answer)
+
+    def drop_database(self, copy_id: str, database: str) -> None:
+        self._run(["db", "drop", check_id(copy_id), database], CALL_TIMEOUT_SECONDS)
+
+    def reset(self, copy_id: str) -> Copy:
+        answer, _ = self._json(["reset", check_id(copy_id), "--json"], UP_TIMEOUT_SECONDS)
+        return Copy.from_wire(answer)
+
+    def extend(self, copy_id: str, ttl_seconds: int) -> Copy:
+        answer, _ = self._json(["extend", check_id(copy_id), f"--ttl={ttl_seconds}", "--json"])
+        return Copy.from_wire(answer)
 
     def describe(self) -> str:
         return "local"

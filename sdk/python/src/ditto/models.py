@@ -129,6 +129,22 @@ class CopyEvent:
 
 
 @dataclass(frozen=True)
+class TestDatabase:
+    """A database made inside a copy for one test (PostgreSQL), cloned from the copy's starting data."""
+
+    __test__ = False  # not a pytest test class, despite its name
+    copy_id: str
+    database: str
+    connection_string: str = field(repr=False)
+
+    @classmethod
+    def from_wire(cls, w: Wire) -> "TestDatabase":
+        if not all(isinstance(w.get(k), str) for k in ("copy_id", "database", "connection_string")):
+            raise RemoteError("ditto answered without a database and its connection string")
+        return cls(copy_id=w["copy_id"], database=w["database"], connection_string=w["connection_string"])
+
+
+@dataclass(frozen=True)
 class Status:
     """What ``ditto status`` reports, in the /v2 status fields (``advertise_host`` is None locally)."""
 

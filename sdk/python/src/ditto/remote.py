@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from .errors import ERROR_CODES, STATUS_CODES, BadInputError, ConfigError, DittoError, RemoteError, UnauthorizedError, error_for
 from .local import check_id
-from .models import Copy, CopyEvent, Status
+from .models import Copy, CopyEvent, Status, TestDatabase
 from .request import UpRequest, ci_run
 
 #: A copy can take a while to make (a restore, a wait for the pool); everything else answers quickly.
@@ -167,6 +167,21 @@ class RemoteBackend:
 
     def status(self) -> Status:
         return Status.from_wire(self._call("GET", "v2/status"))
+
+    def _copy_path(self, copy_id: str) -> str:
+        return "v2/copies/" + urllib.parse.quote(check_id(copy_id), safe="")
+
+    def create_database(self, copy_id: str) -> TestDatabase:
+        return TestDatabase.from_wire(self._call("POST", self._copy_path(copy_id) + "/databases"))
+
+    def drop_database(self, copy_id: str, database: str) -> None:
+        self._call("DELETE", self._copy_path(copy_id) + "/databases/" + urllib.parse.quote(database, safe=""))
+
+    def reset(self, copy_id: str) -> Copy:
+        return Copy.from_wire(self._call("POST", self._copy_path(copy_id) + "/reset", None, CREATE_TIMEOUT_SECONDS))
+
+    def extend(self, copy_id: str, ttl_seconds: int) -> Copy:
+        return Copy.from_wire(self._call("PATCH", self._copy_path(copy_id), {"ttl_seconds": ttl_seconds}))
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
