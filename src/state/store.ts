@@ -28,7 +28,7 @@ export function openState(home: string): Db {
   try {
     db = new Database(file, options);
     // The first statements read the file's header: a damaged file fails here, not later mid-command.
-    db.pragma('journal_mode = WAL');
+    setWal(db);
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     migrate(db);
@@ -37,6 +37,25 @@ export function openState(home: string): Db {
     throw stateError(file, err);
   }
   return db;
+}
+
+/**
+ * Turns on WAL. Switching a new file's journal mode upgrades a read lock to an exclusive one, and
+ * where waiting could deadlock SQLite answers SQLITE_BUSY at once instead of calling the busy
+ * handler: two commands started together on a new home could fail (seen once, as "database is
+ * locked" from two concurrent `up`s). So the switch is retried here, within the same timeout.
+ */
+function setWal(db: Db): void {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 20));
+    }
+  }
 }
 
 /** A state file that cannot be used, as one line that names it and says what to do. */
