@@ -67,6 +67,15 @@ const dump = z
     cache_max_bytes: byteSize.default(50 * 2 ** 30),
     /** Extra CA certificates (PEM) trusted for https:// dumps, besides the system's and NODE_EXTRA_CA_CERTS. */
     ca_file: z.string().min(1).optional(),
+    /** What a failed reseed (scheduled or by hand) sets off: a JSON POST, and/or a shell command; both get the error, never a secret. */
+    on_failure: z
+      .strictObject({
+        /** Receives {event, error, code, hint, source, home, at} as JSON (a secret reference is allowed). */
+        webhook_url: secret.optional(),
+        /** Run by the shell with DITTO_RESEED_ERROR, DITTO_RESEED_CODE, DITTO_RESEED_SOURCE set. */
+        exec: z.string().min(1).optional(),
+      })
+      .optional(),
     s3,
   })
   .default({ exclude_table_data: [], stale_threshold: 7 * 86400, golden: true, max_download_bytes: 20 * 2 ** 30, cache_max_bytes: 50 * 2 ** 30, s3: { force_path_style: true } });

@@ -15,6 +15,7 @@ import { engineAddress, probeEngine } from '../runtimes/docker/docker-endpoint.j
 import { imageFor, type Runtimes } from '../runtimes/registry.js';
 import { commitFile, createPrivateFile, ensureDumpDir, removeQuietly, sha256File } from '../support/files.js';
 import { runDump } from './dump-runner.js';
+import { runFailureHooks } from './failure-hooks.js';
 
 export interface ReseedContext {
   /** The copies floor of the home whose dump is replaced: it provisions the scratch copy and holds the lease. */
@@ -23,6 +24,8 @@ export interface ReseedContext {
   runtimes: Runtimes;
   onProgress?: ((step: string) => void) | undefined;
   signal?: AbortSignal | undefined;
+  /** Where a dump.on_failure hook that itself failed is told (the log, stderr). */
+  onHookProblem?: ((line: string) => void) | undefined;
 }
 
 export interface ReseedOptions {
@@ -57,6 +60,19 @@ const DOCKER_PROBE_MS = 2000;
  * one is untouched and every temporary file removed.
  */
 export async function reseed(ctx: ReseedContext, opts: ReseedOptions): Promise<ReseedResult> {
+  try {
+    return await reseedOnce(ctx, opts);
+  } catch (err) {
+    // dump.on_failure hears of it, whichever way the reseed was started (a command, the host's schedule).
+    const { config, home } = ctx.copies;
+    const source = opts.from ?? opts.source ?? config.source.url ?? null;
+    const shown = source === null ? null : /^(env|file):/.test(source) ? source : maskUrl(source);
+    for (const problem of await runFailureHooks(config, home, err, shown)) ctx.onHookProblem?.(problem);
+    throw err;
+  }
+}
+
+async function reseedOnce(ctx: ReseedContext, opts: ReseedOptions): Promise<ReseedResult> {
   const started = Date.now();
   const { copies } = ctx;
   const { config, home, meta } = copies;

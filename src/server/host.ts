@@ -81,7 +81,7 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
     opts.reseed ??
     (async () => {
       const { reseed: reseedDump } = await import('../reseed/reseed.js');
-      await reseedDump({ copies: upkeep, engines: house.engines, runtimes: house.runtimes }, {});
+      await reseedDump({ copies: upkeep, engines: house.engines, runtimes: house.runtimes, onHookProblem: (line) => warn(line) }, {});
     });
   const reseed = scheduleReseed(config.host.reseed_cron, reseedNow, log, (result) => metrics.reseedRan(result));
 

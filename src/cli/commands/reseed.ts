@@ -36,7 +36,7 @@ export const reseedCommand: CommandModule<GlobalArgs, Args> = {
       const result = await withProgress(
         'Reseeding',
         process.stderr.isTTY === true,
-        (onProgress) => reseed({ copies, engines: shared.engines, runtimes: shared.runtimes, onProgress, signal: interrupt.signal }, { source: args.source, from: args.from }),
+        (onProgress) => reseed({ copies, engines: shared.engines, runtimes: shared.runtimes, onProgress, signal: interrupt.signal, onHookProblem: (line) => note(`warning: ${line}`) }, { source: args.source, from: args.from }),
         (r) => `Dump replaced in ${formatDuration(r.durationMs / 1000)}`,
       );
       if (args.json) {
