@@ -19,6 +19,7 @@ import { lsCommand } from './commands/ls.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
+import { erdCommand } from './commands/erd.js';
 import type { GlobalArgs } from './context.js';
 
 /** The command-line parser with every command; parsing arguments runs the chosen command. */
@@ -42,6 +43,7 @@ export function buildParser(): Argv<GlobalArgs> {
     .command(poolCommand)
     .command(pruneCommand)
     .command(reseedCommand)
+    .command(erdCommand)
     .command(hostCommand)
     .command(doctorCommand)
     .command(initCommand)

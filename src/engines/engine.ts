@@ -1,6 +1,7 @@
 import type { ObfuscationRule } from '../config/schema.js';
 import type { EngineName } from '../model/copy.js';
 import type { Credentials, Endpoint, Serving } from '../model/endpoint.js';
+import type { DbSchema } from '../model/schema.js';
 
 /** A dump file that has been checked to exist and to look like a dump of its engine. */
 export interface DumpFile {
@@ -182,6 +183,11 @@ export interface Engine {
   parseSource(url: string): DumpSource;
   /** Per-test databases in the copy at `endpoint`; null where the engine has no way to clone a database inside a server. */
   testDatabases(endpoint: Endpoint, credentials: Credentials): TestDatabases | null;
+  /**
+   * The tables, columns and keys of the database at `url` (a copy's connection string, or a
+   * source's), from its catalogue. A URL rather than an endpoint: a source is known only by one.
+   */
+  schemaOf(url: string): Promise<DbSchema>;
   /** Applies obfuscation rules to the database in place, checking every rule before anything is written. */
   scrub(endpoint: Endpoint, credentials: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport>;
 }

@@ -44,7 +44,7 @@ export interface ReseedResult {
 }
 
 /** A scratch copy outlives a crashed reseed by at most this long. */
-const SCRATCH_TTL_SECONDS = 6 * 3600;
+export const SCRATCH_TTL_SECONDS = 6 * 3600;
 /** How long the probe for a Docker engine (to run pg_dump in) may take when no host binary exists. */
 const DOCKER_PROBE_MS = 2000;
 

@@ -3,6 +3,7 @@ import { dbmlType, identifier } from '../../src/diagram/dbml.js';
 import { renderErd } from '../../src/diagram/erd.js';
 import { mermaidType, mermaidWord } from '../../src/diagram/mermaid.js';
 import type { DbSchema, SchemaTable } from '../../src/model/schema.js';
+import { invalidMermaidLines } from '../helpers/diagrams.js';
 
 function table(schema: string, name: string, columns: [string, string, boolean?][], primaryKey: string[] = [], extra: Partial<SchemaTable> = {}): SchemaTable {
   return {
@@ -38,26 +39,6 @@ const SCHEMA: DbSchema = {
     { name: 'payment_p1_film', from: { schema: 'public', name: 'payment_p1' }, columns: ['film_id'], to: { schema: 'public', name: 'film' }, toColumns: ['film_id'] },
   ],
 };
-
-/**
- * Mermaid's erDiagram grammar (its lexer's tokens, as of mermaid 10/11, the narrowest of them): a
- * quoted entity name, an attribute of one type word, one name word, keys and a comment, and a
- * relationship between two quoted entities with a quoted role.
- */
-const NAME = '"[^"%\\\\\\r\\n\\v\\b]+"';
-const WORD = '[*A-Za-z_\\u00C0-\\uFFFF][A-Za-z0-9\\-_\\[\\]()\\u00C0-\\uFFFF*]*';
-const MERMAID_LINE = [
-  /^erDiagram$/,
-  /^\s*%%(?!\{).*$/,
-  new RegExp(`^\\s*${NAME} \\{$`),
-  new RegExp(`^\\s*${WORD} ${WORD}( (PK|FK)(, (PK|FK))*)?( "[^"]*")?$`),
-  /^\s*\}$/,
-  new RegExp(`^\\s*${NAME} (\\|\\||\\|o|\\}o|\\}\\|)(--|\\.\\.)(\\|\\||o\\||o\\{|\\|\\{) ${NAME} : "[^"]*"$`),
-];
-
-function invalidMermaidLines(text: string): string[] {
-  return text.trimEnd().split('\n').filter((line) => !MERMAID_LINE.some((re) => re.test(line)));
-}
 
 describe('the Mermaid diagram', () => {
   const text = renderErd(SCHEMA, 'mermaid');

@@ -19,3 +19,14 @@ export function splitPassword(raw: string): DumpSource {
   }
   return { url: url.toString(), password };
 }
+
+/**
+ * `url` with its sslmode meaning what libpq (and so psql, and a copy's connection string) means by
+ * it: node-postgres otherwise takes `require` as `verify-full`, and refuses a copy's certificate,
+ * which names the host its clients reach.
+ */
+export function libpqSslModes(url: string): string {
+  const parsed = parseSourceUrl(url, POSTGRES_SCHEMES, 'a postgresql://', 'postgresql://user:password@host:port/database');
+  if (parsed.searchParams.has('sslmode') && !parsed.searchParams.has('uselibpqcompat')) parsed.searchParams.set('uselibpqcompat', 'true');
+  return parsed.toString();
+}

@@ -71,6 +71,9 @@ export class FakeEngine implements Engine {
   async scrub() {
     return { tables: 0, columns: 0 };
   }
+  async schemaOf() {
+    return { defaultSchema: 'public', tables: [], foreignKeys: [] };
+  }
 }
 
 /** Servers as entries in a map: started, stopped, cloned from snapshots that are sets of keys. */
