@@ -136,6 +136,20 @@ export interface TestDatabases {
   drop(database: string, name: string): Promise<void>;
 }
 
+/**
+ * How a database ditto does not own (a target: staging) gets a dump's contents in place of its
+ * own, all or nothing.
+ */
+export interface TargetRestore {
+  /** The client binaries it runs, found on this machine. */
+  tools: readonly string[];
+  /**
+   * Replaces everything in the database at `target` with what `dump` holds; when it fails, the
+   * target is as it was. `work` is a private directory for files it makes on the way.
+   */
+  replace(tools: ToolRunner, dump: DumpFile, target: DumpSource, work: string, signal?: AbortSignal): Promise<void>;
+}
+
 /** What a scrub changed. */
 export interface ScrubReport {
   tables: number;
@@ -188,6 +202,8 @@ export interface Engine {
    * source's), from its catalogue. A URL rather than an endpoint: a source is known only by one.
    */
   schemaOf(url: string): Promise<DbSchema>;
+  /** Refreshing targets; null where the engine cannot replace a database's contents all or nothing. */
+  readonly targetRestore: TargetRestore | null;
   /** Applies obfuscation rules to the database in place, checking every rule before anything is written. */
   scrub(endpoint: Endpoint, credentials: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport>;
 }

@@ -117,7 +117,7 @@ export async function reseed(ctx: ReseedContext, opts: ReseedOptions): Promise<R
 }
 
 /** Restores `input` into a scratch copy, scrubs it when there are rules, dumps it into `out`, and destroys it. */
-async function throughScratchCopy(ctx: ReseedContext, engine: Engine, input: string, out: string, scrub: { rules: ObfuscationRule[]; seed: string } | null): Promise<ScrubReport | null> {
+export async function throughScratchCopy(ctx: ReseedContext, engine: Engine, input: string, out: string, scrub: { rules: ObfuscationRule[]; seed: string } | null): Promise<ScrubReport | null> {
   const { copies } = ctx;
   const progress = ctx.onProgress ?? (() => {});
   progress('Restoring into a scratch copy');
@@ -163,6 +163,6 @@ async function helperTools(ctx: ReseedContext, engine: Engine, out: string): Pro
   return docker.helperTools!(imageFor(ctx.copies.config, engine), out);
 }
 
-function hostToolDir(ctx: ReseedContext, engine: Engine, tools: readonly string[]): string | null {
+export function hostToolDir(ctx: ReseedContext, engine: Engine, tools: readonly string[]): string | null {
   return findBinDirOrNull(() => engine.local.findBinDir(ctx.copies.config.local.bin_dir, tools));
 }

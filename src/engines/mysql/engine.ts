@@ -33,6 +33,8 @@ export class MysqlEngine implements Engine {
   readonly container = containerServer;
   readonly dumpTool = 'mariadb-dump';
   readonly dumpToolPrefix = /^mariadb-dump: (Got error: )?/;
+  /** Not yet: MySQL commits each DDL statement at once, so a restore that fails halfway could not be rolled back. */
+  readonly targetRestore = null;
 
   connectionString(e: Endpoint, c: Credentials): string {
     const host = e.host.includes(':') ? `[${e.host}]` : e.host;

@@ -10,6 +10,7 @@ import { retryUntilReady } from '../ready-loop.js';
 import { toolFailure } from '../tool-failure.js';
 import { scrubDatabase } from './obfuscation.js';
 import { readSchema } from './schema.js';
+import { postgresTargetRestore } from './target.js';
 import { postgresTestDatabases } from './test-databases.js';
 import { containerServer, localServer, serverFiles, startFailure } from './server.js';
 import { POSTGRES_SCHEMES, libpqSslModes, splitPassword } from './source-url.js';
@@ -26,6 +27,7 @@ export class PostgresEngine implements Engine {
   readonly container = containerServer;
   readonly dumpTool = 'pg_dump';
   readonly dumpToolPrefix = /^pg_dump: (error: )?/;
+  readonly targetRestore = postgresTargetRestore;
 
   connectionString(e: Endpoint, c: Credentials): string {
     const auth = `${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}`;

@@ -71,6 +71,7 @@ export class FakeEngine implements Engine {
   async scrub() {
     return { tables: 0, columns: 0 };
   }
+  readonly targetRestore = null;
   async schemaOf() {
     return { defaultSchema: 'public', tables: [], foreignKeys: [] };
   }
