@@ -114,7 +114,8 @@ export class PostgresEngine implements Engine {
 
   async probe(url: string, timeoutMs: number): Promise<void> {
     const { default: pg } = await import('pg');
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+    // sslmode as pg_dump and psql take it, so that a probe agrees with the tools it precedes.
+    const client = new pg.Client({ connectionString: libpqSslModes(url), connectionTimeoutMillis: timeoutMs });
     client.on('error', () => {}); // a dropped connection also rejects the query below
     try {
       await client.connect();

@@ -26,7 +26,12 @@ export function splitPassword(raw: string): DumpSource {
  * which names the host its clients reach.
  */
 export function libpqSslModes(url: string): string {
-  const parsed = parseSourceUrl(url, POSTGRES_SCHEMES, 'a postgresql://', 'postgresql://user:password@host:port/database');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url; // not a URL: whoever connects says what is wrong with it
+  }
   if (parsed.searchParams.has('sslmode') && !parsed.searchParams.has('uselibpqcompat')) parsed.searchParams.set('uselibpqcompat', 'true');
   return parsed.toString();
 }
