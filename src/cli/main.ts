@@ -20,6 +20,8 @@ import { lsCommand } from './commands/ls.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
+import { erdCommand } from './commands/erd.js';
+import { targetCommand } from './commands/target.js';
 import type { GlobalArgs } from './context.js';
 
 /** The command-line parser with every command; parsing arguments runs the chosen command. */
@@ -43,6 +45,8 @@ export function buildParser(): Argv<GlobalArgs> {
     .command(poolCommand)
     .command(pruneCommand)
     .command(reseedCommand)
+    .command(erdCommand)
+    .command(targetCommand)
     .command(hostCommand)
     .command(doctorCommand)
     .command(initCommand)

@@ -105,6 +105,14 @@ const source = z
   })
   .default({});
 
+/**
+ * Long-lived databases ditto does not own (staging), by name: `ditto target refresh NAME` replaces
+ * one's contents with the current dump, scrubbed when obfuscation rules exist.
+ */
+const targets = z
+  .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a target name is letters, digits, _ . -'), z.strictObject({ url: secret }))
+  .default({});
+
 /** Kinds of realistic values the `replace` strategy makes. */
 export const REPLACE_TYPES = ['email', 'name', 'first_name', 'last_name', 'username', 'phone', 'address', 'city', 'postal_code', 'company', 'text'] as const;
 
@@ -259,6 +267,7 @@ export const configSchema = z.strictObject({
   dump,
   prepare,
   source,
+  targets,
   obfuscate,
   ports,
   pool,

@@ -47,7 +47,7 @@ export interface ReseedResult {
 }
 
 /** A scratch copy outlives a crashed reseed by at most this long. */
-const SCRATCH_TTL_SECONDS = 6 * 3600;
+export const SCRATCH_TTL_SECONDS = 6 * 3600;
 /** How long the probe for a Docker engine (to run pg_dump in) may take when no host binary exists. */
 const DOCKER_PROBE_MS = 2000;
 
@@ -133,7 +133,7 @@ async function reseedOnce(ctx: ReseedContext, opts: ReseedOptions): Promise<Rese
 }
 
 /** Restores `input` into a scratch copy, scrubs it when there are rules, dumps it into `out`, and destroys it. */
-async function throughScratchCopy(ctx: ReseedContext, engine: Engine, input: string, out: string, scrub: { rules: ObfuscationRule[]; seed: string } | null): Promise<ScrubReport | null> {
+export async function throughScratchCopy(ctx: ReseedContext, engine: Engine, input: string, out: string, scrub: { rules: ObfuscationRule[]; seed: string } | null): Promise<ScrubReport | null> {
   const { copies } = ctx;
   const progress = ctx.onProgress ?? (() => {});
   progress('Restoring into a scratch copy');
@@ -179,6 +179,6 @@ async function helperTools(ctx: ReseedContext, engine: Engine, out: string): Pro
   return docker.helperTools!(imageFor(ctx.copies.config, engine), out);
 }
 
-function hostToolDir(ctx: ReseedContext, engine: Engine, tools: readonly string[]): string | null {
+export function hostToolDir(ctx: ReseedContext, engine: Engine, tools: readonly string[]): string | null {
   return findBinDirOrNull(() => engine.local.findBinDir(ctx.copies.config.local.bin_dir, tools));
 }

@@ -126,6 +126,10 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
       }
       return runtimeSeen.value;
     },
+    refreshTarget: async (name, { dryRun, signal }) => {
+      const { refreshTarget } = await import('../reseed/targets.js');
+      return refreshTarget({ copies: requests, engines: house.engines, runtimes: house.runtimes, signal }, { name, dryRun, confirm: async () => true });
+    },
     families: async () => hostFamilies(await reads.counts(), config.ports, mirror, await reads.lease(MAINTAINER_LEASE), reseed.next(), loopDelay),
   };
 

@@ -71,6 +71,10 @@ export class FakeEngine implements Engine {
   async scrub() {
     return { tables: 0, columns: 0, warnings: [] };
   }
+  readonly targetRestore = null;
+  async schemaOf() {
+    return { defaultSchema: 'public', tables: [], foreignKeys: [] };
+  }
 }
 
 /** Servers as entries in a map: started, stopped, cloned from snapshots that are sets of keys. */
