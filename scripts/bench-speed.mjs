@@ -2,12 +2,12 @@
 // pagila dump (schema + data, as test/helpers/ditto.ts writes it), dist/ditto.cjs, loopback only,
 // copies on ports 41100-41199, bounded in count and time. Each part runs in its own home (pool size 0,
 // so a new copy is a cold clone of the golden snapshot), emptied, removed and checked afterwards:
-//  1. A database per test in one copy: POST /v2/copies/{id}/databases on `ditto host` (--n, 100,
-//     each dropped afterwards, untimed); `ditto db new --remote` (--cli-n, 20; process start
-//     included); the in-server floor on one open connection: CREATE DATABASE ... TEMPLATE
-//     ditto_template STRATEGY FILE_COPY (ditto) vs the default WAL_LOG strategy (pgtestdb's and
-//     testcontainers' snapshot way), and FILE_COPY on a new connection as the host does it, --n
-//     each, interleaved; a new server per test (`ditto up`, --cold, 5), testcontainers' other way.
+//  1. A database per test in one copy (each dropped afterwards, untimed), --n (100) of each, in
+//     alternating blocks of 10: POST /v2/copies/{id}/databases on `ditto host`; the in-server floor
+//     on one open connection, CREATE DATABASE ... TEMPLATE ditto_template STRATEGY FILE_COPY
+//     (ditto's), vs the default WAL_LOG strategy (pgtestdb's and testcontainers' snapshot way);
+//     FILE_COPY on a new connection, as the host does it. Then `ditto db new --remote` (--cli-n,
+//     20; process start included) and a new server per test (`ditto up`, --cold, 5).
 //  2. `ditto reset ID` vs `ditto down ID` + `ditto up`, alternated (--resets, 10), whole processes;
 //     then POST /v2/copies/{id}/reset vs DELETE + POST /v2/copies through the host. After every
 //     reset the DSN must be unchanged and a table made just before it gone.
@@ -17,9 +17,10 @@
 // Results: bench/results/speed.json. Targets: per-test database median <= 25 ms at the API;
 // reset <= 1.5x a cold clone, DSN unchanged. Ratios are of medians taken in this one run.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { benchHome, ensureBuilt, leftBehind, median, pgBinDir, printTable, quantile, removeHome, root, round, startHost, stopHost, timeOnce, writeResult } from './bench-lib.mjs';
+import { benchHome, ensureBuilt, leftBehind, median, pgBinDir, printTable, quantile, removeHome, root, round, startHost, stopHost, timeAsync, timeOnce, writeResult } from './bench-lib.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback, cap) => Math.min(cap, args.includes(name) ? Number(args[args.indexOf(name) + 1]) || fallback : fallback);
@@ -48,31 +49,31 @@ SELECT pg_sleep(1.5); -- stands in for the rest of a migration set
 `;
 const log = (line) => process.stdout.write(`${line}\n`);
 const stat = (xs) => ({ n: xs.length, p50: xs.length ? round(median(xs)) : null, p95: xs.length ? round(quantile(xs, 0.95)) : null, max: xs.length ? round(Math.max(...xs)) : null });
+const stats = (named) => Object.fromEntries(Object.entries(named).map(([k, xs]) => [k, stat(xs)]));
 const ratio = (a, b) => (a && b ? round(a / b, 2) : null);
+const p50 = (s) => s?.p50 ?? null;
 const failures = [];
 const problems = [];
+let homes = 0;
+const load = () => os.loadavg().map((x) => round(x, 2)).join(' ');
+const loadAtStart = load();
 
 const api = (url) => async (method, pathname, body) => {
   const res = await fetch(url + pathname, {
     method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, signal: AbortSignal.timeout(120_000), ...(body ? { body: JSON.stringify(body) } : {}),
-  });
+  }).catch((err) => Promise.reject(new Error(`${method} ${pathname}: ${err.message}${err.cause ? ` (${err.cause.code ?? ''} ${err.cause.message})` : ''}`)));
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${pathname}: ${res.status} ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : null;
 };
-const timed = async (fn) => {
-  const t = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - t, value };
-};
+const timed = async (fn, t = performance.now()) => ({ value: await fn(), ms: performance.now() - t });
 /** Queries (each its own statement) on a fresh connection to `dsn`; the last one's rows. */
 async function query(dsn, ...sqls) {
   const client = new pg.Client({ connectionString: dsn });
   await client.connect();
   try {
-    let rows;
-    for (const sql of sqls) rows = (await client.query(sql)).rows;
-    return rows;
+    for (const sql of sqls.slice(0, -1)) await client.query(sql);
+    return (await client.query(sqls.at(-1))).rows;
   } finally {
     await client.end();
   }
@@ -80,13 +81,20 @@ async function query(dsn, ...sqls) {
 
 /** Runs `work(h, res)` in a new home; whatever happens, its hosts stop and it is emptied, removed and checked. */
 async function inHome(name, ports, extra, work) {
+  if (!inTime()) return { skipped: stopped ?? `past ${MAX_SECONDS} s` };
   const { dir, env } = benchHome(`runtime: local\nengine: postgres\npool:\n  size: 0\nports:\n  min: ${ports[0]}\n  max: ${ports[1]}\ndump:\n  path: ./pagila.sql\n${extra}`);
   fs.writeFileSync(path.join(dir, 'pagila.sql'), pagila);
+  homes++;
   const hosts = [];
   const res = {};
   const h = {
     dir, env,
-    run: (...a) => timeOnce([...argv, ...a], { env: { ...env, DITTO_TOKEN: TOKEN }, cwd: dir }),
+    // Asynchronous, so that the event loop sees a keep-alive socket the host closed meanwhile.
+    run: async (...a) => {
+      const r = await timeAsync([...argv, ...a], { env: { ...env, DITTO_TOKEN: TOKEN }, cwd: dir });
+      if (r.code !== 0) throw new Error(`ditto ${a.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+      return r;
+    },
     host: async () => {
       const started = await startHost(cli, dir, env);
       hosts.push(started);
@@ -112,57 +120,69 @@ async function inHome(name, ports, extra, work) {
 }
 
 /** `ditto up --json` in h's home: the copy, the process's wall time and record -> ready in the process. */
-function up(h) {
-  const { ms, stdout } = h.run('up', '--json', '--ttl', '30m');
+async function up(h) {
+  const { ms, stdout } = await h.run('up', '--json', '--ttl', '30m');
   const copy = JSON.parse(stdout);
   return { copy, ms, inside: Date.parse(copy.ready_at) - Date.parse(copy.created_at) };
 }
 
 // 1. A database per test.
-log(`1. per-test databases: ${n} at the API, ${cliN} through the CLI, ${n} + ${n} in-server, ${coldN} new servers...`);
+log(`1. per-test databases: ${n} at the API and ${n} of each in-server way, ${cliN} through the CLI, ${coldN} new servers...`);
 const perTest = await inHome('per-test', [41100, 41129], HOST, async (h, res) => {
   const host = await h.host();
   const copy = await host.api('POST', '/v2/copies', { ttl_seconds: 1800, run_id: 'bench-speed' }); // builds the golden snapshot: untimed
-  const apiMs = [];
-  for (let i = 0; i < n && inTime(); i++) {
-    const { ms, value } = await timed(() => host.api('POST', `/v2/copies/${copy.id}/databases`));
-    apiMs.push(ms);
-    await host.api('DELETE', `/v2/copies/${copy.id}/databases/${value.database}`);
-  }
-  const hostMs = fs.readFileSync(host.log, 'utf8').split('\n').filter((l) => l.includes('"route":"create_database"')).map((l) => JSON.parse(l).ms);
-  res.api = { ...stat(apiMs), host_p50: round(median(hostMs)) };
-  const cliMs = [];
-  for (let i = 0; i < cliN && inTime(); i++) {
-    const { ms, stdout } = h.run('db', 'new', copy.id, '--json', '--remote', host.url);
-    cliMs.push(ms);
-    await host.api('DELETE', `/v2/copies/${copy.id}/databases/${JSON.parse(stdout).database}`);
-  }
-  res.cli = stat(cliMs);
+  // The API and the in-server ways, each in blocks of 10 in a row (as its users run it), the blocks
+  // in turn so that load on the machine drifts alike for all; an untimed CHECKPOINT before each
+  // block, so no block pays for another's leftovers. Every database is dropped after, untimed.
   const client = new pg.Client({ connectionString: copy.connection_string });
   await client.connect();
-  const floor = { file_copy: [], wal_log: [], fresh: [] };
+  const times = { api: [], file_copy: [], wal_log: [], fresh: [] };
+  const ways = {
+    api: async () => {
+      const made = await timed(() => host.api('POST', `/v2/copies/${copy.id}/databases`));
+      await host.api('DELETE', `/v2/copies/${copy.id}/databases/${made.value.database}`);
+      return made.ms;
+    },
+    file_copy: (db) => client.query(`CREATE DATABASE ${db} TEMPLATE ditto_template STRATEGY FILE_COPY`),
+    wal_log: (db) => client.query(`CREATE DATABASE ${db} TEMPLATE ditto_template`),
+    // What the host does per request: a new connection (password auth), the version, the clone.
+    fresh: (db) => query(copy.connection_string, 'SHOW server_version_num', `CREATE DATABASE ${db} TEMPLATE ditto_template STRATEGY FILE_COPY`),
+  };
   try {
     res.server_version = (await client.query('SHOW server_version')).rows[0].server_version;
-    for (let i = 0; i < n && inTime(); i++) {
-      for (const [way, strategy] of [['file_copy', ' STRATEGY FILE_COPY'], ['wal_log', '']]) {
-        floor[way].push((await timed(() => client.query(`CREATE DATABASE bench_${way}_${i} TEMPLATE ditto_template${strategy}`))).ms);
-        await client.query(`DROP DATABASE bench_${way}_${i}`);
+    for (let i = 0; i < n && inTime(); i += 10) {
+      for (const [way, make] of Object.entries(ways)) {
+        await client.query('CHECKPOINT');
+        for (let k = i; k < Math.min(n, i + 10); k++) {
+          if (way === 'api') {
+            times.api.push(await make());
+            continue;
+          }
+          times[way].push((await timed(() => make(`bench_${way}_${k}`))).ms);
+          await client.query(`DROP DATABASE bench_${way}_${k}`);
+        }
       }
-      // What the host does per request: a new connection (password auth), the version, the clone.
-      floor.fresh.push((await timed(() => query(copy.connection_string, 'SHOW server_version_num', `CREATE DATABASE bench_fresh_${i} TEMPLATE ditto_template STRATEGY FILE_COPY`))).ms);
-      await client.query(`DROP DATABASE bench_fresh_${i}`);
     }
   } finally {
     await client.end();
   }
-  res.floor_file_copy = stat(floor.file_copy);
-  res.floor_wal_log = stat(floor.wal_log);
-  res.fresh_connection_file_copy = stat(floor.fresh);
+  const hostMs = fs.readFileSync(host.log, 'utf8').split('\n').filter((l) => l.includes('"route":"create_database"')).map((l) => JSON.parse(l).ms);
+  res.api = { ...stat(times.api), host_p50: round(median(hostMs)) };
+  res.floor_file_copy = stat(times.file_copy);
+  res.floor_wal_log = stat(times.wal_log);
+  res.fresh_connection_file_copy = stat(times.fresh);
+  const cliMs = [];
+  for (let i = 0; i < cliN && inTime(); i++) {
+    const { ms, stdout } = await h.run('db', 'new', copy.id, '--json', '--remote', host.url);
+    cliMs.push(ms);
+    await host.api('DELETE', `/v2/copies/${copy.id}/databases/${JSON.parse(stdout).database}`);
+  }
+  res.cli = stat(cliMs);
   const cold = [];
   for (let i = 0; i < coldN && inTime(); i++) {
-    const made = up(h);
+    const made = await up(h);
     cold.push(made);
-    h.run('down', made.copy.id);
+    await h.run('down', made.copy.id);
   }
   res.new_server = { wall: stat(cold.map((c) => c.ms)), inside: stat(cold.map((c) => c.inside)) };
   await host.api('DELETE', `/v2/copies/${copy.id}`);
@@ -190,17 +210,17 @@ const reset = await inHome('reset', [41130, 41159], HOST, async (h, res) => {
     if ((await query(dsn, "SELECT to_regclass('bench_marker') AS t"))[0].t !== null) check.marker_left++;
     return ms;
   };
-  let copy = up(h).copy; // builds the golden snapshot: untimed
+  let copy = (await up(h)).copy; // builds the golden snapshot: untimed
   const cli = { reset: [], down: [], up: [], down_up: [] };
   for (let i = 0; i < resets && inTime(); i++) {
-    cli.reset.push(await around(copy.connection_string, () => JSON.parse(h.run('reset', copy.id, '--json').stdout)));
-    const down = h.run('down', copy.id).ms;
-    const made = up(h);
+    cli.reset.push(await around(copy.connection_string, async () => JSON.parse((await h.run('reset', copy.id, '--json')).stdout)));
+    const down = (await h.run('down', copy.id)).ms;
+    const made = await up(h);
     cli.down.push(down), cli.up.push(made.ms), cli.down_up.push(down + made.ms);
     copy = made.copy;
   }
-  h.run('down', copy.id);
-  res.cli = Object.fromEntries(Object.entries(cli).map(([k, xs]) => [k, stat(xs)]));
+  await h.run('down', copy.id);
+  res.cli = stats(cli);
   const host = await h.host();
   const http = { reset: [], delete: [], post: [], delete_post: [] };
   copy = await host.api('POST', '/v2/copies', { ttl_seconds: 1800, run_id: 'bench-speed' });
@@ -212,10 +232,9 @@ const reset = await inHome('reset', [41130, 41159], HOST, async (h, res) => {
     copy = made.value;
   }
   await host.api('DELETE', `/v2/copies/${copy.id}`);
-  res.api = Object.fromEntries(Object.entries(http).map(([k, xs]) => [k, stat(xs)]));
+  res.api = stats(http);
   res.checks = { ...check, resets: cli.reset.length + http.reset.length };
 });
-const p50 = (s) => s?.p50 ?? null;
 reset.ratios = {
   cli_reset_over_up: ratio(p50(reset.cli?.reset), p50(reset.cli?.up)), cli_reset_over_down_up: ratio(p50(reset.cli?.reset), p50(reset.cli?.down_up)),
   api_reset_over_post: ratio(p50(reset.api?.reset), p50(reset.api?.post)), api_reset_over_delete_post: ratio(p50(reset.api?.reset), p50(reset.api?.delete_post)),
@@ -235,44 +254,45 @@ const migrated = async (copy) => {
 const withMigrations = (h) => (fs.mkdirSync(path.join(h.dir, 'migrations')), fs.writeFileSync(path.join(h.dir, 'migrations/001.sql'), MIGRATION));
 const prepared = await inHome('prepared', [41160, 41179], `prepare:\n  command: '${migrate}'\n  inputs: ['migrations/*.sql']\n`, async (h, res) => {
   withMigrations(h);
-  const first = up(h); // restores the dump, runs the migration, keeps the snapshot
+  const first = await up(h); // restores the dump, runs the migration, keeps the snapshot
   res.build = { wall: round(first.ms), inside: round(first.inside) };
   await migrated(first.copy);
-  h.run('down', first.copy.id);
+  await h.run('down', first.copy.id);
   const made = [];
   for (let i = 0; i < ups && inTime(); i++) {
-    made.push(up(h));
+    made.push(await up(h));
     await migrated(made.at(-1).copy);
-    h.run('down', made.at(-1).copy.id);
+    await h.run('down', made.at(-1).copy.id);
   }
   res.up = stat(made.map((m) => m.ms));
 });
 const perCopy = await inHome('per-copy', [41180, 41199], '', async (h, res) => {
   withMigrations(h);
-  h.run('down', up(h).copy.id); // builds the plain golden snapshot: untimed
+  await h.run('down', (await up(h)).copy.id); // builds the plain golden snapshot: untimed
   const times = { up: [], migration: [], total: [] };
   for (let i = 0; i < ups && inTime(); i++) {
-    const made = up(h);
+    const made = await up(h);
     const ran = timeOnce(['/bin/sh', '-c', migrate], { cwd: h.dir, env: { ...process.env, DATABASE_URL: made.copy.connection_string } });
     times.up.push(made.ms), times.migration.push(ran.ms), times.total.push(made.ms + ran.ms);
     await migrated(made.copy);
-    h.run('down', made.copy.id);
+    await h.run('down', made.copy.id);
   }
-  res.times = Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, stat(xs)]));
+  res.times = stats(times);
 });
 const migrationRatio = ratio(p50(perCopy.times?.total), p50(prepared.up));
 printTable(`\n3. a migrated copy, pagila + a ~2 s migration (200k-row table and index, then pg_sleep(1.5) standing in for more), ms`, ['how', 'n', 'p50', 'p95', 'max', 'note'], [
-  ['prepared: ditto up (migration in the snapshot)', prepared.up?.n ?? 0, p50(prepared.up) ?? '-', prepared.up?.p95 ?? '-', prepared.up?.max ?? '-', 'whole process'],
-  ['prepared: first ditto up (builds the snapshot)', prepared.build ? 1 : 0, prepared.build?.wall ?? '-', '-', '-', 'paid once per change of migrations'],
-  ['per copy: ditto up + psql migration', perCopy.times?.total.n ?? 0, p50(perCopy.times?.total) ?? '-', perCopy.times?.total.p95 ?? '-', perCopy.times?.total.max ?? '-', `up ${p50(perCopy.times?.up)} + migration ${p50(perCopy.times?.migration)}`],
+  row('prepared: ditto up (migration in the snapshot)', prepared.up, 'whole process'),
+  row('prepared: first ditto up (builds the snapshot)', prepared.build && { n: 1, p50: prepared.build.wall }, 'paid once per change of migrations'),
+  row('per copy: ditto up + psql migration', perCopy.times?.total, `up ${p50(perCopy.times?.up)} + migration ${p50(perCopy.times?.migration)}`),
 ]);
 log(`per copy / prepared: x${migrationRatio ?? '-'}`);
-log(`\n(ratios are of medians taken in this one run; ${stopped ? `stopped by ${stopped}` : `bound ${MAX_SECONDS} s`})`);
+log(`\nratios are of medians taken in this one run; ${stopped ? `stopped by ${stopped}` : `bound ${MAX_SECONDS} s`}; load average (1/5/15 min, ${os.cpus().length} CPUs) at start ${loadAtStart}, at end ${load()}`);
+log(problems.length ? `left behind: ${problems.length} problems (below)` : `${homes} homes emptied and removed: no server, mount or data directory left`);
 
 writeResult('speed', {
   runner: 'node dist/ditto.cjs', dump: 'pagila (schema + data, plain SQL)', runtime: 'local', pool: 0, bounds: { max_seconds: MAX_SECONDS, ports: '41100-41199' },
   per_test_database: perTest, reset, prepare: { migration: 'CREATE TABLE AS 200k rows, primary key, index, then SELECT pg_sleep(1.5) standing in for a longer migration set', prepared, per_copy: perCopy, per_copy_over_prepared: migrationRatio },
-  ratios_note: 'medians taken in one run of this script',
+  ratios_note: 'medians taken in one run of this script', load_average: { start: loadAtStart, end: load() },
   targets: {
     per_test_db_api_median_le_25ms: perTest.api ? perTest.api.p50 <= 25 : null,
     reset_le_1_5x_cold_clone: reset.ratios.cli_reset_over_up === null ? null : reset.ratios.cli_reset_over_up <= 1.5 && (reset.ratios.api_reset_over_post ?? 0) <= 1.5,
