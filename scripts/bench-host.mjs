@@ -6,13 +6,12 @@
 //     (change check + in-memory read) vs a fresh read-only connection to the file per read, on a
 //     state of --rows copies; and what one reload costs.
 // Results: bench/results/host.json. Target: p99 < 20 ms, no stale reads.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { benchHome, ensureBuilt, median, printTable, quantile, root, round, writeResult } from './bench-lib.mjs';
+import { benchHome, ensureBuilt, median, printTable, quantile, root, round, startHost, stopHost, writeResult } from './bench-lib.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => Number(args[args.indexOf(name) + 1] ?? 0) || fallback;
@@ -31,25 +30,6 @@ const { dir, env } = benchHome(
 );
 const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 
-function startHost() {
-  const child = spawn(process.execPath, [cli, 'host'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = fs.createWriteStream(path.join(dir, 'host.log'));
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error('ditto host did not start within 20s')), 20_000);
-    child.stdout.on('data', (d) => {
-      seen += d;
-      const found = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(seen);
-      if (found) {
-        clearTimeout(timer);
-        resolve({ child, url: found[1] });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`ditto host exited ${code}; see ${dir}/host.log`)));
-  });
-}
 
 async function api(url, method, pathname, body) {
   const res = await fetch(url + pathname, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(60_000) });
@@ -90,7 +70,7 @@ function summary(latencies, seconds) {
 }
 
 const result = { writes, readers, rows, bounds: { max_requests: MAX_REQUESTS, max_seconds: MAX_SECONDS } };
-const { child, url } = await startHost();
+const { child, url } = await startHost(cli, dir, env);
 try {
   // 1a. Idle: reads only.
   let done = 0;
@@ -131,8 +111,7 @@ try {
   process.stdout.write(`host event loop delay over the run: p50 ${result.event_loop_delay_ms.p50} ms, p99 ${result.event_loop_delay_ms.p99} ms, max ${result.event_loop_delay_ms.max} ms\n`);
   process.stdout.write(`writes: p50 ${result.burst.write_p50_ms} ms; stale reads after a write returned: ${stale} of ${writes * 2}\n`);
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await stopHost(child);
 }
 
 // 2. The mirror against the file, in this process, on a state of `rows` copies with events.

@@ -11,7 +11,6 @@
 //     the same issuer, vs the static-token check (SHA-256 + timingSafeEqual over 20 digests, as
 //     src/server/auth.ts does it).
 // Results: bench/results/team.json. Target (DESIGN): 0 errors; p99 of create and list.
-import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -19,7 +18,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { SignJWT, createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { Agent, fetch } from 'undici';
-import { benchHome, ensureBuilt, median, printTable, quantile, removeHome, root, round, writeResult } from './bench-lib.mjs';
+import { benchHome, ensureBuilt, leftBehind, median, printTable, quantile, removeHome, root, round, startHost, stopHost, writeResult } from './bench-lib.mjs';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => Number(args[args.indexOf(name) + 1] ?? 0) || fallback;
@@ -75,27 +74,10 @@ const runs = [
   },
 ];
 
-function startHost(dir, env) {
-  const child = spawn(process.execPath, [cli, 'host'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = fs.createWriteStream(path.join(dir, 'host.log'));
-  child.stdout.pipe(out);
-  child.stderr.pipe(out);
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`ditto host did not start within 20s; see ${dir}/host.log`)), 20_000);
-    child.stdout.on('data', (d) => {
-      const found = /"url":"(https?:\/\/127\.0\.0\.1:\d+)"/.exec((seen += d));
-      if (found) clearTimeout(timer), resolve({ child, url: found[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`ditto host exited ${code}; see ${dir}/host.log`)));
-  });
-}
-
 /** One run: a home, a host, the load, the checks, and the home emptied and removed. */
 async function runOnce(run) {
   const { dir, env } = benchHome('');
   fs.writeFileSync(path.join(dir, 'ditto.yaml'), run.yaml(dir));
-  const dataRoot = process.getuid() === 0 ? `/var/tmp/ditto-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}` : path.join(dir, 'local');
   const tokens = await run.tokens();
   const times = { create: [], list: [], delete: [] };
   const errors = [];
@@ -127,7 +109,7 @@ async function runOnce(run) {
   };
   const bounded = () => requests < MAX_REQUESTS && performance.now() - started() < MAX_SECONDS * 1000;
   try {
-    host = { ...(await startHost(dir, env)), t0: performance.now() };
+    host = { ...(await startHost(cli, dir, env)), t0: performance.now() };
     // Creates start from a full pool, as on a team's host that has been up a while. A pool idles
     // until the first create, so one untimed create + delete wakes it; then wait for it to fill.
     const first = await api(tokens[0], 'POST', '/v2/copies', { ttl_seconds: 600, run_id: 'bench-team-warmup' });
@@ -167,8 +149,7 @@ async function runOnce(run) {
     throw err;
   } finally {
     if (host) {
-      host.child.kill('SIGTERM');
-      await new Promise((r) => (host.child.exitCode !== null ? r() : host.child.once('exit', r)));
+      await stopHost(host.child);
       if (errors.length) {
         const lines = fs.readFileSync(path.join(dir, 'host.log'), 'utf8').split('\n').filter((l) => /"status":[45]\d\d|"level":(40|50|60)|error/i.test(l));
         log(`${run.name}: host.log lines of failures (last 30 of ${lines.length}):\n${lines.slice(-30).join('\n')}`);
@@ -176,12 +157,7 @@ async function runOnce(run) {
     }
     // ditto pool drain, down --all, prune with the home's env, then the directory; nothing may be left.
     removeHome(dir, env, [process.execPath, cli]);
-    const servers = spawnSync('pgrep', ['-af', dataRoot], { encoding: 'utf8' }).stdout.trim();
-    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(dataRoot) || l.includes(dir));
-    if (servers) problems.push(`servers left under ${dataRoot}: ${servers}`);
-    if (mounts.length) problems.push(`mounts left: ${mounts.join('; ')}`);
-    if (!servers && !mounts.length) fs.rmSync(dataRoot, { recursive: true, force: true });
-    if (fs.existsSync(dir) || fs.existsSync(dataRoot)) problems.push(`left behind: ${[dir, dataRoot].filter((d) => fs.existsSync(d)).join(', ')}`);
+    problems.push(...leftBehind(dir));
   }
 }
 
