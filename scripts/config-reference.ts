@@ -121,7 +121,7 @@ export function typeName(schema: Schema): string {
       return objectsOf(unwrap(element).core).length ? 'list of mappings' : `list of ${typeName(element)}s`;
     }
     case 'record':
-      return `mapping of ${typeName(d.keyType as Schema)} to ${typeName(d.valueType as Schema)}`;
+      return objectsOf(unwrap(d.valueType as Schema).core).length ? 'mapping of names to mappings' : `mapping of ${typeName(d.keyType as Schema)} to ${typeName(d.valueType as Schema)}`;
     case 'union':
       return (d.options as Schema[]).map(typeName).join(' or ');
     case 'object':
@@ -155,6 +155,8 @@ function walkKeys(objects: { shape: Record<string, Schema>; variant: string | nu
     const description = schemas.map((s) => unwrap(s).description).find((text) => text !== undefined);
     const inner = objectsOf(first.core);
     const element = def(first.core).type === 'array' ? objectsOf(unwrap(def(first.core).element as Schema).core) : [];
+    // A mapping of names to mappings (`targets: {staging: {url}}`): its values' keys, under `<name>`.
+    const named = def(first.core).type === 'record' ? objectsOf(unwrap(def(first.core).valueType as Schema).core) : [];
     const section = inner.length > 0 && def(first.core).type === 'object';
     keys.push({
       path,
@@ -167,6 +169,7 @@ function walkKeys(objects: { shape: Record<string, Schema>; variant: string | nu
     });
     if (inner.length) keys.push(...walkKeys(inner, `${path}.`));
     if (element.length) keys.push(...walkKeys(element, `${path}[].`));
+    if (named.length) keys.push(...walkKeys(named, `${path}.<name>.`));
   }
   return keys;
 }

@@ -24,7 +24,7 @@ describe('the configuration reference', () => {
     expect(undescribed()).toEqual([]);
   });
 
-  it('the check sees a key without a description, in a section, a list element and a variant', () => {
+  it('the check sees a key without a description, in a section, a list element, a variant and a named mapping', () => {
     const schema = z.strictObject({
       described: z.string().describe('has one'),
       bare: z.number().default(1),
@@ -33,8 +33,9 @@ describe('the configuration reference', () => {
         .array(z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('a').describe('which'), only_a: z.string() })]))
         .default([])
         .describe('a list'),
+      named: z.record(z.string(), z.strictObject({ url: z.string() })).default({}).describe('by name'),
     });
-    expect(undescribed(schema)).toEqual(['bare', 'section.inner', 'list[].only_a']);
+    expect(undescribed(schema)).toEqual(['bare', 'section.inner', 'list[].only_a', 'named.<name>.url']);
   });
 
   it('every variable that steers ditto itself is described', () => {
