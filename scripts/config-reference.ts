@@ -136,6 +136,7 @@ function defaultText(value: unknown, kind: string | undefined): string {
   if (kind === 'duration' && typeof value === 'number') return formatDuration(value);
   if (kind === 'size' && typeof value === 'number') return formatBytes(value).replace(' ', '');
   if (Array.isArray(value)) return value.length === 0 ? '[]' : JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
   return String(value);
 }
 
@@ -157,7 +158,7 @@ function walkKeys(objects: { shape: Record<string, Schema>; variant: string | nu
     const element = def(first.core).type === 'array' ? objectsOf(unwrap(def(first.core).element as Schema).core) : [];
     // A mapping of names to mappings (`targets: {staging: {url}}`): its values' keys, under `<name>`.
     const named = def(first.core).type === 'record' ? objectsOf(unwrap(def(first.core).valueType as Schema).core) : [];
-    const section = inner.length > 0 && def(first.core).type === 'object';
+    const section = (inner.length > 0 && def(first.core).type === 'object') || named.length > 0;
     keys.push({
       path,
       type,
