@@ -9,7 +9,7 @@ import { DittoError } from '../errors.js';
 type Raw = Record<string, unknown>;
 
 /** An old top-level key and where its value goes (a dotted path). */
-const RENAMED: Record<string, string> = {
+export const RENAMED: Record<string, string> = {
   copy_ttl_seconds: 'ttl',
   port_pool_start: 'ports.min',
   port_pool_end: 'ports.max',

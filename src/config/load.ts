@@ -117,14 +117,15 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
   }
 }
 
-interface EnvLeaf {
+export interface EnvLeaf {
   path: string[];
   numeric: boolean;
 }
 
 let leavesCache: Map<string, EnvLeaf> | undefined;
 
-function envLeaves(): Map<string, EnvLeaf> {
+/** Every DITTO_<SECTION>_<KEY> variable a config key answers to, with the key's path (docs/configuration.md lists them). */
+export function envLeaves(): Map<string, EnvLeaf> {
   if (leavesCache) return leavesCache;
   leavesCache = new Map();
   const walk = (schema: z.ZodType, at: string[]): void => {

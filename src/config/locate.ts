@@ -10,7 +10,7 @@ import type { Config } from './schema.js';
  */
 
 /** Variables that steer ditto itself rather than a config key. */
-const RESERVED_ENV = new Set(['DITTO_HOME', 'DITTO_CONFIG', 'DITTO_DEBUG', 'DITTO_SERVER', 'DITTO_TOKEN', 'DITTO_OIDC_AUDIENCE', 'DITTO_COPY_ID', 'DITTO_CA_FILE']);
+export const RESERVED_ENV = new Set(['DITTO_HOME', 'DITTO_CONFIG', 'DITTO_DEBUG', 'DITTO_SERVER', 'DITTO_TOKEN', 'DITTO_OIDC_AUDIENCE', 'DITTO_COPY_ID', 'DITTO_CA_FILE']);
 
 export interface LoadedConfig {
   config: Config;
