@@ -110,8 +110,12 @@ const source = z
  * one's contents with the current dump, scrubbed when obfuscation rules exist.
  */
 const targets = z
-  .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a target name is letters, digits, _ . -'), z.strictObject({ url: secret }))
-  .default({});
+  .record(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a target name is letters, digits, _ . -'),
+    z.strictObject({ url: secret.describe("The target database's URL, or a secret reference (env:NAME, file:PATH) to one.") }),
+  )
+  .default({})
+  .describe("Long-lived databases ditto does not own (staging), by name: `ditto target refresh NAME` replaces one's contents with the current dump, scrubbed when obfuscation rules exist.");
 
 /** Kinds of realistic values the `replace` strategy makes. */
 export const REPLACE_TYPES = ['email', 'name', 'first_name', 'last_name', 'username', 'phone', 'address', 'city', 'postal_code', 'company', 'text'] as const;
