@@ -177,7 +177,7 @@ export class LocalRuntime implements Runtime {
   private async promote(copyId: string, key: string, engine: Engine): Promise<void> {
     await this.stopServer(copyId, 'clean', PROMOTE_STOP_MS);
     await this.removeSnapshot(key);
-    fs.mkdirSync(path.join(this.goldenRoot, key), { recursive: true, mode: this.asRoot ? 0o711 : 0o700 });
+    this.makeRoot(path.join(this.goldenRoot, key));
     fs.renameSync(path.join(this.copyDir(copyId), 'data'), this.goldenDir(key));
     fs.writeFileSync(path.join(this.goldenRoot, key, SNAPSHOT_MARKER), engine.name, { mode: 0o600 });
     fs.rmSync(this.copyDir(copyId), { recursive: true, force: true });
@@ -212,8 +212,19 @@ export class LocalRuntime implements Runtime {
   }
 
   private makeRoots(): void {
-    // 0711: the server account must traverse the roots to reach its own 0700 directory.
-    fs.mkdirSync(this.copiesRoot, { recursive: true, mode: this.asRoot ? 0o711 : 0o700 });
+    this.makeRoot(this.copiesRoot);
+  }
+
+  /**
+   * `dir` and any parent it makes, 0711 as root (the server account must traverse them to reach
+   * its own 0700 directory), else 0700. Set with chmod: mkdir's mode is cut by the umask, and a
+   * root shell with umask 077 would leave the servers locked out.
+   */
+  private makeRoot(dir: string): void {
+    const mode = this.asRoot ? 0o711 : 0o700;
+    const made = fs.mkdirSync(dir, { recursive: true, mode });
+    if (made === undefined) return;
+    for (let at = dir; at.length >= made.length; at = path.dirname(at)) fs.chmodSync(at, mode);
   }
 
   private removeEmptyRoots(): void {
