@@ -98,7 +98,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 /**
  * DITTO_<KEY> and DITTO_<SECTION>_<KEY> override the file: DITTO_RUNTIME=local, DITTO_POOL_SIZE=0,
- * DITTO_DUMP_PATH=/x.dump. Numbers are converted for numeric keys; an unknown DITTO_* variable is
+ * DITTO_DUMP_PATH=/x.dump. Numbers are converted for numeric keys, true/false for boolean ones; an unknown DITTO_* variable is
  * ignored, since shells carry unrelated ones (DITTO_COPY_ID, for one).
  */
 export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
@@ -112,7 +112,8 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
       if (typeof next !== 'object' || next === null) target[key] = {};
       target = target[key] as Record<string, unknown>;
     }
-    const converted = leaf.numeric && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+    const text = value.trim();
+    const converted = leaf.numeric && /^-?\d+$/.test(text) ? Number(text) : leaf.boolean && /^(true|false)$/i.test(text) ? text.toLowerCase() === 'true' : value;
     target[leaf.path.at(-1)!] = converted;
   }
 }
@@ -120,6 +121,7 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
 export interface EnvLeaf {
   path: string[];
   numeric: boolean;
+  boolean: boolean;
 }
 
 let leavesCache: Map<string, EnvLeaf> | undefined;
@@ -135,7 +137,7 @@ export function envLeaves(): Map<string, EnvLeaf> {
       return;
     }
     const name = `DITTO_${at.join('_').toUpperCase()}`;
-    leavesCache!.set(name, { path: at, numeric: inner instanceof z.ZodNumber });
+    leavesCache!.set(name, { path: at, numeric: inner instanceof z.ZodNumber, boolean: inner instanceof z.ZodBoolean });
   };
   walk(configSchema, []);
   return leavesCache;

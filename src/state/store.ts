@@ -58,8 +58,17 @@ function setWal(db: Db): void {
   }
 }
 
+class NewerStateError extends Error {
+  constructor(readonly version: number) {
+    super(`its schema (version ${version}) is newer than this ditto's (${MIGRATIONS.length})`);
+  }
+}
+
 /** A state file that cannot be used, as one line that names it and says what to do. */
 function stateError(file: string, err: unknown): DittoError {
+  if (err instanceof NewerStateError) {
+    return new DittoError('STATE', `state file ${file} was written by a newer ditto: ${err.message}`, { hint: 'run the ditto that wrote it (or a newer one); this one would misread it', cause: err });
+  }
   const code = (err as { code?: string }).code ?? '';
   const message = (err as Error).message;
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || /not a database|malformed/i.test(message)) {
@@ -73,6 +82,8 @@ function stateError(file: string, err: unknown): DittoError {
 
 export function migrate(db: Db): void {
   const current = () => db.pragma('user_version', { simple: true }) as number;
+  // A newer ditto's state holds what these queries would misread or lose: refused, not used.
+  if (current() > MIGRATIONS.length) throw new NewerStateError(current());
   if (current() >= MIGRATIONS.length) return;
   db.transaction(() => {
     // Re-read under the write lock: another process may have migrated meanwhile.

@@ -5,7 +5,8 @@ import { TestHome, expectOneLineError, writePagilaSql } from '../helpers/ditto.j
 import { dataRootOf, leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
 import { processesWhere } from '../helpers/processes.js';
-import { readCopies, waitFor } from '../helpers/state.js';
+import { readCopies, waitFor, writeState } from '../helpers/state.js';
+import { MIGRATIONS } from '../../src/state/migrations.js';
 import { postgresBinDir } from '../../src/engines/postgres/server.js';
 import { mountsUnder } from '../../src/runtimes/local/clone.js';
 
@@ -105,5 +106,15 @@ describe('a damaged state file', () => {
       expectOneLineError(result, 74, new RegExp(`state file ${state.replaceAll('.', '\\.')} is damaged \\(.+\\); move it aside \\(mv `));
     }
     expect(fs.readFileSync(state).equals(garbage)).toBe(true);
+  });
+
+  it('a state a newer ditto migrated is refused in one line, and left as it was', async () => {
+    const home = newHome();
+    expect((await home.run(['ls'])).exitCode).toBe(0);
+    writeState(home, 'PRAGMA user_version = 999');
+    const before = fs.readFileSync(path.join(home.dir, 'state.db'));
+    expectOneLineError(await home.run(['ls']), 74, /state file .*state\.db was written by a newer ditto: its schema \(version 999\) is newer than this ditto's \(\d+\); run the ditto that wrote it/);
+    expect(fs.readFileSync(path.join(home.dir, 'state.db')).equals(before)).toBe(true);
+    writeState(home, `PRAGMA user_version = ${MIGRATIONS.length}`);
   });
 });

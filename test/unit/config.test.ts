@@ -57,6 +57,16 @@ describe('config', () => {
     expect(raw).toEqual({ runtime: 'local', pool: { size: 0 }, ports: { max: 6000 }, dump: { path: '/d.dump' } });
   });
 
+  it('true and false for boolean keys; anything else is left for the schema to refuse', () => {
+    const raw: Record<string, unknown> = {};
+    applyEnvOverrides(raw, { DITTO_DUMP_GOLDEN: 'false', DITTO_DOCKER_NETWORK: 'host', DITTO_S3_FORCE_PATH_STYLE: 'TRUE' });
+    expect(raw).toMatchObject({ dump: { golden: false }, docker: { network: 'host' } });
+    expect(validate(raw, 'environment').dump.golden).toBe(false);
+    const bad: Record<string, unknown> = {};
+    applyEnvOverrides(bad, { DITTO_DUMP_GOLDEN: 'nope' });
+    expect(() => validate(bad, 'environment')).toThrow(/dump.golden: expected boolean/);
+  });
+
   it('searches ./ditto.yaml before the home, and resolves a relative dump path against the file', () => {
     const cwd = tempDir();
     const home = tempDir();
