@@ -98,7 +98,7 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
   const mirror = await StateMirror.open(requests.db, {
     // A state file migrated by a newer ditto is not read with this one's queries.
     onReload: (db) => {
-      const version = db.pragma('user_version', { simple: true }) as number;
+      const version = db.pragma('user_version') as number;
       if (version !== MIGRATIONS.length) throw new Error(`state schema version ${version}, this host reads ${MIGRATIONS.length}`);
     },
     log: (message, fields) => logger.warn(fields ?? {}, message),

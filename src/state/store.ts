@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { DittoError } from '../errors.js';
-import { sqliteNativeBinding } from '../runtime-env/sea.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqlDb } from './sqlite.js';
 import { ensurePrivateDir } from '../support/private-dir.js';
 
-export type Db = Database.Database;
+/** A connection to the state file, through the SQLite adapter (sqlite.ts). */
+export type Db = SqlDb;
 
 export const STATE_FILE = 'state.db';
 
@@ -20,17 +20,11 @@ export function openState(home: string): Db {
   // Create it 0600 ourselves: SQLite would use the umask, and its -wal/-shm files copy this mode.
   fs.closeSync(fs.openSync(file, 'a', 0o600));
   fs.chmodSync(file, 0o600);
-  // In the single executable the addon comes from inside it; elsewhere better-sqlite3 finds its own.
-  const nativeBinding = sqliteNativeBinding();
-  // @types/better-sqlite3 knows only the path form of nativeBinding; the addon object is accepted too.
-  const options = { timeout: 10_000, ...(nativeBinding ? { nativeBinding } : {}) } as Database.Options;
   let db: Db | undefined;
   try {
-    db = new Database(file, options);
+    db = SqlDb.open(file, { timeoutMs: 10_000 });
     // The first statements read the file's header: a damaged file fails here, not later mid-command.
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON');
     migrate(db);
   } catch (err) {
     db?.close();
@@ -53,13 +47,13 @@ function stateError(file: string, err: unknown): DittoError {
 }
 
 export function migrate(db: Db): void {
-  const current = () => db.pragma('user_version', { simple: true }) as number;
+  const current = () => db.pragma('user_version') as number;
   if (current() >= MIGRATIONS.length) return;
-  db.transaction(() => {
+  db.immediate(() => {
     // Re-read under the write lock: another process may have migrated meanwhile.
     for (let version = current(); version < MIGRATIONS.length; version++) {
       db.exec(MIGRATIONS[version]!);
-      db.pragma(`user_version = ${version + 1}`);
+      db.exec(`PRAGMA user_version = ${version + 1}`);
     }
-  }).immediate();
+  });
 }
