@@ -1,6 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DittoError, asDittoError } from '../errors.js';
+import { quietLibraryDeprecations } from '../runtime-env/warnings.js';
 import { VERSION } from '../version.js';
 import { COMPLETION_COMMAND, COMPLETION_DESCRIBE, completeWords } from './commands/completion.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -96,6 +97,7 @@ export function report(err: unknown): number {
  * timer) must not keep a finished command alive.
  */
 export function runAndExit(argv: string[]): void {
+  quietLibraryDeprecations();
   main(argv).then(
     (code) => process.exit(code),
     (err: unknown) => {

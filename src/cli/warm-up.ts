@@ -3,11 +3,13 @@ import { buildParser } from './main.js';
 /**
  * The everyday commands (up, env, ls, down, run, status), exercised without side effects.
  *
- * The single executable's build runs this before it takes the CLI's code cache
- * (scripts/build-binary.mjs): V8 then caches the code of every function that ran, and a start
- * compiles none of them. It runs in a plain node, where the executable's library bundles do not
- * exist: the config's parser and schema must stay out (a start reads the config from its cache,
- * config/cached-load.ts), or the build fails.
+ * The single executable starts from a V8 heap snapshot taken after this ran (src/sea-main.ts):
+ * the modules those commands need are already loaded and their functions already compiled, so a
+ * start skips that work. Nothing here may leave state that depends on the machine or the moment:
+ * no environment, files, time or randomness, and no SQLite connection (a backend chosen now would
+ * be the build machine's). The config's parser and schema stay out: a start reads the config from
+ * its cache (config/cached-load.ts), and they come from the executable's library bundle when the
+ * config changed; the snapshot cannot reach that bundle, so loading them here fails the build.
  */
 export async function warmUp(): Promise<void> {
   // The modules behind a local or remote copy, loaded the way the commands load them.
