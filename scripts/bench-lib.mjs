@@ -1,5 +1,6 @@
 // What the benchmarks share: statistics, a printed table, the JSON result file, a private home.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -167,4 +168,54 @@ export function measureUps(argv, dir, env, { runs, golden }) {
   } finally {
     removeHome(dir, env, argv);
   }
+}
+
+/** Where the local runtime keeps a home's servers and snapshots (src/runtimes/registry.ts: defaultLocalRoot). */
+export function dataRootOf(dir) {
+  return process.getuid() === 0 ? `/var/tmp/ditto-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}` : path.join(dir, 'local');
+}
+
+/**
+ * What a home left behind once emptied and removed (removeHome): servers under its data root,
+ * mounts, directories. The data root goes when nothing runs or is mounted there.
+ */
+export function leftBehind(dir) {
+  const dataRoot = dataRootOf(dir);
+  const problems = [];
+  const servers = spawnSync('pgrep', ['-af', dataRoot], { encoding: 'utf8' }).stdout.trim();
+  const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(dataRoot) || l.includes(dir));
+  if (servers) problems.push(`servers left under ${dataRoot}: ${servers}`);
+  if (mounts.length) problems.push(`mounts left: ${mounts.join('; ')}`);
+  if (!servers && !mounts.length) fs.rmSync(dataRoot, { recursive: true, force: true });
+  const dirs = [dir, dataRoot].filter((d) => fs.existsSync(d));
+  if (dirs.length) problems.push(`left behind: ${dirs.join(', ')}`);
+  return problems;
+}
+
+/**
+ * Starts `node <cli> host` in the home `dir`, its output straight into dir/host.log (so a busy
+ * host never waits on this process); resolves to the child and the API's URL once it listens.
+ */
+export async function startHost(cli, dir, env, timeoutMs = 20_000) {
+  const logFile = path.join(dir, 'host.log');
+  const fd = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [cli, 'host'], { env, cwd: dir, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  for (const until = Date.now() + timeoutMs; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+    const found = /"url":"(https?:\/\/127\.0\.0\.1:\d+)"/.exec(fs.readFileSync(logFile, 'utf8'));
+    if (found) return { child, url: found[1], log: logFile };
+    if (child.exitCode !== null) throw new Error(`ditto host exited ${child.exitCode}; see ${logFile}`);
+  }
+  await stopHost(child);
+  throw new Error(`ditto host did not start within ${timeoutMs / 1000}s; see ${logFile}`);
+}
+
+/** SIGTERM to a host, and its exit awaited (SIGKILL after `graceMs`); resolves to how it ended. */
+export function stopHost(child, graceMs = 30_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode, killed: false });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', (code, signal) => (clearTimeout(timer), resolve({ code, signal, killed: signal === 'SIGKILL' })));
+    child.kill('SIGTERM');
+  });
 }

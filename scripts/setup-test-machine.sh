@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for `npm test`: PostgreSQL and MariaDB server binaries, npm
-# packages, a Docker engine and the local test images.
+# packages, a Docker engine and the local test images, and what the Python SDK's tests use.
 # Idempotent; CI (.ci/run) and the README's test command both start here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,13 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v psql >/dev/null || missing+=(postgresql-client)
 [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server mariadb-client)
 command -v script >/dev/null || missing+=(bsdutils)
+# The Python SDK's tests (scripts/test-python.sh): Debian's pytest for /usr/bin/python3, a venv
+# that `pip install`s sdk/python offline (setuptools and wheel as the build backend), and openssl
+# for the certificates of the HTTPS host they start.
+for pkg in python3-pytest python3-venv python3-setuptools python3-wheel; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # The packages would start a cluster of their own on 5432 and a server on 3306; ditto needs only

@@ -1,5 +1,7 @@
 import type { LoadedConfig } from '../config/locate.js';
+import { note } from './output.js';
 import type { Copies } from '../copies/house.js';
+import type { HttpClient } from '../client/http-client.js';
 import type { CopyClient } from '../model/copy-client.js';
 
 /** Options every command takes. */
@@ -13,7 +15,9 @@ export interface GlobalArgs {
 /** The config in force, from the cache while nothing changed (see loadConfigCached); `--version` and `--help` never load it. */
 export async function loadFor(args: GlobalArgs): Promise<LoadedConfig> {
   const { loadConfigCached } = await import('../config/cached-load.js');
-  return loadConfigCached({ configPath: args.config, home: args.home });
+  const loaded = await loadConfigCached({ configPath: args.config, home: args.home });
+  for (const line of loaded.notices ?? []) note(line);
+  return loaded;
 }
 
 /**
@@ -41,14 +45,18 @@ export function remoteUrl(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env
  * Opens the CopyClient the global options select (a host's HTTP client with --remote or
  * DITTO_SERVER, else this machine's Manager), runs `fn`, and closes it.
  */
+/** The client of a ditto host at `url`: DITTO_TOKEN, or in GitHub Actions (id-token: write) an OIDC token asked of the runner on first use; DITTO_CA_FILE trusted. */
+export async function remoteClient(url: string): Promise<HttpClient> {
+  const [{ HttpClient }, { hostToken }] = await Promise.all([import('../client/http-client.js'), import('../client/actions-token.js')]);
+  return new HttpClient(url, hostToken(process.env), { caFile: process.env.DITTO_CA_FILE || undefined });
+}
+
 export async function withClient<T>(args: GlobalArgs, fn: (client: CopyClient, loaded: LoadedConfig) => Promise<T>): Promise<T> {
   const loaded = await loadFor(args);
   const remote = remoteUrl(args);
   let client: CopyClient;
   if (remote) {
-    const [{ HttpClient }, { hostToken }] = await Promise.all([import('../client/http-client.js'), import('../client/actions-token.js')]);
-    // DITTO_TOKEN, or in GitHub Actions (id-token: write) an OIDC token asked of the runner on first use.
-    client = new HttpClient(remote, hostToken(process.env), { caFile: process.env.DITTO_CA_FILE || undefined });
+    client = await remoteClient(remote);
   } else {
     const { openLocal } = await import('../compose.js');
     client = openLocal(loaded, { actor: 'cli', spawnMaintainer: true }).manager;

@@ -11,6 +11,7 @@ import { hostCommand } from './commands/host.js';
 import { initCommand } from './commands/init.js';
 import { logsCommand } from './commands/logs.js';
 import { extendCommand } from './commands/extend.js';
+import { translateLegacyCommand } from './legacy-commands.js';
 import { resetCommand } from './commands/reset.js';
 import { dbCommand } from './commands/db.js';
 import { poolCommand } from './commands/pool.js';
@@ -20,6 +21,8 @@ import { lsCommand } from './commands/ls.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
+import { erdCommand } from './commands/erd.js';
+import { targetCommand } from './commands/target.js';
 import type { GlobalArgs } from './context.js';
 
 /** The command-line parser with every command; parsing arguments runs the chosen command. */
@@ -43,6 +46,8 @@ export function buildParser(): Argv<GlobalArgs> {
     .command(poolCommand)
     .command(pruneCommand)
     .command(reseedCommand)
+    .command(erdCommand)
+    .command(targetCommand)
     .command(hostCommand)
     .command(doctorCommand)
     .command(initCommand)
@@ -89,7 +94,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
   prebuilt = undefined;
   parser.wrap(Math.min(110, process.stdout.columns ?? 80));
   try {
-    await parser.parseAsync(argv);
+    await parser.parseAsync(translateLegacyCommand(argv));
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     return report(err);

@@ -147,6 +147,11 @@ export class HttpClient implements CopyClient {
   }
 
   /** The host's OIDC settings (GET /v2/oidc, no token needed); null when it takes no OIDC tokens. */
+  /** Whether the host answers at all (GET /healthz, no token needed): throws why it does not. */
+  async health(): Promise<void> {
+    await this.call('GET', 'healthz', { anonymous: true });
+  }
+
   async oidc(): Promise<{ issuer: string; audience: string } | null> {
     try {
       const answer = (await this.call('GET', 'v2/oidc', { anonymous: true })) as { issuer?: unknown; audience?: unknown } | null;

@@ -28,12 +28,12 @@ export async function loadConfigCached(opts: LoadOptions = {}): Promise<LoadedCo
   const cacheFile = path.join(home, 'cache', 'config.json');
   const entries = program ? readCache(cacheFile) : {};
   const cached = program ? entries[program] : undefined;
-  if (cached?.key === key) return { config: cached.config, file, home };
+  if (cached?.key === key) return { config: cached.config, file, home, notices: cached.notices ?? [] };
 
   const { configFrom } = await import('./load.js');
-  const config = configFrom(file, env);
-  if (program) writeCache(cacheFile, { ...entries, [program]: { key, config, at: Date.now() } });
-  return { config, file, home };
+  const { config, notices } = configFrom(file, env);
+  if (program) writeCache(cacheFile, { ...entries, [program]: { key, config, notices, at: Date.now() } });
+  return { config, file, home, notices };
 }
 
 /** Entries for this many programs are kept; the least recently written go. */
@@ -42,6 +42,7 @@ const MAX_PROGRAMS = 4;
 interface CacheEntry {
   key: string;
   config: Config;
+  notices?: string[];
   at: number;
 }
 

@@ -1,14 +1,17 @@
 import { DittoError } from '../errors.js';
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-const PATTERN = /^(\d+)(s|m|h|d)?$/;
+/** Units largest first, each at most once, as Go's durations and the established ditto write them: `1h30m`, `2h15m30s`. */
+const PATTERN = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+const UNIT_SECONDS = [86400, 3600, 60, 1];
 
-/** Parses `90s`, `15m`, `2h`, `1d` or plain seconds into whole seconds; null when malformed. */
+/** Parses `90s`, `15m`, `2h`, `1d`, `1h30m`, `2h15m30s` or plain seconds into whole seconds; null when malformed. */
 export function tryParseDuration(text: string | number): number | null {
   if (typeof text === 'number') return Number.isSafeInteger(text) && text > 0 ? text : null;
-  const match = PATTERN.exec(text.trim());
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return tryParseDuration(Number(trimmed));
+  const match = trimmed === '' ? null : PATTERN.exec(trimmed);
   if (!match) return null;
-  const seconds = Number(match[1]) * UNIT_SECONDS[match[2] ?? 's']!;
+  const seconds = UNIT_SECONDS.reduce((sum, unit, i) => sum + Number(match[i + 1] ?? 0) * unit, 0);
   return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : null;
 }
 
@@ -16,7 +19,7 @@ export function parseDuration(text: string | number, what = 'duration'): number 
   const seconds = tryParseDuration(text);
   if (seconds === null) {
     throw new DittoError('BAD_INPUT', `bad ${what} '${text}'`, {
-      hint: 'use a positive whole number with an optional unit: 90s, 15m, 2h, 1d',
+      hint: 'use whole numbers with units: 90s, 15m, 2h, 1d, 1h30m (or plain seconds)',
     });
   }
   return seconds;

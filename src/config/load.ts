@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import * as z from 'zod';
 import { DittoError } from '../errors.js';
+import { translateLegacy } from './legacy.js';
 import { configVariables, findConfigFile, resolveHome, type LoadedConfig, type LoadOptions } from './locate.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -17,17 +18,32 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const home = resolveHome(opts.home, env);
   const file = findConfigFile(opts, home);
-  return { config: configFrom(file, env), file, home };
+  return { ...configFrom(file, env), file, home };
 }
 
-/** The config `file` (null: none) and the environment make, validated. */
-export function configFrom(file: string | null, env: NodeJS.ProcessEnv): Config {
+/**
+ * The config `file` (null: none) and the environment make, validated; the established ditto's
+ * keys are taken, each with a notice naming the new one.
+ */
+export function configFrom(file: string | null, env: NodeJS.ProcessEnv): { config: Config; notices: string[] } {
   const raw = file ? readYaml(file) : {};
+  const notices = translateLegacy(raw).map((line) => `${file ? path.basename(file) : 'config'}: ${line}`);
   applyEnvOverrides(raw, env);
   const config = validate(raw, file ?? 'environment');
   if (file && config.dump.path) config.dump.path = path.resolve(path.dirname(file), config.dump.path);
   if (config.prepare) config.prepare.dir = path.resolve(file ? path.dirname(file) : process.cwd(), config.prepare.dir ?? '.');
-  return config;
+  return { config, notices };
+}
+
+/**
+ * `ditto init --migrate`: the established ditto's config at `file` in this ditto's keys, as YAML,
+ * checked to be valid; and the notices of what moved.
+ */
+export function migratedConfig(file: string): { text: string; notices: string[] } {
+  const raw = readYaml(file);
+  const notices = translateLegacy(raw);
+  validate(structuredClone(raw), file);
+  return { text: `# Translated by ditto init --migrate from ${file}\n${stringify(raw)}`, notices };
 }
 
 function readYaml(file: string): Record<string, unknown> {

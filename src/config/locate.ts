@@ -17,6 +17,8 @@ export interface LoadedConfig {
   /** The file the config came from, or null when only defaults and environment apply. */
   file: string | null;
   home: string;
+  /** One line per key of the established ditto's config the file used (./legacy.ts), to show the user. */
+  notices?: string[];
 }
 
 export interface LoadOptions {

@@ -67,6 +67,15 @@ const dump = z
     cache_max_bytes: byteSize.default(50 * 2 ** 30),
     /** Extra CA certificates (PEM) trusted for https:// dumps, besides the system's and NODE_EXTRA_CA_CERTS. */
     ca_file: z.string().min(1).optional(),
+    /** What a failed reseed (scheduled or by hand) sets off: a JSON POST, and/or a shell command; both get the error, never a secret. */
+    on_failure: z
+      .strictObject({
+        /** Receives {event, error, code, hint, source, home, at} as JSON (a secret reference is allowed). */
+        webhook_url: secret.optional(),
+        /** Run by the shell with DITTO_RESEED_ERROR, DITTO_RESEED_CODE, DITTO_RESEED_SOURCE set. */
+        exec: z.string().min(1).optional(),
+      })
+      .optional(),
     s3,
   })
   .default({ exclude_table_data: [], stale_threshold: 7 * 86400, golden: true, max_download_bytes: 20 * 2 ** 30, cache_max_bytes: 50 * 2 ** 30, s3: { force_path_style: true } });
@@ -96,6 +105,14 @@ const source = z
   })
   .default({});
 
+/**
+ * Long-lived databases ditto does not own (staging), by name: `ditto target refresh NAME` replaces
+ * one's contents with the current dump, scrubbed when obfuscation rules exist.
+ */
+const targets = z
+  .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a target name is letters, digits, _ . -'), z.strictObject({ url: secret }))
+  .default({});
+
 /** Kinds of realistic values the `replace` strategy makes. */
 export const REPLACE_TYPES = ['email', 'name', 'first_name', 'last_name', 'username', 'phone', 'address', 'city', 'postal_code', 'company', 'text'] as const;
 
@@ -103,6 +120,8 @@ const ruleTarget = {
   /** `table` or `schema.table` (default schema: public). */
   table: z.string().min(1),
   column: z.string().min(1),
+  /** A rule whose column holds no value is an error (it is likely aimed at the wrong column), unless this says to only warn. */
+  warn_only: z.boolean().optional(),
 };
 
 /** One column to scrub, and how. */
@@ -248,6 +267,7 @@ export const configSchema = z.strictObject({
   dump,
   prepare,
   source,
+  targets,
   obfuscate,
   ports,
   pool,

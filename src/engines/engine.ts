@@ -1,6 +1,7 @@
 import type { ObfuscationRule } from '../config/schema.js';
 import type { EngineName } from '../model/copy.js';
 import type { Credentials, Endpoint, Serving } from '../model/endpoint.js';
+import type { DbSchema } from '../model/schema.js';
 
 /** A dump file that has been checked to exist and to look like a dump of its engine. */
 export interface DumpFile {
@@ -135,10 +136,26 @@ export interface TestDatabases {
   drop(database: string, name: string): Promise<void>;
 }
 
+/**
+ * How a database ditto does not own (a target: staging) gets a dump's contents in place of its
+ * own, all or nothing.
+ */
+export interface TargetRestore {
+  /** The client binaries it runs, found on this machine. */
+  tools: readonly string[];
+  /**
+   * Replaces everything in the database at `target` with what `dump` holds; when it fails, the
+   * target is as it was. `work` is a private directory for files it makes on the way.
+   */
+  replace(tools: ToolRunner, dump: DumpFile, target: DumpSource, work: string, signal?: AbortSignal): Promise<void>;
+}
+
 /** What a scrub changed. */
 export interface ScrubReport {
   tables: number;
   columns: number;
+  /** Rules marked warn_only that matched no rows. */
+  warnings: string[];
 }
 
 /**
@@ -182,6 +199,13 @@ export interface Engine {
   parseSource(url: string): DumpSource;
   /** Per-test databases in the copy at `endpoint`; null where the engine has no way to clone a database inside a server. */
   testDatabases(endpoint: Endpoint, credentials: Credentials): TestDatabases | null;
+  /**
+   * The tables, columns and keys of the database at `url` (a copy's connection string, or a
+   * source's), from its catalogue. A URL rather than an endpoint: a source is known only by one.
+   */
+  schemaOf(url: string): Promise<DbSchema>;
+  /** Refreshing targets; null where the engine cannot replace a database's contents all or nothing. */
+  readonly targetRestore: TargetRestore | null;
   /** Applies obfuscation rules to the database in place, checking every rule before anything is written. */
   scrub(endpoint: Endpoint, credentials: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport>;
 }

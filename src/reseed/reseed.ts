@@ -15,6 +15,7 @@ import { engineAddress, probeEngine } from '../runtimes/docker/docker-endpoint.j
 import { imageFor, type Runtimes } from '../runtimes/registry.js';
 import { commitFile, createPrivateFile, ensureDumpDir, removeQuietly, sha256File } from '../support/files.js';
 import { runDump } from './dump-runner.js';
+import { runFailureHooks } from './failure-hooks.js';
 
 export interface ReseedContext {
   /** The copies floor of the home whose dump is replaced: it provisions the scratch copy and holds the lease. */
@@ -23,6 +24,8 @@ export interface ReseedContext {
   runtimes: Runtimes;
   onProgress?: ((step: string) => void) | undefined;
   signal?: AbortSignal | undefined;
+  /** Where a dump.on_failure hook that itself failed is told (the log, stderr). */
+  onHookProblem?: ((line: string) => void) | undefined;
 }
 
 export interface ReseedOptions {
@@ -44,7 +47,7 @@ export interface ReseedResult {
 }
 
 /** A scratch copy outlives a crashed reseed by at most this long. */
-const SCRATCH_TTL_SECONDS = 6 * 3600;
+export const SCRATCH_TTL_SECONDS = 6 * 3600;
 /** How long the probe for a Docker engine (to run pg_dump in) may take when no host binary exists. */
 const DOCKER_PROBE_MS = 2000;
 
@@ -57,6 +60,19 @@ const DOCKER_PROBE_MS = 2000;
  * one is untouched and every temporary file removed.
  */
 export async function reseed(ctx: ReseedContext, opts: ReseedOptions): Promise<ReseedResult> {
+  try {
+    return await reseedOnce(ctx, opts);
+  } catch (err) {
+    // dump.on_failure hears of it, whichever way the reseed was started (a command, the host's schedule).
+    const { config, home } = ctx.copies;
+    const source = opts.from ?? opts.source ?? config.source.url ?? null;
+    const shown = source === null ? null : /^(env|file):/.test(source) ? source : maskUrl(source);
+    for (const problem of await runFailureHooks(config, home, err, shown)) ctx.onHookProblem?.(problem);
+    throw err;
+  }
+}
+
+async function reseedOnce(ctx: ReseedContext, opts: ReseedOptions): Promise<ReseedResult> {
   const started = Date.now();
   const { copies } = ctx;
   const { config, home, meta } = copies;
@@ -117,7 +133,7 @@ export async function reseed(ctx: ReseedContext, opts: ReseedOptions): Promise<R
 }
 
 /** Restores `input` into a scratch copy, scrubs it when there are rules, dumps it into `out`, and destroys it. */
-async function throughScratchCopy(ctx: ReseedContext, engine: Engine, input: string, out: string, scrub: { rules: ObfuscationRule[]; seed: string } | null): Promise<ScrubReport | null> {
+export async function throughScratchCopy(ctx: ReseedContext, engine: Engine, input: string, out: string, scrub: { rules: ObfuscationRule[]; seed: string } | null): Promise<ScrubReport | null> {
   const { copies } = ctx;
   const progress = ctx.onProgress ?? (() => {});
   progress('Restoring into a scratch copy');
@@ -163,6 +179,6 @@ async function helperTools(ctx: ReseedContext, engine: Engine, out: string): Pro
   return docker.helperTools!(imageFor(ctx.copies.config, engine), out);
 }
 
-function hostToolDir(ctx: ReseedContext, engine: Engine, tools: readonly string[]): string | null {
+export function hostToolDir(ctx: ReseedContext, engine: Engine, tools: readonly string[]): string | null {
   return findBinDirOrNull(() => engine.local.findBinDir(ctx.copies.config.local.bin_dir, tools));
 }

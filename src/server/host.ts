@@ -82,7 +82,7 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
     opts.reseed ??
     (async () => {
       const { reseed: reseedDump } = await import('../reseed/reseed.js');
-      await reseedDump({ copies: upkeep, engines: house.engines, runtimes: house.runtimes }, {});
+      await reseedDump({ copies: upkeep, engines: house.engines, runtimes: house.runtimes, onHookProblem: (line) => warn(line) }, {});
     });
   const reseed = scheduleReseed(config.host.reseed_cron, reseedNow, log, (result) => metrics.reseedRan(result));
 
@@ -126,6 +126,10 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
         runtimeSeen = { at: Date.now(), value };
       }
       return runtimeSeen.value;
+    },
+    refreshTarget: async (name, { dryRun, signal }) => {
+      const { refreshTarget } = await import('../reseed/targets.js');
+      return refreshTarget({ copies: requests, engines: house.engines, runtimes: house.runtimes, signal }, { name, dryRun, confirm: async () => true });
     },
     families: async () => hostFamilies(await reads.counts(), config.ports, mirror, await reads.lease(MAINTAINER_LEASE), reseed.next(), loopDelay),
   };

@@ -10,6 +10,8 @@ import type { Family, Metrics } from './metrics.js';
 import type { MirrorReads } from './reads.js';
 import { parseCreate, parseExtend } from '../api/request-bodies.js';
 import { copyWire, eventJson, issuedWire, testDatabaseWire, type StatusWire } from '../api/wire.js';
+import { parseTargetRefresh, targetRefreshWire } from '../api/targets.js';
+import type { TargetRefreshResult } from '../reseed/targets.js';
 
 /** What the routes need from the running host. */
 export interface HostServices {
@@ -26,6 +28,8 @@ export interface HostServices {
   runtime(): Promise<{ name: string; reason: string; detail: string }>;
   /** Figures for /metrics beyond the request counters. */
   families(): Promise<Family[]>;
+  /** Replaces a target's contents with the host's dump (`ditto target refresh`); the request is its confirmation. */
+  refreshTarget?(name: string, opts: { dryRun: boolean; signal: AbortSignal }): Promise<TargetRefreshResult>;
 }
 
 export interface RouteRequest {
@@ -211,6 +215,25 @@ export const ROUTES: Route[] = [
     },
   },
   {
+    method: 'POST',
+    path: new RegExp(`^/v2/targets/${ID}/refresh$`),
+    name: 'refresh_target',
+    readsBody: true,
+    async handle(host, req) {
+      // Admins only: a target is shared (staging), and a refresh replaces everything in it.
+      if (!callerOf(req).admin) throw new DittoError('FORBIDDEN', 'refreshing a target is for admins', { hint: 'use an admin token (host.admin_tokens)' });
+      const { dryRun } = parseTargetRefresh(req.body);
+      if (!host.refreshTarget) throw new DittoError('NOT_FOUND', 'this host refreshes no targets');
+      try {
+        return { status: 200, body: targetRefreshWire(await host.refreshTarget(req.params[0]!, { dryRun, signal: req.signal })) };
+      } catch (err) {
+        throw abortReason(req.signal, err);
+      } finally {
+        await host.afterWrite();
+      }
+    },
+  },
+  {
     method: 'GET',
     path: /^\/v2\/ca\.pem$/,
     name: 'ca_certificate',
@@ -273,6 +296,6 @@ export function matchRoute(method: string, pathname: string): { route: Route; pa
     if (route.method === method) return { route, params: match.slice(1).map(decodeParam) };
   }
   throw new DittoError(pathKnown ? 'BAD_INPUT' : 'NOT_FOUND', pathKnown ? `${method} is not allowed on ${pathname}` : `no route ${method} ${pathname}`, {
-    hint: 'the API is under /v2: POST, GET /v2/copies; GET, PATCH, DELETE /v2/copies/{id}; POST /v2/copies/{id}/reset; POST /v2/copies/{id}/databases; GET /v2/status'
+    hint: 'the API is under /v2: POST, GET /v2/copies; GET, PATCH, DELETE /v2/copies/{id}; POST /v2/copies/{id}/reset; POST /v2/copies/{id}/databases; POST /v2/targets/{name}/refresh; GET /v2/status'
   });
 }

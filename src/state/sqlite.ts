@@ -155,6 +155,15 @@ export class SqlDb {
 }
 
 /**
+ * Whether `err` is SQLITE_BUSY (the database is locked), as each backend says it: better-sqlite3's
+ * code, node:sqlite's errcode on Node.js (5), only the message under Deno.
+ */
+export function isBusy(err: unknown): boolean {
+  const e = err as { code?: string; errcode?: number; message?: string };
+  return e.code === 'SQLITE_BUSY' || e.errcode === 5 || /^database is locked$/.test(e.message ?? '');
+}
+
+/**
  * The backend for this process: node:sqlite under Deno and in the single executable; elsewhere
  * better-sqlite3, or node:sqlite when the addon does not load (a Node.js it was not built for).
  */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DittoError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
-import { SqlDb } from './sqlite.js';
+import { SqlDb, isBusy } from './sqlite.js';
 import { ensurePrivateDir } from '../support/private-dir.js';
 
 /** A connection to the state file, through the SQLite adapter (sqlite.ts). */
@@ -24,13 +24,33 @@ export function openState(home: string): Db {
   try {
     db = SqlDb.open(file, { timeoutMs: 10_000 });
     // The first statements read the file's header: a damaged file fails here, not later mid-command.
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON');
+    setWal(db);
+    db.exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON');
     migrate(db);
   } catch (err) {
     db?.close();
     throw stateError(file, err);
   }
   return db;
+}
+
+/**
+ * Turns on WAL. Switching a new file's journal mode upgrades a read lock to an exclusive one, and
+ * where waiting could deadlock SQLite answers SQLITE_BUSY at once instead of calling the busy
+ * handler: two commands started together on a new home could fail (seen once, as "database is
+ * locked" from two concurrent `up`s). So the switch is retried here, within the same timeout.
+ */
+function setWal(db: Db): void {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      return;
+    } catch (err) {
+      if (!isBusy(err) || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 20));
+    }
+  }
 }
 
 /** A state file that cannot be used, as one line that names it and says what to do. */

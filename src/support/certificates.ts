@@ -1,14 +1,14 @@
 import { isIP } from 'node:net';
-import type { webcrypto as WebCrypto } from 'node:crypto';
-
-/** The global Web Crypto (Node.js and Deno alike): node:crypto's `webcrypto` is a getter on Node.js 24, which the executable's bundle cannot link to. */
-const webcrypto = globalThis.crypto as unknown as WebCrypto.Crypto;
+import crypto from 'node:crypto';
 
 /** A certificate and its private key, as PEM text. */
 export interface KeyPair {
   cert: string;
   key: string;
 }
+
+// A getter on the module: taken from its default export (the executable's bundle links only plain exports by name).
+const webcrypto = crypto.webcrypto;
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
@@ -29,7 +29,7 @@ function serial(): string {
   return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '7');
 }
 
-async function exportKey(x509: Awaited<ReturnType<typeof x509Module>>, key: WebCrypto.CryptoKey): Promise<string> {
+async function exportKey(x509: Awaited<ReturnType<typeof x509Module>>, key: crypto.webcrypto.CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 

@@ -40,7 +40,7 @@ describe('bad input gets one clear line, a non-zero exit, and changes nothing', 
   });
 
   it('down with nothing named', async () => {
-    expectOneLineError(await home.run(['down']), 2, /ids, --all, or --label/);
+    expectOneLineError(await home.run(['down']), 2, /ids, --all, --label L or --run-id ID/);
     await expectUnchanged();
   });
 

@@ -102,6 +102,29 @@ describe('host.tls', () => {
   });
 });
 
+describe('ditto doctor --remote', () => {
+  it('checks the host answers, the token is taken, and what it reports; each failure says why', async () => {
+    const env = { DITTO_SERVER: host.url, DITTO_TOKEN: TOKEN, DITTO_CA_FILE: caFile };
+    const ok = await home.run(['doctor'], { env });
+    expect(ok.exitCode, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^✓ host +https:\/\/127\.0\.0\.1:\d+ answers$/m);
+    expect(ok.stdout).toMatch(/^✓ token +accepted by the host$/m);
+    expect(ok.stdout).toMatch(/^✓ version +ditto \d+\.\d+\.\d+ on the host$/m);
+    expect(ok.stdout).toMatch(/^✓ capacity +0 of your copies active, \d+ warm, \d+ ports free$/m);
+
+    const badToken = await home.run(['doctor', '--json'], { env: { ...env, DITTO_TOKEN: 'not-the-token' } });
+    expect(badToken.exitCode).toBe(1);
+    const report = JSON.parse(badToken.stdout) as { ok: boolean; checks: { name: string; status: string; detail: string }[] };
+    expect(report.checks.map((c) => [c.name, c.status])).toEqual([['host', 'ok'], ['token', 'fail']]);
+    expect(report.checks[1]!.detail).toMatch(/invalid token/);
+    expect(badToken.stdout).not.toContain('not-the-token');
+
+    const untrusted = await home.run(['doctor'], { env: { ...env, DITTO_CA_FILE: '' } });
+    expect(untrusted.exitCode).toBe(1);
+    expect(untrusted.stdout).toMatch(/^✗ host +the ditto host at https:\/\/127\.0\.0\.1:\d+ presented a certificate this machine does not trust/m);
+  });
+});
+
 async function waitForLog(h: HostProcess, pattern: RegExp): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!h.logLines.some((line) => pattern.test(line))) {

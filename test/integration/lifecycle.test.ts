@@ -37,12 +37,13 @@ describe.each(ENGINE_RUNTIME_CASES)('lifecycle of $name', ({ runtime: name, conf
   });
 
   it('up --json describes the copy, connection string included', async () => {
-    const result = await home.run(['up', '--json', '--label', 'json-one', '--ttl', '90s']);
+    // Long enough that the copy outlives the suite on a slow machine (later tests count copies).
+    const result = await home.run(['up', '--json', '--label', 'json-one', '--ttl', '1h30m']);
     expect(result.exitCode).toBe(0);
     const copy = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(copy).toMatchObject({ status: 'ready', warm: false, runtime: name, label: 'json-one', ttl_seconds: 90 });
+    expect(copy).toMatchObject({ status: 'ready', warm: false, runtime: name, label: 'json-one', ttl_seconds: 5400 });
     expect(copy.connection_string).toMatch(DSN);
-    expect(Date.parse(copy.expires_at as string) - Date.parse(copy.ready_at as string)).toBe(90_000);
+    expect(Date.parse(copy.expires_at as string) - Date.parse(copy.ready_at as string)).toBe(5_400_000);
     await expect(query(copy.connection_string as string, 'SELECT 2 AS two')).resolves.toEqual([{ two: 2 }]);
   });
 

@@ -9,13 +9,17 @@ describe('durations', () => {
     ['2h', 7200],
     ['1d', 86400],
     ['45', 45],
+    ['1h30m', 5400],
+    ['2h15m30s', 8130],
+    ['1d12h', 129600],
+    ['0h90s', 90],
     [' 10m ', 600],
     [30, 30],
   ])('%j is %i seconds', (text, seconds) => {
     expect(tryParseDuration(text)).toBe(seconds);
   });
 
-  it.each(['', '0', '0s', '-5m', '1.5h', '15 minutes', 'm', '5w', '1e3', '99999999999999999d', 1.5, -3])('%j is rejected', (text) => {
+  it.each(['', '0', '0s', '-5m', '1.5h', '15 minutes', 'm', '5w', '1e3', '30m1h', '1h1h', 'h30m', '1h 30m', '99999999999999999d', 1.5, -3])('%j is rejected', (text) => {
     expect(tryParseDuration(text)).toBeNull();
   });
 
@@ -29,7 +33,7 @@ describe('durations', () => {
     })();
     expect(err).toBeInstanceOf(DittoError);
     expect(err!.code).toBe('BAD_INPUT');
-    expect(err!.toLine()).toBe("bad TTL '5x'; use a positive whole number with an optional unit: 90s, 15m, 2h, 1d");
+    expect(err!.toLine()).toBe("bad TTL '5x'; use whole numbers with units: 90s, 15m, 2h, 1d, 1h30m (or plain seconds)");
   });
 
   it.each([

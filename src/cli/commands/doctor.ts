@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { GlobalArgs } from '../context.js';
+import { remoteClient, remoteUrl, type GlobalArgs } from '../context.js';
 import { printJson } from '../output.js';
 
 type Args = GlobalArgs & { json?: boolean };
@@ -8,12 +8,14 @@ const MARK = { ok: '✓', warn: '!', fail: '✗' } as const;
 
 export const doctorCommand: CommandModule<GlobalArgs, Args> = {
   command: 'doctor',
-  describe: 'check this machine: config, state home, runtime, dump, ports; exits non-zero when a check fails',
+  describe: 'check this machine (config, state home, runtime, dump, ports), or with --remote a host (reachable, token, status); exits non-zero when a check fails',
   builder: (y: Argv<GlobalArgs>) => y.option('json', { type: 'boolean', describe: 'print the checks as JSON' }) as Argv<Args>,
   handler: async (args) => {
-    // The checks load the runtimes and the engine: only this command pays for that.
-    const { runChecks } = await import('../../doctor/checks.js');
-    const report = await runChecks({ configPath: args.config, home: args.home });
+    const remote = remoteUrl(args);
+    const report = remote
+      ? await (await import('../../doctor/remote-checks.js')).runRemoteChecks(await remoteClient(remote))
+      : // The checks load the runtimes and the engine: only this command pays for that.
+        await (await import('../../doctor/checks.js')).runChecks({ configPath: args.config, home: args.home });
     if (args.json) printJson(report);
     else {
       const width = Math.max(...report.checks.map((c) => c.name.length));

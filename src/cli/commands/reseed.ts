@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DittoError } from '../../errors.js';
 import { interruptSignal, loadFor, remoteUrl, type GlobalArgs } from '../context.js';
-import { printJson } from '../output.js';
+import { note, printJson } from '../output.js';
 import { withProgress } from '../progress.js';
 
 type Args = GlobalArgs & { source?: string | undefined; from?: string | undefined; json?: boolean | undefined };
@@ -36,7 +36,7 @@ export const reseedCommand: CommandModule<GlobalArgs, Args> = {
       const result = await withProgress(
         'Reseeding',
         process.stderr.isTTY === true,
-        (onProgress) => reseed({ copies, engines: shared.engines, runtimes: shared.runtimes, onProgress, signal: interrupt.signal }, { source: args.source, from: args.from }),
+        (onProgress) => reseed({ copies, engines: shared.engines, runtimes: shared.runtimes, onProgress, signal: interrupt.signal, onHookProblem: (line) => note(`warning: ${line}`) }, { source: args.source, from: args.from }),
         (r) => `Dump replaced in ${formatDuration(r.durationMs / 1000)}`,
       );
       if (args.json) {
@@ -44,6 +44,7 @@ export const reseedCommand: CommandModule<GlobalArgs, Args> = {
       }
       const scrubbed = result.obfuscated ? `, ${result.obfuscated.columns} column(s) in ${result.obfuscated.tables} table(s) obfuscated` : '';
       process.stdout.write(`${result.path} (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}) from ${result.source}${scrubbed}\n`);
+      for (const warning of result.obfuscated?.warnings ?? []) note(`warning: ${warning}`);
     } finally {
       interrupt.dispose();
       await copies.manager.close();

@@ -4,10 +4,12 @@ import type { ObfuscationRule } from '../../config/schema.js';
 import { DittoError } from '../../errors.js';
 import type { Credentials, Endpoint, Serving, TlsMode } from '../../model/endpoint.js';
 import { readHead, statDump } from '../dump-files.js';
+import type { DbSchema } from '../../model/schema.js';
 import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, ToolCommand, ToolRunner } from '../engine.js';
 import { retryUntilReady } from '../ready-loop.js';
 import { toolFailure } from '../tool-failure.js';
 import { scrubMysql } from './obfuscation.js';
+import { readMysqlSchema } from './schema.js';
 import { containerServer, localServer, serverFiles, startFailure } from './server.js';
 import { MYSQL_SCHEMES, mysqlTarget, splitMysqlPassword } from './source-url.js';
 
@@ -31,6 +33,8 @@ export class MysqlEngine implements Engine {
   readonly container = containerServer;
   readonly dumpTool = 'mariadb-dump';
   readonly dumpToolPrefix = /^mariadb-dump: (Got error: )?/;
+  /** Not yet: MySQL commits each DDL statement at once, so a restore that fails halfway could not be rolled back. */
+  readonly targetRestore = null;
 
   connectionString(e: Endpoint, c: Credentials): string {
     const host = e.host.includes(':') ? `[${e.host}]` : e.host;
@@ -123,6 +127,20 @@ export class MysqlEngine implements Engine {
     const conn = await connect({ host: t.host, port: t.port }, { user: t.user, password: t.password ?? '', database: t.database }, timeoutMs);
     try {
       await conn.query('SELECT 1');
+    } finally {
+      await conn.end().catch(() => {});
+    }
+  }
+
+  async schemaOf(url: string): Promise<DbSchema> {
+    const t = mysqlTarget(url, null);
+    // ssl-mode as MySQL's clients take it: REQUIRED encrypts, VERIFY_* also checks the certificate.
+    const sslMode = (new URL(url).searchParams.get('ssl-mode') ?? '').toUpperCase();
+    const ssl = sslMode.startsWith('VERIFY') ? { ssl: {} } : sslMode === 'REQUIRED' ? { ssl: { rejectUnauthorized: false } } : {};
+    const mysql = await import('mysql2/promise');
+    const conn = await mysql.createConnection({ host: t.host, port: t.port, user: t.user, password: t.password ?? '', database: t.database, connectTimeout: 10_000, ...ssl });
+    try {
+      return await readMysqlSchema(async (sql, params) => (await conn.query(sql, params))[0] as never, t.database);
     } finally {
       await conn.end().catch(() => {});
     }

@@ -1,6 +1,7 @@
 import type { ObfuscationRule } from '../../config/schema.js';
 import { DittoError } from '../../errors.js';
 import type { ScrubReport } from '../engine.js';
+import { ruleError, unmatchedRules } from '../obfuscation-plan.js';
 import { ruleSignature } from '../postgres/obfuscation-sql.js';
 import { SEED_VARIABLE, SESSION_SETTINGS, identifier, ruleExpression } from './obfuscation-sql.js';
 
@@ -59,7 +60,7 @@ export async function scrubMysql(
   seed: string,
   signal?: AbortSignal,
 ): Promise<ScrubReport> {
-  if (rules.length === 0) return { tables: 0, columns: 0 };
+  if (rules.length === 0) return { tables: 0, columns: 0, warnings: [] };
   signal?.throwIfAborted();
   const mysql = await import('mysql2/promise');
   const db = await mysql.createConnection(options);
@@ -90,6 +91,13 @@ export async function scrubMysql(
   try {
     const checked = await checkRules(query, rules, String(options.database));
     const tables = groupByTable(checked);
+    const counted = [];
+    for (const { info, rules: columns } of tables) {
+      const counts = columns.map((c, i) => `COUNT(${identifier(c.rule.column)}) AS c${i}`).join(', ');
+      const [row] = await query<Record<string, number>>(`SELECT ${counts} FROM ${qualified(info)}`);
+      counted.push(...columns.map((c, i) => ({ rule: c.rule, rows: Number(row![`c${i}`]) })));
+    }
+    const warnings = unmatchedRules(counted);
     try {
       await query(SESSION_SETTINGS);
       await query(`SET ${SEED_VARIABLE} = ?`, [Buffer.from(seed, 'utf8')]);
@@ -104,7 +112,7 @@ export async function scrubMysql(
     }
     const mariadb = /mariadb/i.test((await query<{ v: string }>('SELECT VERSION() AS v'))[0]?.v ?? '');
     for (const table of tables) await refreshStatistics(query, table, mariadb);
-    return { tables: tables.length, columns: checked.length };
+    return { tables: tables.length, columns: checked.length, warnings };
   } catch (err) {
     signal?.throwIfAborted();
     throw err;
@@ -263,6 +271,3 @@ function splitOnce(qualified: string): [string, string] {
   return [qualified.slice(0, at), qualified.slice(at + 1)];
 }
 
-function ruleError(name: string, what: string, hint: string): DittoError {
-  return new DittoError('CONFIG', `obfuscate rule for ${name} ${what}`, { hint });
-}

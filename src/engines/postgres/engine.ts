@@ -4,13 +4,16 @@ import { DittoError } from '../../errors.js';
 import type { Credentials, Endpoint, Serving } from '../../model/endpoint.js';
 import { firstLine } from '../../support/text.js';
 import { readHead, statDump } from '../dump-files.js';
+import type { DbSchema } from '../../model/schema.js';
 import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, TestDatabases, ToolCommand, ToolRunner } from '../engine.js';
 import { retryUntilReady } from '../ready-loop.js';
 import { toolFailure } from '../tool-failure.js';
 import { scrubDatabase } from './obfuscation.js';
+import { readSchema } from './schema.js';
+import { postgresTargetRestore } from './target.js';
 import { postgresTestDatabases } from './test-databases.js';
 import { containerServer, localServer, serverFiles, startFailure } from './server.js';
-import { POSTGRES_SCHEMES, splitPassword } from './source-url.js';
+import { POSTGRES_SCHEMES, libpqSslModes, splitPassword } from './source-url.js';
 
 const CUSTOM_MAGIC = 'PGDMP';
 
@@ -24,6 +27,7 @@ export class PostgresEngine implements Engine {
   readonly container = containerServer;
   readonly dumpTool = 'pg_dump';
   readonly dumpToolPrefix = /^pg_dump: (error: )?/;
+  readonly targetRestore = postgresTargetRestore;
 
   connectionString(e: Endpoint, c: Credentials): string {
     const auth = `${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}`;
@@ -110,7 +114,8 @@ export class PostgresEngine implements Engine {
 
   async probe(url: string, timeoutMs: number): Promise<void> {
     const { default: pg } = await import('pg');
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+    // sslmode as pg_dump and psql take it, so that a probe agrees with the tools it precedes.
+    const client = new pg.Client({ connectionString: libpqSslModes(url), connectionTimeoutMillis: timeoutMs });
     client.on('error', () => {}); // a dropped connection also rejects the query below
     try {
       await client.connect();
@@ -132,6 +137,18 @@ export class PostgresEngine implements Engine {
       await client.connect();
       return client;
     });
+  }
+
+  async schemaOf(url: string): Promise<DbSchema> {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: libpqSslModes(url), connectionTimeoutMillis: 10_000 });
+    client.on('error', () => {}); // a dropped connection also rejects the query under way
+    try {
+      await client.connect();
+      return await readSchema(client);
+    } finally {
+      await client.end().catch(() => {});
+    }
   }
 
   scrub(e: Endpoint, c: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { ObfuscationRule } from '../../config/schema.js';
 import { DittoError } from '../../errors.js';
 import type { ScrubReport } from '../engine.js';
+import { ruleError, unmatchedRules } from '../obfuscation-plan.js';
 import { helperFunctions, identifier, ruleExpression, ruleSignature } from './obfuscation-sql.js';
 
 /** A rule checked against the database: the table it names exists, and its column can take the strategy. */
@@ -22,7 +23,7 @@ const TEXT_STRATEGIES = new Set(['replace', 'hash', 'redact', 'mask']);
  * no raw value either.
  */
 export async function scrubDatabase(connection: pg.ClientConfig, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {
-  if (rules.length === 0) return { tables: 0, columns: 0 };
+  if (rules.length === 0) return { tables: 0, columns: 0, warnings: [] };
   signal?.throwIfAborted();
   const { default: pgModule } = await import('pg');
   const client = new pgModule.Client(connection);
@@ -34,6 +35,13 @@ export async function scrubDatabase(connection: pg.ClientConfig, rules: Obfuscat
   try {
     const checked = await checkRules(client, rules);
     const tables = groupByTable(checked);
+    const counted = [];
+    for (const [table, columns] of tables) {
+      const counts = columns.map((c, i) => `count(${identifier(c.rule.column)}) AS c${i}`).join(', ');
+      const row = (await client.query<Record<string, string>>(`SELECT ${counts} FROM ${table}`)).rows[0]!;
+      counted.push(...columns.map((c, i) => ({ rule: c.rule, rows: Number(row[`c${i}`]) })));
+    }
+    const warnings = unmatchedRules(counted);
     try {
       await client.query('BEGIN');
       // No triggers, no foreign-key checks while rewriting: audit and last-update triggers would
@@ -53,7 +61,7 @@ export async function scrubDatabase(connection: pg.ClientConfig, rules: Obfuscat
       });
     }
     for (const table of tables.keys()) await client.query(`ANALYZE ${table}`);
-    return { tables: tables.size, columns: checked.length };
+    return { tables: tables.size, columns: checked.length, warnings };
   } catch (err) {
     signal?.throwIfAborted();
     throw err;
@@ -160,6 +168,3 @@ function shortName(qualified: string): string {
   return qualified.startsWith('public.') ? qualified.slice('public.'.length) : qualified;
 }
 
-function ruleError(name: string, what: string, hint: string): DittoError {
-  return new DittoError('CONFIG', `obfuscate rule for ${name} ${what}`, { hint });
-}

@@ -19,3 +19,19 @@ export function splitPassword(raw: string): DumpSource {
   }
   return { url: url.toString(), password };
 }
+
+/**
+ * `url` with its sslmode meaning what libpq (and so psql, and a copy's connection string) means by
+ * it: node-postgres otherwise takes `require` as `verify-full`, and refuses a copy's certificate,
+ * which names the host its clients reach.
+ */
+export function libpqSslModes(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url; // not a URL: whoever connects says what is wrong with it
+  }
+  if (parsed.searchParams.has('sslmode') && !parsed.searchParams.has('uselibpqcompat')) parsed.searchParams.set('uselibpqcompat', 'true');
+  return parsed.toString();
+}

@@ -69,7 +69,11 @@ export class FakeEngine implements Engine {
     return { url, password: null };
   }
   async scrub() {
-    return { tables: 0, columns: 0 };
+    return { tables: 0, columns: 0, warnings: [] };
+  }
+  readonly targetRestore = null;
+  async schemaOf() {
+    return { defaultSchema: 'public', tables: [], foreignKeys: [] };
   }
 }
 

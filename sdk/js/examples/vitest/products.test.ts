@@ -1,0 +1,3 @@
+import { itHasADatabaseOfItsOwnWorker } from './shared.js';
+
+itHasADatabaseOfItsOwnWorker('products');
