@@ -46,7 +46,8 @@ const POOL = 2;
 fs.writeFileSync(path.join(home, 'ditto.yaml'), `runtime: local\npool:\n  size: ${POOL}\nports:\n  min: 38900\n  max: 38919\n`);
 const emptyScript = path.join(home, 'empty.js');
 fs.writeFileSync(emptyScript, '');
-const env = { ...process.env, DITTO_HOME: home, DITTO_CONFIG: path.join(home, 'ditto.yaml'), XDG_CACHE_HOME: path.join(home, 'cache') };
+// DENO_NO_UPDATE_CHECK: no look for a newer Deno, which would reach out past loopback.
+const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', DITTO_HOME: home, DITTO_CONFIG: path.join(home, 'ditto.yaml'), XDG_CACHE_HOME: path.join(home, 'cache') };
 
 const ditto = [path.join(dist, 'ditto')];
 /** Each way of starting ditto, with the same runtime's empty start. */

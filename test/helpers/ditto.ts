@@ -15,6 +15,8 @@ export const CLI = path.join(REPO, 'dist/ditto.cjs');
  */
 const DEFAULT_COMMAND: readonly string[] =
   process.env.DITTO_TEST_JS === 'deno' ? [path.join(REPO, 'node_modules/@deno/linux-x64-glibc/deno'), 'run', '-A', CLI] : [process.execPath, CLI];
+// No check for a newer Deno (it would reach out past loopback): see js-runtimes.ts.
+if (process.env.DITTO_TEST_JS === 'deno') process.env.DENO_NO_UPDATE_CHECK = '1';
 export const PAGILA = path.resolve(REPO, '../shared/fixtures/pagila');
 
 /** Writes pagila's schema and data as one plain SQL dump at `file`; returns the path. */

@@ -16,3 +16,12 @@ export function requireRuntime(file: string): string {
   if (!fs.existsSync(file)) throw new Error(`${path.relative(REPO, file)} is missing: run scripts/install-deps.sh`);
   return file;
 }
+
+/**
+ * What Deno gets in the tests: no check for a newer Deno (it would reach out past loopback) and no
+ * prompt. Set on this process, so every Deno a test starts, ditto's maintainer included, has it.
+ */
+export function quietDeno(): void {
+  process.env.DENO_NO_UPDATE_CHECK = '1';
+  process.env.DENO_NO_PROMPT = '1';
+}

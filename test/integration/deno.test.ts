@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, TestHome, expectOneLineError, type CopyJson } from '../helpers/ditto.js';
 import { HostProcess } from '../helpers/host-process.js';
-import { DENO, requireRuntime } from '../helpers/js-runtimes.js';
+import { DENO, quietDeno, requireRuntime } from '../helpers/js-runtimes.js';
 import { leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
 import { maintainerPids } from '../helpers/processes.js';
@@ -18,6 +18,7 @@ import { readCopies, waitFor } from '../helpers/state.js';
  */
 const DSN = /^postgresql:\/\/postgres:[A-Za-z0-9_-]{20,}@127\.0\.0\.1:(\d+)\/postgres\?sslmode=disable$/;
 const DENO_DITTO = () => [requireRuntime(DENO), 'run', '-A', CLI];
+quietDeno();
 
 function cmdline(pid: number): string[] {
   try {

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openState } from '../../src/state/store.js';
 import { REPO } from '../helpers/ditto.js';
-import { DENO, NODE24, requireRuntime } from '../helpers/js-runtimes.js';
+import { DENO, NODE24, quietDeno, requireRuntime } from '../helpers/js-runtimes.js';
 import { CHECKS, runChecks, writer } from './sqlite-suite.js';
 
 /**
@@ -15,6 +15,7 @@ import { CHECKS, runChecks, writer } from './sqlite-suite.js';
  */
 let work: string;
 let script: string;
+quietDeno();
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-sqlite-suite-'));
