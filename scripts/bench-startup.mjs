@@ -1,17 +1,25 @@
-// Start-up benchmark: wall time of the single executable's quick commands against the runtime's
-// own start (`node -e 0`, and an executable built the same way from an empty script).
+// Start-up benchmark: wall time of ditto's quick commands (--version, ls) and of a warm `up`,
+// each against its runtime's own empty start, in one interleaved run:
+//   - the single executable (Node.js 24, start-up snapshot) against an executable built the same
+//     way from an empty script (dist/empty-sea);
+//   - with --node20 DIR: the executable as it was built on Node.js 20 (a code cache, better-sqlite3's
+//     addon extracted), DIR/ditto against DIR/empty-sea;
+//   - ditto under Deno (`deno run -A dist/ditto.cjs`) against `deno run` of an empty script;
+//   - node dist/ditto.cjs against `node -e 0`.
 //
-//   node scripts/bench-startup.mjs [--runs N] [--rebuild] [--compare OTHER_DITTO]
+//   node scripts/bench-startup.mjs [--runs N] [--rebuild] [--node20 DIR]
 //
-// --compare times another build of the executable (an earlier commit's dist/ditto) in the same
-// rounds, warm `up` included, so a change's effect is a ratio from one run.
+// DIR for --node20: a checkout of a commit whose executable is built on Node.js 20 (before the
+// Node 24 build), with this one's node_modules, built with `node scripts/build-binary.mjs` and
+// `--empty` under Node.js 20 (see the closing note of the Deno issue for the exact steps).
 //
 // Runs are interleaved (one of each case per round) so drift on a busy machine hits every case
 // alike; the table shows medians. Results go to bench/results/startup.json.
 //
 // A warm `ditto up` claims a copy the pool made ahead: before each timed run the benchmark waits
 // until the pool is full again and the maintainer idle, and after it destroys the claimed copy
-// (untimed). The empty executable is timed in the same rounds, so the ratio sees the same machine.
+// (untimed). Each runtime's empty start is timed right before its claim, in the same rounds, so
+// the ratio sees the same machine. All programs share one home: one state file, both backends.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,29 +28,34 @@ import { ensureBuilt, median, printTable, quantile, removeHome, root, round, wri
 
 const dist = path.join(root, 'dist');
 const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf('--runs') + 1] ?? 0) || 30;
+const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const runs = Number(option('--runs') ?? 0) || 30;
 const rebuild = args.includes('--rebuild');
-const compare = args.includes('--compare') ? path.resolve(args[args.indexOf('--compare') + 1]) : null;
+const node20 = option('--node20') ? path.resolve(option('--node20')) : null;
+const DENO = path.join(root, 'node_modules/@deno/linux-x64-glibc/deno');
 
-if (rebuild) for (const f of ['ditto', 'empty-sea']) fs.rmSync(path.join(dist, f), { force: true });
+if (rebuild) for (const f of ['ditto', 'empty-sea', 'ditto.cjs']) fs.rmSync(path.join(dist, f), { force: true });
 ensureBuilt('ditto', 'build-binary.mjs');
 ensureBuilt('empty-sea', 'build-binary.mjs', ['--empty']);
+ensureBuilt('ditto.cjs', 'build.mjs');
+if (node20) for (const f of ['ditto', 'empty-sea']) if (!fs.existsSync(path.join(node20, f))) throw new Error(`--node20: ${path.join(node20, f)} is missing`);
 
 // A home of its own: no copies, local runtime, a port range nothing else here uses.
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-bench-'));
 const POOL = 2;
 fs.writeFileSync(path.join(home, 'ditto.yaml'), `runtime: local\npool:\n  size: ${POOL}\nports:\n  min: 38900\n  max: 38919\n`);
-const env = { ...process.env, DITTO_HOME: home, DITTO_CONFIG: path.join(home, 'ditto.yaml'), XDG_CACHE_HOME: path.join(home, 'cache') };
+const emptyScript = path.join(home, 'empty.js');
+fs.writeFileSync(emptyScript, '');
+// DENO_NO_UPDATE_CHECK: no look for a newer Deno, which would reach out past loopback.
+const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', DITTO_HOME: home, DITTO_CONFIG: path.join(home, 'ditto.yaml'), XDG_CACHE_HOME: path.join(home, 'cache') };
 
-const ditto = path.join(dist, 'ditto');
-const cases = [
-  { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
-  { name: 'empty executable', argv: [path.join(dist, 'empty-sea')] },
-  { name: 'ditto --version', argv: [ditto, '--version'] },
-  { name: 'ditto ls', argv: [ditto, 'ls'] },
-  { name: 'node dist/ditto.cjs --version', argv: [process.execPath, path.join(dist, 'ditto.cjs'), '--version'] },
-  { name: 'node dist/ditto.cjs ls', argv: [process.execPath, path.join(dist, 'ditto.cjs'), 'ls'] },
-  ...(compare ? [{ name: 'other --version', argv: [compare, '--version'] }, { name: 'other ls', argv: [compare, 'ls'] }] : []),
+const ditto = [path.join(dist, 'ditto')];
+/** Each way of starting ditto, with the same runtime's empty start. */
+const programs = [
+  { name: 'executable (Node 24, snapshot)', argv: ditto, empty: [path.join(dist, 'empty-sea')] },
+  ...(node20 ? [{ name: 'executable (Node 20, code cache)', argv: [path.join(node20, 'ditto')], empty: [path.join(node20, 'empty-sea')] }] : []),
+  { name: 'deno run -A dist/ditto.cjs', argv: [DENO, 'run', '-A', path.join(dist, 'ditto.cjs')], empty: [DENO, 'run', emptyScript] },
+  { name: 'node dist/ditto.cjs', argv: [process.execPath, path.join(dist, 'ditto.cjs')], empty: [process.execPath, '-e', '0'] },
 ];
 
 function once(argv) {
@@ -54,7 +67,7 @@ function once(argv) {
 }
 
 function capture(args) {
-  const result = spawnSync(ditto, args, { env, encoding: 'utf8', cwd: home });
+  const result = spawnSync(ditto[0], args, { env, encoding: 'utf8', cwd: home });
   if (result.status !== 0) throw new Error(`ditto ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return result.stdout;
 }
@@ -70,70 +83,76 @@ function waitPoolFull() {
   }
 }
 
-/** Times one warm `up` of `program`, then destroys the copy it claimed (untimed). */
-function claimOnce(program, into) {
+let cold = 0;
+/** Times one warm `up` of `argv`, then destroys the copy it claimed (untimed). */
+function claimOnce(argv) {
   const startedAt = Date.now();
   const started = process.hrtime.bigint();
-  const claimed = spawnSync(program, ['up', '--json', '--ttl', '5m'], { env, encoding: 'utf8', cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
-  into.push(Number(process.hrtime.bigint() - started) / 1e6);
-  if (claimed.status !== 0) throw new Error(`${program} up exited ${claimed.status}: ${claimed.stderr}`);
+  const claimed = spawnSync(argv[0], [...argv.slice(1), 'up', '--json', '--ttl', '5m'], { env, encoding: 'utf8', cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (claimed.status !== 0) throw new Error(`${argv.join(' ')} up exited ${claimed.status}: ${claimed.stderr}`);
   const copy = JSON.parse(claimed.stdout);
   // A claimed copy was ready before `up` started; a cold one became ready during it.
   if (Date.parse(copy.ready_at) >= startedAt) cold++;
   capture(['down', copy.id]);
+  return ms;
 }
 
-const times = cases.map(() => []);
-const warmUp = [];
-const warmUpOther = [];
-const warmEmpty = [];
-let cold = 0;
+// Per program: its empty start, --version and ls in the quick rounds; its empty start and a warm up in the claim rounds.
+const times = programs.map(() => ({ empty: [], version: [], ls: [], warmEmpty: [], up: [] }));
 try {
-  // Warm-up: page cache, and the executable's first run, which writes the SQLite addon to the cache.
-  for (let i = 0; i < 3; i++) cases.forEach((c) => once(c.argv));
-  for (let round = 0; round < runs; round++) cases.forEach((c, i) => times[i].push(once(c.argv)));
+  // Warm-up: page cache, the first runs of each program (the Node 20 executable writes its SQLite addon).
+  for (let i = 0; i < 3; i++) for (const p of programs) [p.empty, [...p.argv, '--version'], [...p.argv, 'ls']].forEach(once);
+  for (let r = 0; r < runs; r++) {
+    programs.forEach((p, i) => {
+      times[i].empty.push(once(p.empty));
+      times[i].version.push(once([...p.argv, '--version']));
+      times[i].ls.push(once([...p.argv, 'ls']));
+    });
+  }
 
   capture(['pool', 'fill']);
-  for (let round = 0; round < runs; round++) {
-    waitPoolFull();
-    warmEmpty.push(once([path.join(dist, 'empty-sea')]));
-    claimOnce(ditto, warmUp);
-    if (compare) {
+  for (let r = 0; r < runs; r++) {
+    programs.forEach((p, i) => {
       waitPoolFull();
-      claimOnce(compare, warmUpOther);
-    }
+      times[i].warmEmpty.push(once(p.empty));
+      times[i].up.push(claimOnce(p.argv));
+    });
   }
 } finally {
   // The maintainer leaves once no copy is left; the home goes after it.
-  removeHome(home, env, [ditto]);
+  removeHome(home, env, ditto);
 }
 
-const node = median(times[0]);
-const empty = median(times[1]);
-const row = (name, xs, emptyMs) => {
+const rows = [];
+const row = (program, what, xs, base) => {
   const m = median(xs);
-  return { case: name, median_ms: round(m), p10_ms: round(quantile(xs, 0.1)), p90_ms: round(quantile(xs, 0.9)), vs_node: round(m / node, 2), vs_empty_executable: round(m / emptyMs, 2) };
+  rows.push({ program, case: what, median_ms: round(m), p10_ms: round(quantile(xs, 0.1)), p90_ms: round(quantile(xs, 0.9)), vs_empty: round(m / median(base), 2) });
 };
-const rows = cases.map((c, i) => row(c.name, times[i], empty));
-// Compared with the empty executable timed in the same rounds as the claims.
-rows.push(row('empty executable (warm-up rounds)', warmEmpty, median(warmEmpty)));
-rows.push(row('ditto up, warm pool', warmUp, median(warmEmpty)));
-if (compare) rows.push(row('other up, warm pool', warmUpOther, median(warmEmpty)));
+programs.forEach((p, i) => {
+  const t = times[i];
+  row(p.name, 'empty start', t.empty, t.empty);
+  row(p.name, '--version', t.version, t.empty);
+  row(p.name, 'ls', t.ls, t.empty);
+  row(p.name, 'empty start (claim rounds)', t.warmEmpty, t.warmEmpty);
+  row(p.name, 'up, warm pool', t.up, t.warmEmpty);
+});
 
 printTable(
-  `start-up, ${runs} interleaved runs each (target: ditto <= 1.3x the empty executable)`,
-  ['case', 'median ms', 'p10', 'p90', 'x node -e 0', 'x empty exe'],
-  rows.map((r) => [r.case, r.median_ms.toFixed(1), r.p10_ms.toFixed(1), r.p90_ms.toFixed(1), r.vs_node.toFixed(2), r.vs_empty_executable.toFixed(2)]),
+  `start-up, ${runs} interleaved runs each (target: the executable's warm up <= 1.3x its empty start)`,
+  ['program', 'case', 'median ms', 'p10', 'p90', 'x its empty start'],
+  rows.map((r) => [r.program, r.case, r.median_ms.toFixed(1), r.p10_ms.toFixed(1), r.p90_ms.toFixed(1), r.vs_empty.toFixed(2)]),
 );
-if (compare) process.stdout.write(`"other" is ${compare}\n`);
-if (cold) process.stdout.write(`WARNING: ${cold} of ${runs * (compare ? 2 : 1)} \`ditto up\` runs provisioned a copy instead of claiming a warm one\n`);
-process.stdout.write('warm `ditto up`: claims a pooled copy (pool refilled and maintainer idle before each run); its ratio is to the empty executable timed in the same rounds\n');
+process.stdout.write(
+  'empty starts: the executables against an executable of the same Node.js built from an empty script; Deno against `deno run` of an empty file; node against `node -e 0`\n',
+);
+if (cold) process.stdout.write(`WARNING: ${cold} of ${runs * programs.length} \`up\` runs provisioned a copy instead of claiming a warm one\n`);
 
 writeResult('startup', {
   runs,
-  ...(compare ? { other: compare } : {}),
-  executable_bytes: fs.statSync(ditto).size,
+  executable_bytes: fs.statSync(ditto[0]).size,
+  ...(node20 ? { node20_executable_bytes: fs.statSync(path.join(node20, 'ditto')).size } : {}),
   warm_up_runs_that_provisioned: cold,
-  notes: ['`ditto up, warm pool`: claims a pooled copy; the pool is refilled and the maintainer idle before each run; vs_empty_executable uses the empty executable timed in the same rounds'],
+  notes: ['`up, warm pool`: claims a pooled copy; the pool is refilled and the maintainer idle before each run; its ratio is to the same runtime\'s empty start timed in the same rounds'],
   results: rows,
 });

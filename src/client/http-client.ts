@@ -230,7 +230,7 @@ export class HttpClient implements CopyClient {
           hint: this.options.caFile ? `check that DITTO_CA_FILE (${this.options.caFile}) holds the CA that signed the host's certificate` : "set DITTO_CA_FILE to the PEM file of the CA that signed the host's certificate",
         });
       }
-      throw new DittoError('REMOTE', `cannot reach the ditto host at ${this.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, {
+      throw new DittoError('REMOTE', `cannot reach the ditto host at ${this.url}: ${cause?.code ?? codeOfMessage(cause?.message ?? (err as Error).message)}`, {
         hint: 'check --remote / DITTO_SERVER, and that `ditto host` runs there',
       });
     } finally {
@@ -242,6 +242,22 @@ export class HttpClient implements CopyClient {
 export interface HttpClientOptions {
   /** A PEM file of CAs to trust besides the system's (DITTO_CA_FILE): the host's own, or a company's. */
   caFile?: string | undefined;
+}
+
+/**
+ * Deno's fetch names no error code, only a chain of messages ("error sending request for url
+ * (...): client error (Connect): tcp connect error: Connection refused (os error 111)"): the
+ * common ones are said as Node.js says them, anything else as it came.
+ */
+const MESSAGE_CODES: [RegExp, string][] = [
+  [/connection refused/i, 'ECONNREFUSED'],
+  [/dns error|failed to lookup address/i, 'ENOTFOUND'],
+  [/connection reset/i, 'ECONNRESET'],
+  [/timed out/i, 'ETIMEDOUT'],
+];
+
+function codeOfMessage(message: string): string {
+  return MESSAGE_CODES.find(([pattern]) => pattern.test(message))?.[1] ?? message;
 }
 
 /** Why a TLS handshake refused the host's certificate (Node's error codes). */

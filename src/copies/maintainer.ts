@@ -69,7 +69,7 @@ export async function runMaintainer(copies: Copies, opts: { log: Log; stateFile:
 
 /** Moves whenever another connection commits to the state file. */
 function dataVersion(db: Db): number {
-  return db.pragma('data_version', { simple: true }) as number;
+  return db.pragma('data_version') as number;
 }
 
 /** Sleeps until `until`, or until the state has changed since data version `seen`. */

@@ -3,12 +3,11 @@ import { DittoError } from '../errors.js';
 import { sea } from './sea.js';
 
 /**
- * JavaScript the single executable carries as assets, each with a V8 code cache made at build
- * time (scripts/build-binary.mjs):
- *   - `cli`: the CLI itself, which the executable's small main script (src/sea-main.ts) loads;
- *   - `vendor/<package>`: libraries that only some commands use (the Docker client, the AWS SDK,
- *     pg, pino, listr2, execa, croner, and the config's YAML parser and schema library), compiled
- *     the first time a command asks for one, so that no start pays for them all.
+ * JavaScript the single executable carries as assets beside its start-up snapshot, each with a V8
+ * code cache made at build time (scripts/build-binary.mjs): `vendor/<package>`, the libraries that
+ * only some commands use (the Docker client, the AWS SDK, pg, pino, listr2, execa, croner, and the
+ * config's YAML parser and schema library). In the snapshot they would add megabytes that every
+ * start deserializes; here each is compiled the first time a command asks for it.
  * The build points the executable's imports of those packages at vendorModule(); outside the
  * executable they are ordinary imports.
  */

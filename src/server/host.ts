@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import os from 'node:os';
 import tls from 'node:tls';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
@@ -98,7 +99,7 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
   const mirror = await StateMirror.open(requests.db, {
     // A state file migrated by a newer ditto is not read with this one's queries.
     onReload: (db) => {
-      const version = db.pragma('user_version', { simple: true }) as number;
+      const version = db.pragma('user_version') as number;
       if (version !== MIGRATIONS.length) throw new Error(`state schema version ${version}, this host reads ${MIGRATIONS.length}`);
     },
     log: (message, fields) => logger.warn(fields ?? {}, message),
@@ -210,6 +211,10 @@ function apiCertificate(config: LoadedConfig['config']): { cert: Buffer; key: Bu
   const pair = { cert: readNamedFile(files.cert, 'host.tls.cert'), key: readNamedFile(files.key, 'host.tls.key') };
   try {
     tls.createSecureContext(pair);
+    // Deno's createSecureContext takes any text; parsing both and matching them refuses a broken
+    // file there too, before it replaces a working certificate.
+    const key = crypto.createPrivateKey(pair.key);
+    if (!new crypto.X509Certificate(pair.cert).checkPrivateKey(key)) throw new Error('the key does not match the certificate');
   } catch (err) {
     throw new DittoError('CONFIG', `host.tls: ${files.cert} and ${files.key} are not a usable certificate and key: ${(err as Error).message}`, {
       hint: 'give a PEM certificate (chain) and the private key that goes with it',

@@ -89,7 +89,7 @@ export class CopiesRepo {
         .prepare(`INSERT INTO copies (${keys.map((k) => `"${k}"`).join(',')}) VALUES (${keys.map((k) => '@' + k).join(',')})`)
         .run(row);
       this.addEvent(copy.id, event, copy.createdAt);
-    })();
+    });
   }
 
   get(id: string): Copy | undefined {
@@ -122,14 +122,14 @@ export class CopiesRepo {
     const placeholders = from.map((_, i) => `@from${i}`).join(',');
     const params: Row = { ...row, id };
     from.forEach((status, i) => (params[`from${i}`] = status));
-    return this.db.transaction(() => {
+    return this.db.immediate(() => {
       const updated = this.db
         .prepare(`UPDATE copies SET ${sets.join(', ')} WHERE id = @id AND status IN (${placeholders}) RETURNING *`)
         .get(params) as Row | undefined;
       if (!updated) return undefined;
       this.addEvent(id, event);
       return rowToCopy(updated);
-    }).immediate();
+    });
   }
 
   /**
@@ -137,7 +137,7 @@ export class CopiesRepo {
    * A copy reserved for a waiting process goes only to that process (and to it first).
    */
   claimWarm(poolKey: string, claimer: string, claim: Claim, actor: string): Copy | undefined {
-    return this.db.transaction(() => {
+    return this.db.immediate(() => {
       const row = this.db
         .prepare(
           `UPDATE copies SET warm = 0, reserved_by = NULL, claimed_at = @now, expires_at = @now + @ttl * 1000, ttl_seconds = @ttl,
@@ -150,7 +150,7 @@ export class CopiesRepo {
       if (!row) return undefined;
       this.addEvent(row.id as string, { action: 'claimed', actor, metadata: { ttl_seconds: claim.ttl, label: claim.label } });
       return rowToCopy(row);
-    }).immediate();
+    });
   }
 
   /** Promises the oldest unpromised in-flight warm copy of `poolKey` to `claimer`. */
@@ -173,12 +173,12 @@ export class CopiesRepo {
 
   /** Forgets a copy that never got past `pending`: it holds no resources, so no record is owed. */
   discardPending(id: string): boolean {
-    return this.db.transaction(() => {
+    return this.db.immediate(() => {
       const removed = this.db.prepare("DELETE FROM copies WHERE id = ? AND status = 'pending'").run(id);
       if (removed.changes === 0) return false;
       this.db.prepare('DELETE FROM events WHERE copy_id = ?').run(id);
       return true;
-    }).immediate();
+    });
   }
 
   addEvent(copyId: string, event: EventInput, at = Date.now()): void {
@@ -207,12 +207,12 @@ export class CopiesRepo {
 
   /** Takes `port` for `copyId` and records it on the copy; false if another copy holds it. */
   leasePort(copyId: string, port: number): boolean {
-    return this.db.transaction(() => {
+    return this.db.immediate(() => {
       const taken = this.db.prepare('INSERT OR IGNORE INTO port_leases (port, copy_id, leased_at) VALUES (?, ?, ?)').run(port, copyId, Date.now());
       if (taken.changes === 0) return false;
       this.db.prepare('UPDATE copies SET port = ? WHERE id = ?').run(port, copyId);
       return true;
-    }).immediate();
+    });
   }
 
   releasePorts(copyId: string): void {
@@ -239,11 +239,11 @@ export class CopiesRepo {
    * still holding a port lease, whose cleanup is unfinished. Returns how many went.
    */
   pruneFinished(before: number): number {
-    return this.db.transaction(() => {
+    return this.db.immediate(() => {
       const ended = `status IN ('destroyed','failed') AND coalesce(destroyed_at, ready_at, created_at) < @before
         AND NOT EXISTS (SELECT 1 FROM port_leases p WHERE p.copy_id = copies.id)`;
       this.db.prepare(`DELETE FROM events WHERE copy_id IN (SELECT id FROM copies WHERE ${ended})`).run({ before });
       return this.db.prepare(`DELETE FROM copies WHERE ${ended}`).run({ before }).changes;
-    }).immediate();
+    });
   }
 }

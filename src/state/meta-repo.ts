@@ -28,14 +28,14 @@ export class MetaRepo {
 
   /** Takes the lease when it is free, ours, or its holder is `stale`; false when someone live holds it. */
   acquireLease(name: string, holder: string, host: string, stale: (lease: Lease) => boolean): boolean {
-    return this.db.transaction(() => {
+    return this.db.immediate(() => {
       const current = this.lease(name);
       if (current && current.holder !== holder && !stale(current)) return false;
       this.db
         .prepare('INSERT INTO leases (name, holder, host, heartbeat_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, host = excluded.host, heartbeat_at = excluded.heartbeat_at')
         .run(name, holder, host, Date.now());
       return true;
-    }).immediate();
+    });
   }
 
   /** Refreshes our lease; false when it was taken from us. */

@@ -1,5 +1,3 @@
-import Database from 'better-sqlite3';
-import { sqliteNativeBinding } from '../runtime-env/sea.js';
 import type { Db } from './store.js';
 
 export interface MirrorOptions {
@@ -15,8 +13,12 @@ export interface MirrorOptions {
  * An in-memory copy of state.db that a host's read endpoints query, so reads never wait on the
  * file's locks nor see a half-applied change.
  *
- * The copy is taken through the writers' own connection (`serialize()`): a second connection to
- * the file could read an older WAL snapshot than the writer has committed. Reloads run one after
+ * The copy is taken through the writers' own connection (`serialize()`, which both SQLite
+ * backends have, see sqlite.ts): a second connection to the file could read an older WAL snapshot
+ * than the writer has committed. Not `VACUUM INTO` (a file, written and read back through a second
+ * connection) nor node:sqlite's `backup()` (a file path as its target, and a second connection
+ * that copies in steps, seeing writes between them): serialize is one read transaction on this
+ * connection, and its image opens in memory on either backend. Reloads run one after
  * another, copy and swap together, so a reload that started earlier can never publish after a
  * later one and hide rows the later one saw.
  */
@@ -125,18 +127,10 @@ export class StateMirror {
  * processes, the host's maintenance connection), `total_changes()` on this connection's own.
  */
 function changeStamp(db: Db): () => string {
-  const dataVersion = db.prepare('PRAGMA data_version').pluck();
-  const totalChanges = db.prepare('SELECT total_changes()').pluck();
-  return () => `${dataVersion.get() as number}:${totalChanges.get() as number}`;
+  return () => `${db.pragma('data_version') as number}:${(db.prepare('SELECT total_changes() AS n').get() as { n: number }).n}`;
 }
 
 /** The whole database as an in-memory one, read through `source` itself. */
 function copyOf(source: Db): Db {
-  const image = source.serialize();
-  // Bytes 18-19 say WAL; an in-memory database cannot open a WAL image, so mark it rollback-journal.
-  image[18] = 1;
-  image[19] = 1;
-  const nativeBinding = sqliteNativeBinding();
-  const options = (nativeBinding ? { nativeBinding } : {}) as Database.Options;
-  return new Database(image, options);
+  return source.memoryCopy();
 }

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { DittoError } from '../errors.js';
-import { sqliteNativeBinding } from '../runtime-env/sea.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqlDb, isBusy } from './sqlite.js';
 import { ensurePrivateDir } from '../support/private-dir.js';
 
-export type Db = Database.Database;
+/** A connection to the state file, through the SQLite adapter (sqlite.ts). */
+export type Db = SqlDb;
 
 export const STATE_FILE = 'state.db';
 
@@ -20,17 +20,12 @@ export function openState(home: string): Db {
   // Create it 0600 ourselves: SQLite would use the umask, and its -wal/-shm files copy this mode.
   fs.closeSync(fs.openSync(file, 'a', 0o600));
   fs.chmodSync(file, 0o600);
-  // In the single executable the addon comes from inside it; elsewhere better-sqlite3 finds its own.
-  const nativeBinding = sqliteNativeBinding();
-  // @types/better-sqlite3 knows only the path form of nativeBinding; the addon object is accepted too.
-  const options = { timeout: 10_000, ...(nativeBinding ? { nativeBinding } : {}) } as Database.Options;
   let db: Db | undefined;
   try {
-    db = new Database(file, options);
+    db = SqlDb.open(file, { timeoutMs: 10_000 });
     // The first statements read the file's header: a damaged file fails here, not later mid-command.
     setWal(db);
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
+    db.exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON');
     migrate(db);
   } catch (err) {
     db?.close();
@@ -49,10 +44,10 @@ function setWal(db: Db): void {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      db.pragma('journal_mode = WAL');
+      db.exec('PRAGMA journal_mode = WAL');
       return;
     } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      if (!isBusy(err) || Date.now() > deadline) throw err;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 20));
     }
   }
@@ -81,15 +76,15 @@ function stateError(file: string, err: unknown): DittoError {
 }
 
 export function migrate(db: Db): void {
-  const current = () => db.pragma('user_version', { simple: true }) as number;
+  const current = () => db.pragma('user_version') as number;
   // A newer ditto's state holds what these queries would misread or lose: refused, not used.
   if (current() > MIGRATIONS.length) throw new NewerStateError(current());
   if (current() >= MIGRATIONS.length) return;
-  db.transaction(() => {
+  db.immediate(() => {
     // Re-read under the write lock: another process may have migrated meanwhile.
     for (let version = current(); version < MIGRATIONS.length; version++) {
       db.exec(MIGRATIONS[version]!);
-      db.pragma(`user_version = ${version + 1}`);
+      db.exec(`PRAGMA user_version = ${version + 1}`);
     }
-  }).immediate();
+  });
 }

@@ -8,6 +8,15 @@ import { defaultLocalRoot } from '../../src/runtimes/registry.js';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(REPO, 'dist/ditto.cjs');
+
+/**
+ * How test homes start ditto unless a test says otherwise: node and the bundled CLI, or with
+ * DITTO_TEST_JS=deno, `deno run -A` of the same bundle (any suite can be run under Deno that way).
+ */
+const DEFAULT_COMMAND: readonly string[] =
+  process.env.DITTO_TEST_JS === 'deno' ? [path.join(REPO, 'node_modules/@deno/linux-x64-glibc/deno'), 'run', '-A', CLI] : [process.execPath, CLI];
+// No check for a newer Deno (it would reach out past loopback): see js-runtimes.ts.
+if (process.env.DITTO_TEST_JS === 'deno') process.env.DENO_NO_UPDATE_CHECK = '1';
 export const PAGILA = path.resolve(REPO, '../shared/fixtures/pagila');
 
 /** Writes pagila's schema and data as one plain SQL dump at `file`; returns the path. */
@@ -43,13 +52,13 @@ const NO_CI = { GITHUB_ACTIONS: '', GITLAB_CI: '', CIRCLECI: '', BUILDKITE: '', 
 export class TestHome {
   readonly dir: string;
   readonly ports: { min: number; max: number };
-  /** How ditto is started: node and the bundled CLI, unless a test runs the single executable. */
+  /** How ditto is started: DEFAULT_COMMAND, unless a test runs it another way (the single executable, Deno). */
   readonly command: readonly string[];
 
   constructor(config: Record<string, unknown> = {}, opts: { portCount?: number; command?: string[] } = {}) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-test-'));
     this.ports = nextPortRange(opts.portCount ?? 20);
-    this.command = opts.command ?? [process.execPath, CLI];
+    this.command = opts.command ?? DEFAULT_COMMAND;
     this.writeConfig(config);
   }
 

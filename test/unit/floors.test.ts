@@ -18,7 +18,7 @@ const FLOORS: string[][] = [
   ['copies'],
   ['reseed', 'api'],
   ['client', 'server'],
-  ['cli', 'doctor', 'compose.ts', 'bin.ts', 'sea-main.ts', 'sea-cli.ts'],
+  ['cli', 'doctor', 'compose.ts', 'bin.ts', 'sea-main.ts'],
 ];
 
 const SRC = path.join(REPO, 'src');
