@@ -7,7 +7,7 @@ import { lookupCopy } from './access.js';
 import { actorOf, type CopiesContext } from './context.js';
 import { failpoint } from './failpoint.js';
 import { fillCopy } from './fill.js';
-import { credentialsOf, endpointOf, type Act, type Lifecycle, type StartedCopy } from './lifecycle.js';
+import { credentialsOf, endpointOf, type Act, type Lifecycle } from './lifecycle.js';
 import { checkTtl } from './ttl-policy.js';
 
 /**
@@ -81,7 +81,7 @@ export class InPlace {
   async createDatabase(id: string, options: CallOptions): Promise<TestDatabase> {
     const copy = this.readyCopy(id, options, 'given a database');
     const name = await this.testDatabases(copy).create(copy.database);
-    return { copyId: copy.id, database: name, connectionString: this.lifecycle.issue({ ...copy, database: name }, []).connectionString };
+    return { copyId: copy.id, database: name, connectionString: this.lifecycle.connectionString({ ...copy, database: name }) };
   }
 
   async dropDatabase(id: string, name: string, options: CallOptions): Promise<void> {
@@ -90,7 +90,7 @@ export class InPlace {
   }
 
   private testDatabases(copy: Copy) {
-    const databases = this.ctx.engines.get(copy.engine).testDatabases(endpointOf(copy as StartedCopy), credentialsOf(copy));
+    const databases = this.ctx.engines.get(copy.engine).testDatabases(endpointOf(copy), credentialsOf(copy));
     if (!databases) {
       throw new DittoError('BAD_INPUT', `per-test databases need PostgreSQL: ${copy.engine} has no template databases, so a database could only be made by loading the dump again`, {
         hint: 'use ditto reset to put a copy back as it started, or one copy per test suite',

@@ -61,9 +61,13 @@ export class Lifecycle {
 
   /** The copy as handed to its user: its connection string names the host they reach. */
   issue(copy: Copy, notices: string[]): IssuedCopy {
-    const engine = this.ctx.engines.get(copy.engine);
+    return { ...toInfo(copy), connectionString: this.connectionString(copy), notices };
+  }
+
+  /** The connection string of `copy` (its `database`) as its user reaches it: on the advertised host. */
+  connectionString(copy: Copy): string {
     const endpoint = { ...endpointOf(copy), host: this.ctx.dsnHost ?? copy.host };
-    return { ...toInfo(copy), connectionString: engine.connectionString(endpoint, credentialsOf(copy)), notices };
+    return this.ctx.engines.get(copy.engine).connectionString(endpoint, credentialsOf(copy));
   }
 
   insert(runtime: Runtime, engine: Engine, fields: CopyFields, dump: DumpFile | null, goldenKey: string | null, actor: string, purpose: Copy['purpose'] = 'copy'): Copy {
