@@ -11,14 +11,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { benchHome, ensureBuilt, median, printTable, quantile, root, round, startHost, stopHost, writeResult } from './bench-lib.mjs';
+import { benchHome, ensureBuilt, median, numberOption, printTable, quantile, root, round, startHost, stopHost, writeResult } from './bench-lib.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => Number(args[args.indexOf(name) + 1] ?? 0) || fallback;
-const writes = option('--writes', 30);
-const readers = option('--readers', 2);
-const idleReads = option('--idle-reads', 2000);
-const rows = option('--rows', 2000);
+const writes = numberOption('--writes', 30);
+const readers = numberOption('--readers', 2);
+const idleReads = numberOption('--idle-reads', 2000);
+const rows = numberOption('--rows', 2000);
 /** Hard bounds on the load generator: it stops at whichever comes first. */
 const MAX_REQUESTS = 50_000;
 const MAX_SECONDS = 120;
@@ -119,7 +117,7 @@ try {
 const bundle = path.join(root, 'dist', `bench-mirror-${process.pid}.mjs`);
 await build({
   stdin: {
-    contents: "export { StateMirror } from './src/state/mirror.ts'; export { openState } from './src/state/store.ts'; export { CopiesRepo } from './src/state/copies-repo.ts';",
+    contents: "export { StateMirror } from './src/state/mirror.ts'; export { openState } from './src/state/store.ts'; export { CopiesRepo } from './src/state/copies-repo.ts'; export { SqlDb } from './src/state/sqlite.ts';",
     resolveDir: root,
     loader: 'ts',
   },
@@ -128,11 +126,10 @@ await build({
   format: 'esm',
   outfile: bundle,
   external: ['better-sqlite3'],
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  banner: { js: "import { createRequire as bannerRequire } from 'node:module'; const require = bannerRequire(import.meta.url);" },
   logLevel: 'warning',
 });
-const { StateMirror, openState, CopiesRepo } = await import(bundle);
-const Database = (await import('better-sqlite3')).default;
+const { StateMirror, openState, CopiesRepo, SqlDb } = await import(bundle);
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-bench-state-'));
 try {
   const writer = openState(stateDir);
@@ -149,7 +146,7 @@ try {
       insert.run(id, live ? 'ready' : 'destroyed', live ? 39600 + (i % 40) : null, now, now + 300, now + 600_000, live ? null : now + 5000);
       for (const action of ['created', 'creating', 'ready', ...(live ? [] : ['destroying', 'destroyed'])]) event.run(id, action, now);
     }
-  })();
+  });
   const file = path.join(stateDir, 'state.db');
   const mirror = await StateMirror.open(writer);
   const listQuery = (db) => new CopiesRepo(db).list({ owner: 'bench', usersOnly: true }).length;
@@ -164,7 +161,7 @@ try {
     return xs;
   };
   const fresh = (query) => () => {
-    const db = new Database(file, { readonly: true });
+    const db = SqlDb.open(file, { timeoutMs: 1000 });
     try {
       return query(db);
     } finally {
@@ -175,7 +172,7 @@ try {
     ['active copies (GET /v2/copies)', listQuery],
     [`all ${rows} copies (?all=true)`, allQuery],
   ];
-  result.mirror = { rows, state_bytes: writer.serialize().length, cases: [] };
+  result.mirror = { rows, state_bytes: Number(writer.pragma('page_count')) * Number(writer.pragma('page_size')), cases: [] };
   const table = [];
   for (const [name, query] of cases) {
     const viaMirror = await time(2000, async () => query(await mirror.snapshot()));

@@ -7,6 +7,12 @@ import path from 'node:path';
 
 export const root = path.resolve(import.meta.dirname, '..');
 
+/** A number given on the command line as `NAME VALUE`, else `fallback` (also for 0 or a non-number). */
+export function numberOption(name, fallback) {
+  const args = process.argv.slice(2);
+  return Number(args[args.indexOf(name) + 1] ?? 0) || fallback;
+}
+
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;

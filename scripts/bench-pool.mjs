@@ -8,12 +8,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { benchHome, dittoArgv, median, printTable, quantile, removeHome, round, timeAsync, timeOnce, writeResult } from './bench-lib.mjs';
+import { benchHome, dittoArgv, median, numberOption, printTable, quantile, removeHome, round, timeAsync, timeOnce, writeResult } from './bench-lib.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => Number(args[args.indexOf(name) + 1] ?? 0) || fallback;
-const runs = option('--runs', 25);
-const concurrent = option('--concurrent', 50);
+const runs = numberOption('--runs', 25);
+const concurrent = numberOption('--concurrent', 50);
 
 const ditto = dittoArgv();
 

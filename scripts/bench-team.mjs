@@ -18,14 +18,12 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { SignJWT, createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { Agent, fetch } from 'undici';
-import { benchHome, ensureBuilt, leftBehind, median, printTable, quantile, removeHome, root, round, startHost, stopHost, writeResult } from './bench-lib.mjs';
+import { benchHome, ensureBuilt, leftBehind, median, numberOption, printTable, quantile, removeHome, root, round, startHost, stopHost, writeResult } from './bench-lib.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => Number(args[args.indexOf(name) + 1] ?? 0) || fallback;
-const clients = option('--clients', 20);
-const loops = option('--loops', 3);
-const poolSize = option('--pool', 4);
-const verifies = option('--verifies', 2000);
+const clients = numberOption('--clients', 20);
+const loops = numberOption('--loops', 3);
+const poolSize = numberOption('--pool', 4);
+const verifies = numberOption('--verifies', 2000);
 /** Hard bounds on each run's load: it stops at whichever comes first. */
 const MAX_REQUESTS = 5_000;
 const MAX_SECONDS = 300;
