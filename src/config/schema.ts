@@ -163,6 +163,14 @@ const pool = z
   .default({ size: 2, idle_ttl: 3600 })
   .describe('The warm pool: copies made ahead of demand, so `ditto up` hands one over at once.');
 
+const test_databases = z
+  .strictObject({
+    stock: z.number().int().min(0).max(64).default(4).describe('Clones of the template kept ready in a copy once it has made a per-test database, so `ditto db new` renames one instead of copying files (0: clone on demand).'),
+    stock_max_bytes: byteSize.default(2 * 2 ** 30).describe("A copy's stock holds no more data than this in all: a large database keeps fewer clones ready, or none."),
+  })
+  .default({ stock: 4, stock_max_bytes: 2 * 2 ** 30 })
+  .describe('Per-test databases (`ditto db new`, PostgreSQL): databases cloned inside a copy from a template of its data.');
+
 const local = z
   .strictObject({
     bin_dir: z.string().min(1).optional().describe('Directory holding the server binaries (initdb, postgres, pg_restore, psql).'),
@@ -262,6 +270,7 @@ export const configSchema = z.strictObject({
   obfuscate,
   ports,
   pool,
+  test_databases,
   local,
   copy_image: z.string().min(1).optional().describe("The image Docker copies run (default: the engine's official image, e.g. postgres:16)."),
   docker,

@@ -14,6 +14,7 @@ import { PortPool } from './port-pool.js';
 import { Provisioner } from './provision.js';
 import { Upkeep } from './upkeep.js';
 import { InPlace } from './in-place.js';
+import { TestDatabaseStock } from './test-database-stock.js';
 import { loadServing } from './serving.js';
 import type { Serving } from '../model/endpoint.js';
 import { once } from '../support/once.js';
@@ -72,7 +73,7 @@ export function openCopies(opts: CopiesOptions): Copies {
   const goldens = new Goldens(ctx, lifecycle);
   const provisioner = new Provisioner(ctx, lifecycle, goldens);
   const pool = new Pool(ctx, lifecycle, provisioner);
-  const upkeep = new Upkeep(ctx, lifecycle, pool, goldens);
+  const upkeep = new Upkeep(ctx, lifecycle, pool, goldens, new TestDatabaseStock(ctx));
   const inPlace = new InPlace(ctx, lifecycle);
   const manager = new Manager(ctx, { lifecycle, provisioner, pool, upkeep, goldens, inPlace }, () => opts.db.close());
   return { manager, pool, goldens, upkeep, provisioner, meta, db: opts.db, config: opts.config, home: opts.home };

@@ -8,6 +8,7 @@ import { actorOf, type CopiesContext } from './context.js';
 import { failpoint } from './failpoint.js';
 import { fillCopy } from './fill.js';
 import { credentialsOf, endpointOf, type Act, type Lifecycle } from './lifecycle.js';
+import { DATABASE_CREATED } from './test-database-stock.js';
 import { checkTtl } from './ttl-policy.js';
 
 /**
@@ -77,10 +78,13 @@ export class InPlace {
     }
   }
 
-  /** A new database in the copy, cloned from the template of its starting data. */
+  /** A new database in the copy, cloned from the template of its starting data (ahead of time, when the stock has one). */
   async createDatabase(id: string, options: CallOptions): Promise<TestDatabase> {
     const copy = this.readyCopy(id, options, 'given a database');
-    const name = await this.testDatabases(copy).create(copy.database);
+    const { name, fromStock } = await this.testDatabases(copy).create(copy.database);
+    // The event wakes the maintainer, which refills this copy's stock (test-database-stock.ts).
+    this.ctx.repo.addEvent(copy.id, { action: DATABASE_CREATED, actor: actorOf(this.ctx, options.caller), metadata: { database: name, from_stock: fromStock } });
+    await this.ctx.onChange();
     return { copyId: copy.id, database: name, connectionString: this.lifecycle.connectionString({ ...copy, database: name }) };
   }
 

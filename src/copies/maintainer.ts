@@ -37,7 +37,7 @@ export async function runMaintainer(copies: Copies, opts: { log: Log; stateFile:
     log('another maintainer holds the lease; leaving');
     return;
   }
-  log('maintainer started', { pid: process.pid });
+  log('maintainer started');
   try {
     for (;;) {
       if (!meta.heartbeat(MAINTAINER_LEASE, me)) {

@@ -7,6 +7,7 @@ import type { Goldens } from './goldens.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Pool } from './pool.js';
 import { healPlan } from './heal-plan.js';
+import type { TestDatabaseStock } from './test-database-stock.js';
 
 /** Recovery and housekeeping: heal after crashes, expire, remove what no record accounts for, forget old history. */
 export class Upkeep {
@@ -15,6 +16,7 @@ export class Upkeep {
     private readonly lifecycle: Lifecycle,
     private readonly pool: Pool,
     private readonly goldens: Goldens,
+    private readonly stock: TestDatabaseStock,
   ) {}
 
   /**
@@ -67,13 +69,15 @@ export class Upkeep {
   }
 
   /**
-   * One pass of the maintainer: remove untracked resources, heal, keep the pool, collect golden
-   * snapshots nothing needs, and forget destroyed copies older than state.retention.
+   * One pass of the maintainer: remove untracked resources, heal, keep the pool and the stocks of
+   * per-test databases, collect golden snapshots nothing needs, and forget destroyed copies older
+   * than state.retention.
    */
   async maintain(log: Log): Promise<void> {
     for (const id of await this.removeOrphans()) log('removed untracked resources', { copy_id: id });
     await this.heal();
     await this.pool.maintain(log);
+    await this.stock.maintain(log);
     await this.goldens.collect({ log });
     const forgotten = this.ctx.repo.pruneFinished(Date.now() - this.ctx.config.state.retention * 1000);
     if (forgotten > 0) log('forgot destroyed and failed copies past state.retention', { copies: forgotten });

@@ -128,10 +128,21 @@ export interface ReadyOptions {
  * engine connects to the copy as its superuser to make them.
  */
 export interface TestDatabases {
-  /** Keeps a template of `database` as it is now, which nobody connects to: once, when the copy's data is made. */
+  /**
+   * Keeps a template of `database` as it is now, which nobody connects to: when the copy's data
+   * is made, and again after it is scrubbed (a template of the raw rows is replaced).
+   */
   seal(database: string): Promise<void>;
-  /** A new database cloned from the template; its name. `database` is one to connect to meanwhile. */
-  create(database: string): Promise<string>;
+  /**
+   * A new database: a clone from the stock renamed, or else cloned from the template now; its
+   * name. `database` is one to connect to meanwhile.
+   */
+  create(database: string): Promise<{ name: string; fromStock: boolean }>;
+  /**
+   * Clones the template ahead into the stock until it holds `count`, or as many as fit in
+   * `maxBytes` of data in all; how many it made.
+   */
+  stock(database: string, want: { count: number; maxBytes: number }): Promise<number>;
   /** Drops a database `create` made. */
   drop(database: string, name: string): Promise<void>;
 }

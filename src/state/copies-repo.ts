@@ -187,6 +187,14 @@ export class CopiesRepo {
       .run(copyId, event.action, event.actor, JSON.stringify(event.metadata ?? {}), at);
   }
 
+  /** The copies with an event `action` after event id `afterId`, and the newest event id there is. */
+  copiesWithEventSince(action: string, afterId: number): { lastId: number; copyIds: string[] } {
+    // The bound first: an event written between the two reads is left for the next call, not skipped.
+    const lastId = Math.max(afterId, (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as Row).id as number);
+    const rows = this.db.prepare('SELECT DISTINCT copy_id FROM events WHERE id > ? AND id <= ? AND action = ?').all(afterId, lastId, action) as Row[];
+    return { lastId, copyIds: rows.map((r) => r.copy_id as string) };
+  }
+
   events(copyId: string): CopyEvent[] {
     const rows = this.db
       .prepare('SELECT copy_id, action, actor, metadata, created_at FROM events WHERE copy_id = ? ORDER BY id')
