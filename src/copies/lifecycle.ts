@@ -185,6 +185,8 @@ export class Lifecycle {
     const { rules, seed } = obfuscationPlan(this.ctx.config, { required: true });
     await engine.scrub(endpointOf(copy), credentialsOf(copy), rules, seed, act.signal);
     act.signal?.throwIfAborted();
+    // Per-test databases are cloned from the template: it must hold the scrubbed rows, not the raw ones.
+    await engine.testDatabases(endpointOf(copy), credentialsOf(copy))?.seal(copy.database);
   }
 
   /** Records why a copy being made failed and removes what was made of it; returns the error to throw. */

@@ -24,7 +24,7 @@ const CUSTOMERS = 'SELECT customer_id, email, first_name, last_name FROM custome
 const PHONES = 'SELECT address_id, phone FROM address ORDER BY address_id';
 
 /** `reseed --from` the engine's sample dump with rules, and `up --obfuscate` of it, on every engine and runtime. */
-describe.each(ENGINE_RUNTIME_CASES)('obfuscation of $name', ({ config, sample }) => {
+describe.each(ENGINE_RUNTIME_CASES)('obfuscation of $name', ({ config, sample, engine }) => {
   let home: TestHome;
   let raw: string;
   let dump: string;
@@ -103,6 +103,12 @@ describe.each(ENGINE_RUNTIME_CASES)('obfuscation of $name', ({ config, sample })
     // Same seed as the reseed: the same values, so copies made either way agree.
     expect(await anyQuery(result.stdout, CUSTOMERS)).toEqual(await anyQuery(scrubbedCopy, CUSTOMERS));
     expect(await anyQuery(result.stdout, PHONES)).toEqual(await anyQuery(scrubbedCopy, PHONES));
+    if (engine !== 'postgres') return;
+    // Per-test databases are cloned from the copy's template: it holds the scrubbed rows too.
+    const id = (await home.ls()).find((c) => c.port === Number(new URL(result.stdout).port))!.id;
+    const perTest = await home.run(['db', 'new', id]);
+    expect(perTest.exitCode, perTest.stderr).toBe(0);
+    expect(await anyQuery(perTest.stdout.trim(), CUSTOMERS)).toEqual(await anyQuery(scrubbedCopy, CUSTOMERS));
   });
 
   it('up --obfuscate refuses with no rules, and with an unknown column hands out nothing', async () => {
