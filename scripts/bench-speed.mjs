@@ -2,11 +2,14 @@
 // pagila dump (schema + data, as test/helpers/ditto.ts writes it), dist/ditto.cjs, loopback only,
 // copies on ports 41100-41199, bounded in count and time. Each part runs in its own home (pool size 0,
 // so a new copy is a cold clone of the golden snapshot), emptied, removed and checked afterwards:
-//  1. A database per test in one copy (each dropped afterwards, untimed), --n (100) of each, in
-//     alternating blocks of 10: POST /v2/copies/{id}/databases on `ditto host`; the in-server floor
-//     on one open connection, CREATE DATABASE ... TEMPLATE ditto_template STRATEGY FILE_COPY
-//     (ditto's), vs the default WAL_LOG strategy (pgtestdb's and testcontainers' snapshot way);
-//     FILE_COPY on a new connection, as the host does it. Then `ditto db new --remote` (--cli-n,
+//  1. A database per test in one copy (each dropped afterwards, untimed), --n (100) of each way, in
+//     alternating blocks of 10, each block starting with the copy's stock of clones full:
+//     POST /v2/copies/{id}/databases on `ditto host` and the SDK's createDatabase, paced (each test
+//     runs a query and then --test-ms, 100, of its own work before the next asks) and back to back
+//     (the stock drains); the in-server floor on one open connection, CREATE DATABASE ... TEMPLATE
+//     ditto_template STRATEGY FILE_COPY (ditto's clone), vs the default WAL_LOG strategy
+//     (pgtestdb's and testcontainers' snapshot way); FILE_COPY on a new connection, as the host
+//     clones when its stock is empty. Then a burst of 20 at once, `ditto db new --remote` (--cli-n,
 //     20; process start included) and a new server per test (`ditto up`, --cold, 5).
 //  2. `ditto reset ID` vs `ditto down ID` + `ditto up`, alternated (--resets, 10), whole processes;
 //     then POST /v2/copies/{id}/reset vs DELETE + POST /v2/copies through the host. After every
@@ -19,6 +22,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { benchHome, ensureBuilt, leftBehind, median, pgBinDir, printTable, quantile, removeHome, root, round, startHost, stopHost, timeAsync, timeOnce, writeResult } from './bench-lib.mjs';
 
@@ -29,6 +33,11 @@ const cliN = option('--cli-n', 20, 200);
 const coldN = option('--cold', 5, 20);
 const resets = option('--resets', 10, 50);
 const ups = option('--ups', 5, 20);
+/** A test's own work in the paced runs, after its query: what the stock has to refill in. */
+const testMs = option('--test-ms', 100, 5000);
+const BURST = 20;
+/** test_databases.stock, as the config has it by default. */
+const STOCK = 4;
 /** Hard bound on the whole run: every loop stops once it is past (or on SIGINT/SIGTERM), and cleans up. */
 const MAX_SECONDS = 900;
 const deadline = performance.now() + MAX_SECONDS * 1000;
@@ -38,6 +47,9 @@ const inTime = () => !stopped && performance.now() < deadline;
 
 const TOKEN = 'bench-speed-token';
 const cli = ensureBuilt('ditto.cjs', 'build.mjs');
+// The JS SDK as its users get it (sdk/js/dist, built from its sources).
+if (spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'sdk/js')], { stdio: 'inherit' }).status !== 0) throw new Error('building sdk/js failed');
+const { createClient } = await import(path.join(root, 'sdk/js/dist/index.js'));
 const argv = [process.execPath, cli];
 const psql = path.join(pgBinDir(), 'psql');
 const pagila = ['pagila-schema.sql', 'pagila-data.sql'].map((f) => fs.readFileSync(path.join(root, '../shared/fixtures/pagila', f), 'utf8')).join('');
@@ -66,6 +78,7 @@ const api = (url) => async (method, pathname, body) => {
   if (!res.ok) throw new Error(`${method} ${pathname}: ${res.status} ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : null;
 };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const timed = async (fn, t = performance.now()) => ({ value: await fn(), ms: performance.now() - t });
 /** Queries (each its own statement) on a fresh connection to `dsn`; the last one's rows. */
 async function query(dsn, ...sqls) {
@@ -127,35 +140,61 @@ async function up(h) {
 }
 
 // 1. A database per test.
-log(`1. per-test databases: ${n} at the API and ${n} of each in-server way, ${cliN} through the CLI, ${coldN} new servers...`);
+log(`1. per-test databases: ${n} of each way at the API, the SDK and in the server, a burst of ${BURST}, ${cliN} through the CLI, ${coldN} new servers...`);
 const perTest = await inHome('per-test', [41100, 41129], HOST, async (h, res) => {
   const host = await h.host();
   const copy = await host.api('POST', '/v2/copies', { ttl_seconds: 1800, run_id: 'bench-speed' }); // builds the golden snapshot: untimed
-  // The API and the in-server ways, each in blocks of 10 in a row (as its users run it), the blocks
-  // in turn so that load on the machine drifts alike for all; an untimed CHECKPOINT before each
-  // block, so no block pays for another's leftovers. Every database is dropped after, untimed.
+  const sdk = createClient({ server: host.url, token: TOKEN });
+  // Each way in blocks of 10 in a row (as its users run it), the blocks in turn so that load on the
+  // machine drifts alike for all. Before each block, untimed: the copy's stock is full again and a
+  // CHECKPOINT is done, so no block pays for another's leftovers. Every database is dropped after,
+  // untimed. "Paced": each test does its own work (a query, then --test-ms) before the next one
+  // asks, as a suite does; "back to back": the next asks at once, so the stock drains.
   const client = new pg.Client({ connectionString: copy.connection_string });
   await client.connect();
-  const times = { api: [], file_copy: [], wal_log: [], fresh: [] };
+  const stockCount = async () => Number((await client.query("SELECT count(*) AS n FROM pg_database WHERE datname LIKE 'ditto\\_stock\\_%'")).rows[0].n);
+  const fullStock = async () => {
+    for (const until = performance.now() + 60_000; performance.now() < until; await sleep(20)) if ((await stockCount()) >= STOCK) return;
+    throw new Error(`the copy's stock did not refill to ${STOCK} within 60 s`);
+  };
+  const madeBy = { api_paced: [], sdk_paced: [], api_back_to_back: [], burst: [] };
+  const aTest = async (dsn) => {
+    await query(dsn, 'SELECT count(*) FROM rental');
+    await sleep(testMs);
+  };
+  const viaApi = (way, paced) => async () => {
+    const made = await timed(() => host.api('POST', `/v2/copies/${copy.id}/databases`));
+    madeBy[way].push(made.value.database);
+    if (paced) await aTest(made.value.connection_string);
+    await host.api('DELETE', `/v2/copies/${copy.id}/databases/${made.value.database}`);
+    return made.ms;
+  };
+  const times = { api_paced: [], sdk_paced: [], api_back_to_back: [], file_copy: [], wal_log: [], fresh: [] };
   const ways = {
-    api: async () => {
-      const made = await timed(() => host.api('POST', `/v2/copies/${copy.id}/databases`));
-      await host.api('DELETE', `/v2/copies/${copy.id}/databases/${made.value.database}`);
+    api_paced: viaApi('api_paced', true),
+    sdk_paced: async () => {
+      const made = await timed(() => sdk.createDatabase(copy.id));
+      madeBy.sdk_paced.push(made.value.database);
+      await aTest(made.value.connectionString);
+      await sdk.dropDatabase(copy.id, made.value.database);
       return made.ms;
     },
+    api_back_to_back: viaApi('api_back_to_back', false),
     file_copy: (db) => client.query(`CREATE DATABASE ${db} TEMPLATE ditto_template STRATEGY FILE_COPY`),
     wal_log: (db) => client.query(`CREATE DATABASE ${db} TEMPLATE ditto_template`),
-    // What the host does per request: a new connection (password auth), the version, the clone.
+    // What the host does per request when the stock is empty: a new connection (password auth), the version, the clone.
     fresh: (db) => query(copy.connection_string, 'SHOW server_version_num', `CREATE DATABASE ${db} TEMPLATE ditto_template STRATEGY FILE_COPY`),
   };
   try {
     res.server_version = (await client.query('SHOW server_version')).rows[0].server_version;
+    await host.api('DELETE', `/v2/copies/${copy.id}/databases/${(await host.api('POST', `/v2/copies/${copy.id}/databases`)).database}`); // the first one starts the stock
     for (let i = 0; i < n && inTime(); i += 10) {
       for (const [way, make] of Object.entries(ways)) {
+        await fullStock();
         await client.query('CHECKPOINT');
         for (let k = i; k < Math.min(n, i + 10); k++) {
-          if (way === 'api') {
-            times.api.push(await make());
+          if (way in madeBy) {
+            times[way].push(await make());
             continue;
           }
           times[way].push((await timed(() => make(`bench_${way}_${k}`))).ms);
@@ -163,11 +202,22 @@ const perTest = await inHome('per-test', [41100, 41129], HOST, async (h, res) =>
         }
       }
     }
+    // A test runner's workers all asking at once: the stock serves the first, the rest are cloned.
+    await fullStock();
+    const burst = await Promise.all(Array.from({ length: BURST }, () => timed(() => host.api('POST', `/v2/copies/${copy.id}/databases`))));
+    res.burst = stat(burst.map((b) => b.ms));
+    for (const b of burst) {
+      madeBy.burst.push(b.value.database);
+      await host.api('DELETE', `/v2/copies/${copy.id}/databases/${b.value.database}`);
+    }
   } finally {
     await client.end();
   }
+  const fromStock = new Map((await host.api('GET', `/v2/copies/${copy.id}/events`)).filter((e) => e.action === 'database_created').map((e) => [e.metadata.database, e.metadata.from_stock]));
+  const stocked = (way) => `${madeBy[way].filter((d) => fromStock.get(d)).length} of ${madeBy[way].length}`;
   const hostMs = fs.readFileSync(host.log, 'utf8').split('\n').filter((l) => l.includes('"route":"create_database"')).map((l) => JSON.parse(l).ms);
-  res.api = { ...stat(times.api), host_p50: round(median(hostMs)) };
+  for (const way of Object.keys(madeBy)) res[way] = { ...(res[way] ?? stat(times[way])), from_stock: stocked(way) };
+  res.api_paced.host_p50 = round(median(hostMs)); // every POST .../databases the host served, all ways
   res.floor_file_copy = stat(times.file_copy);
   res.floor_wal_log = stat(times.wal_log);
   res.fresh_connection_file_copy = stat(times.fresh);
@@ -189,7 +239,10 @@ const perTest = await inHome('per-test', [41100, 41129], HOST, async (h, res) =>
 });
 const row = (label, s, extra = '') => [label, s?.n ?? 0, s?.p50 ?? '-', s?.p95 ?? '-', s?.max ?? '-', extra];
 printTable(`\n1. a new database per test, pagila, PostgreSQL ${perTest.server_version ?? '?'}, ms (target: API median <= 25 ms)`, ['how', 'n', 'p50', 'p95', 'max', 'note'], [
-  row('ditto, API: POST /v2/copies/{id}/databases', perTest.api, perTest.api ? `client wall; host's own p50 ${perTest.api.host_p50}` : ''),
+  row('ditto, API, paced: POST /v2/copies/{id}/databases', perTest.api_paced, perTest.api_paced ? `from the stock: ${perTest.api_paced.from_stock}; host's own p50, all ways: ${perTest.api_paced.host_p50}` : ''),
+  row('ditto, SDK, paced: createDatabase (remote)', perTest.sdk_paced, perTest.sdk_paced ? `from the stock: ${perTest.sdk_paced.from_stock}` : ''),
+  row('ditto, API, back to back (no test between)', perTest.api_back_to_back, perTest.api_back_to_back ? `from the stock: ${perTest.api_back_to_back.from_stock}` : ''),
+  row(`ditto, API, a burst of ${BURST} at once`, perTest.burst, perTest.burst ? `from the stock: ${perTest.burst.from_stock}` : ''),
   row('ditto, CLI: ditto db new --remote', perTest.cli, 'CLI: process start included'),
   row('floor: CREATE DATABASE .. STRATEGY FILE_COPY', perTest.floor_file_copy, 'one open connection (ditto\'s way)'),
   row('CREATE DATABASE .. TEMPLATE (WAL_LOG, default)', perTest.floor_wal_log, 'pgtestdb / testcontainers snapshot'),
@@ -294,7 +347,7 @@ writeResult('speed', {
   per_test_database: perTest, reset, prepare: { migration: 'CREATE TABLE AS 200k rows, primary key, index, then SELECT pg_sleep(1.5) standing in for a longer migration set', prepared, per_copy: perCopy, per_copy_over_prepared: migrationRatio },
   ratios_note: 'medians taken in one run of this script', load_average: { start: loadAtStart, end: load() },
   targets: {
-    per_test_db_api_median_le_25ms: perTest.api ? perTest.api.p50 <= 25 : null,
+    per_test_db_api_median_le_25ms: perTest.api_paced ? perTest.api_paced.p50 <= 25 : null,
     reset_le_1_5x_cold_clone: reset.ratios.cli_reset_over_up === null ? null : reset.ratios.cli_reset_over_up <= 1.5 && (reset.ratios.api_reset_over_post ?? 0) <= 1.5,
     dsn_unchanged_after_reset: reset.checks ? reset.checks.dsn_changed === 0 && reset.checks.marker_left === 0 : null,
   },
