@@ -1,4 +1,4 @@
-import { DittoError } from '../errors.js';
+import { asDittoError, DittoError } from '../errors.js';
 import type { CallOptions, CopyInfo, IssuedCopy, TestDatabase, UpOptions } from '../model/copy-client.js';
 import { toInfo } from '../model/copy-client.js';
 import type { Copy } from '../model/copy.js';
@@ -58,10 +58,14 @@ export class InPlace {
     const started = Date.now();
     const resetting = ctx.repo.transition(copy.id, ['ready'], { status: 'creating', driver: currentDriver(), driverHost: currentHost() }, { action: 'resetting', actor: act.actor });
     if (!resetting) throw new DittoError('CONFLICT', `copy ${copy.id} is being reset or destroyed by another process`, { hint: 'wait for it, then try again' });
+    // The old server's files go while the new one starts; they are gone before this returns.
+    let replaced: Promise<void> | undefined;
     try {
-      await runtime.remove(copy.id);
+      const retired = runtime.retire ? await runtime.retire(copy.id) : (await runtime.remove(copy.id), null);
+      replaced = retired?.gone.catch((err: unknown) => ctx.log('removing the files a reset replaced failed; the maintainer removes them', { copy_id: copy.id, error: asDittoError(err).message }));
       const serving = await ctx.serving();
       let made = await lifecycle.start(runtime, engine, resetting, act, { from: golden, serving, port: copy.port! });
+      await replaced;
       await failpoint('reset-after-server-start');
       if (!golden) made = await fillCopy(ctx, runtime, engine, made, dump, act, { forUsers: true });
       if (copy.obfuscated) await lifecycle.obfuscate(engine, made, act);
@@ -74,6 +78,7 @@ export class InPlace {
       if (!ready) throw new DittoError('CONFLICT', `copy ${copy.id} was destroyed while it was being reset`);
       return lifecycle.issue(ready, []);
     } catch (err) {
+      await replaced;
       throw await lifecycle.fail(resetting, err, act);
     }
   }

@@ -65,6 +65,12 @@ export interface Runtime {
   tools(copyId: string, engine: Engine, dumpPath: string | null): ToolRunner;
   /** Stops the server and removes every resource of the copy. Idempotent: missing resources are fine. */
   remove(copyId: string): Promise<void>;
+  /**
+   * Stops the server and moves the copy's resources aside, so a new server can take its id and
+   * port at once (a reset); `gone` settles once they are removed. Without it, `remove` does. What
+   * a crash leaves aside is found by `listResources` under an id no record has.
+   */
+  retire?(copyId: string): Promise<{ gone: Promise<void> }>;
   /** Ids of every copy this runtime holds resources for, tracked or not. */
   listResources(): Promise<string[]>;
   /** A throwaway container of `image` that runs one of its tools with `file` mounted: present where the runtime has containers. */

@@ -50,7 +50,8 @@ export async function snapshotsOf(home: TestHome, runtime: 'local' | 'docker'): 
  * ports, leases. With `copyIds`, only what belongs to those copies counts.
  */
 export async function leftovers(home: TestHome, ports: number[] = [], copyIds?: string[]): Promise<string[]> {
-  const mine = (id: string) => copyIds === undefined || copyIds.includes(id);
+  // A reset moves the replaced files to `<id>.retired-...` until they are removed.
+  const mine = (id: string) => copyIds === undefined || copyIds.includes(id.replace(/\.retired-.*$/, ''));
   const found: string[] = [];
   const containers = (await containersOf(home)).filter((c) => mine(c.copyId));
   if (containers.length) found.push(`containers ${containers.map((c) => c.name).join(', ')}`);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHome, expectOneLineError, type CopyJson } from '../helpers/ditto.js';
 import { ENGINE_RUNTIME_CASES, countRows, query } from '../helpers/engines.js';
 import { HostProcess } from '../helpers/host-process.js';
-import { leftovers } from '../helpers/leaks.js';
+import { dataRootOf, leftovers } from '../helpers/leaks.js';
 import { readCopies, waitFor } from '../helpers/state.js';
 
 /** A copy in use, changed without changing how it is reached: reset, extend, databases per test. */
@@ -49,6 +49,9 @@ describe.each(ENGINE_RUNTIME_CASES)('ditto reset ($name)', (c) => {
     expect(readCopies(home).find((r) => r.id === copy.id)!.status).toBe('creating');
     // A second reset meanwhile is refused, not run twice.
     expectOneLineError(await home.run(['reset', copy.id]), 5, /copy \w+ is creating: only a ready copy can be reset/);
+    // What a reset killed between moving the old files aside and removing them leaves.
+    const aside = path.join(dataRootOf(home), `${copy.id}.retired-1-1`);
+    fs.mkdirSync(path.join(aside, 'data'), { recursive: true });
     process.kill(child.pid!, 'SIGKILL');
     await child;
     const record = (await home.ls(true)).find((l) => l.id === copy.id)!;

@@ -28,6 +28,8 @@ const PROMOTE_STOP_MS = 120_000;
 const ENV = { LC_ALL: 'C', TZ: 'UTC' };
 /** Written into a golden snapshot's directory once its data is complete. */
 const SNAPSHOT_MARKER = 'complete';
+/** A retired copy's directory is `<copy id>.retired-<pid>-<ms>` until its files are gone. */
+const RETIRED = '.retired-';
 
 /** Database servers as processes on this machine, each in `<root>/copies/<copy id>/`, of whichever engine. */
 export class LocalRuntime implements Runtime {
@@ -160,9 +162,28 @@ export class LocalRuntime implements Runtime {
   async remove(copyId: string): Promise<void> {
     // The engine's immediate stop: the copy is being thrown away; a checkpoint would be wasted work.
     await this.stopServer(copyId, 'now', STOP_GRACE_MS);
-    for (const point of mountsUnder(this.copyDir(copyId))) await unmount(point);
+    await this.removeFiles(this.copyDir(copyId));
+    // What a reset killed half-way left aside.
+    for (const name of listDirs(this.copiesRoot).filter((n) => n.startsWith(`${copyId}${RETIRED}`))) await this.removeFiles(path.join(this.copiesRoot, name));
+  }
+
+  async retire(copyId: string): Promise<{ gone: Promise<void> }> {
+    await this.stopServer(copyId, 'now', STOP_GRACE_MS);
+    // A rename keeps the mounts under it; unmounting and deleting then overlap the new server's start.
+    const aside = path.join(this.copiesRoot, `${copyId}${RETIRED}${process.pid}-${Date.now()}`);
+    try {
+      fs.renameSync(this.copyDir(copyId), aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return { gone: Promise.resolve() };
+    }
+    return { gone: this.removeFiles(aside) };
+  }
+
+  private async removeFiles(dir: string): Promise<void> {
+    for (const point of mountsUnder(dir)) await unmount(point);
     // Asynchronously: a shared host keeps serving requests while a copy's files go.
-    await fs.promises.rm(this.copyDir(copyId), { recursive: true, force: true });
+    await fs.promises.rm(dir, { recursive: true, force: true });
     this.removeEmptyRoots();
   }
 

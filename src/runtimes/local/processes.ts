@@ -70,7 +70,8 @@ export async function waitGone(pids: number[], timeoutMs: number): Promise<boole
   const deadline = Date.now() + timeoutMs;
   while (pids.some(isPidAlive)) {
     if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
+    // Often: an immediate stop takes a few ms, and a reset or `down` waits for it.
+    await new Promise((r) => setTimeout(r, 5));
   }
   return true;
 }
