@@ -236,6 +236,22 @@ export class Lifecycle {
     this.ctx.repo.releasePorts(copy.id);
   }
 
+  /**
+   * Whether a ready copy's server still runs. One whose server stopped (killed, or the machine
+   * restarted) fails with `reason` and its resources go. A runtime that cannot be asked (Docker
+   * unreachable) counts as running: nothing is destroyed on a guess.
+   */
+  async stillRunning(copy: Copy, reason: string, actor: string): Promise<boolean> {
+    try {
+      if (await (await this.ctx.runtimes.get(copy.runtime)).isRunning(copy.id)) return true;
+    } catch {
+      return true;
+    }
+    const failed = this.ctx.repo.transition(copy.id, ['ready'], { status: 'failed', errorMessage: reason }, { action: 'failed', actor, metadata: { reason } });
+    if (failed) await this.removeQuietly(failed, 'removing a copy whose server stopped');
+    return false;
+  }
+
   /** Removes a copy's resources where a failure must not hide the error at hand; the failure is logged, and retried by the next heal. */
   async removeQuietly(copy: Copy, doing: string): Promise<void> {
     try {

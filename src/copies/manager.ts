@@ -65,7 +65,7 @@ export class Manager implements CopyClient {
     };
     pool.markDemand();
     try {
-      let copy = obfuscate ? undefined : pool.claim(poolKey, claim, act.actor);
+      let copy = obfuscate ? undefined : await pool.claim(poolKey, claim, act.actor);
       if (!copy && !obfuscate) copy = await pool.awaitInFlight(poolKey, claim, act);
       if (!copy) {
         const { runtime } = await ctx.runtimes.choose(engine);

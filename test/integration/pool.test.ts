@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestHome, type CopyJson } from '../helpers/ditto.js';
 import { ENGINE_RUNTIME_CASES, countRows, query, type RuntimeName } from '../helpers/engines.js';
@@ -69,6 +70,42 @@ describe.each(ENGINE_RUNTIME_CASES)('warm pool of $name', ({ runtime, config, er
     expect(maintainerPids(home.dir)).toHaveLength(1);
   });
 
+  it('a warm copy whose server stopped is not handed out: up fails it and claims the next, the maintainer fails the rest and refills', async () => {
+    const warmIds = () => readCopies(home).filter((c) => c.warm === 1 && c.status === 'ready').map((c) => c.id);
+    // In the order up claims them: the longest ready first.
+    const byReady = async () => ((await home.ls()) as (CopyJson & { ready_at: string })[]).filter((c) => c.warm && c.status === 'ready').sort((a, b) => Date.parse(a.ready_at) - Date.parse(b.ready_at)).map((c) => c.id);
+    const kill = async (id: string) => {
+      if (runtime === 'local') {
+        for (const s of serverProcessesUnder(dataRootOf(home)).filter((s) => s.copyId === id)) process.kill(s.pid, 'SIGKILL');
+        await eventually(async () => !(await runningCopyIds(home, runtime)).includes(id), `copy ${id}'s server to stop`);
+        return;
+      }
+      // A stopped container stays listed until ditto removes it: its state says it stopped.
+      const [container] = (await containersOf(home)).filter((c) => c.copyId === id);
+      await execa('docker', ['kill', container!.name]);
+      await eventually(async () => (await execa('docker', ['inspect', '-f', '{{.State.Running}}', container!.name])).stdout.trim() === 'false', `copy ${id}'s container to stop`);
+    };
+    const [oldest, next] = await byReady();
+    await kill(oldest!);
+    const claimed = await home.upJson(['--ttl', '10m']);
+    expect(claimed.id).toBe(next);
+    await expect(query(claimed.connection_string!, 'SELECT 1 AS ok')).resolves.toEqual([{ ok: 1 }]);
+    const failed = (await home.ls(true)).find((c) => c.id === oldest)!;
+    expect(failed.status).toBe('failed');
+    expect(failed.error_message).toBe('its server stopped while it waited in the pool');
+    expect(await leftovers(home, [], [oldest!])).toEqual([]);
+
+    // The maintainer's own pass finds the next one, once a change wakes it (here an extend).
+    await waitFor(() => warmIds().length === 2 || undefined, 'the pool to refill');
+    const [victim] = warmIds();
+    await kill(victim!);
+    expect((await home.run(['extend', claimed.id, '--ttl', '5m'])).exitCode).toBe(0);
+    await waitFor(() => readCopies(home).find((c) => c.id === victim)!.status === 'failed' || undefined, 'the maintainer to fail the stopped warm copy', 30_000);
+    await waitFor(() => warmIds().length === 2 || undefined, 'the pool to refill');
+    expect(await leftovers(home, [], [victim!])).toEqual([]);
+    await home.run(['down', claimed.id]);
+  });
+
   it('20 concurrent ups: 20 distinct connectable copies, no copy or port handed out twice', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => home.run(['up', '--json', '--label', `burst-${i}`])));
     for (const r of results) expect(r.exitCode, r.stderr).toBe(0);
@@ -89,7 +126,7 @@ describe.each(ENGINE_RUNTIME_CASES)('warm pool of $name', ({ runtime, config, er
     const drain = await home.run(['pool', 'drain']);
     expect(drain.exitCode).toBe(0);
     await new Promise((r) => setTimeout(r, 1500));
-    expect(readCopies(home).filter((c) => c.warm === 1 && c.status !== 'destroyed')).toEqual([]);
+    expect(readCopies(home).filter((c) => c.warm === 1 && !['destroyed', 'failed'].includes(c.status))).toEqual([]);
   });
 });
 

@@ -144,6 +144,10 @@ export class LocalRuntime implements Runtime {
   }
 
   async isRunning(copyId: string): Promise<boolean> {
+    // The recorded server's own pid when there is one: its backends may outlive it a moment. A
+    // scan finds a server started but never recorded.
+    const record = readServerRecord(path.join(this.copyDir(copyId), 'server.json'));
+    if (record?.pid) return recordedPid(record) !== null;
     return this.serverPids(copyId).length > 0;
   }
 
