@@ -63,7 +63,6 @@ export class Manager implements CopyClient {
       runId: request.runId ?? null,
       jobName: request.jobName ?? null,
     };
-    pool.markDemand();
     try {
       let copy = obfuscate ? undefined : await pool.claim(poolKey, claim, act.actor);
       if (!copy && !obfuscate) copy = await pool.awaitInFlight(poolKey, claim, act);
@@ -72,6 +71,8 @@ export class Manager implements CopyClient {
         const dump = await provisioner.checkDump(runtime, engine, dumpPath, act);
         copy = await provisioner.make(runtime, engine, { ...claim, poolKey, warm: false, obfuscate }, dump, act);
       }
+      // Only a request that got its copy counts as demand: a bad one must not set the pool filling.
+      pool.markDemand();
       options.onProgress?.('Ready');
       const stale = staleDumpNotice(ctx.config, request.dumpUri ? null : dumpPath);
       return lifecycle.issue(copy, dumpPath ? (stale ? [stale] : []) : [NO_DUMP_NOTICE]);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHome, expectOneLineError } from '../helpers/ditto.js';
 import { leftovers } from '../helpers/leaks.js';
+import { maintainerPids } from '../helpers/processes.js';
 import { readCopies } from '../helpers/state.js';
 
 describe('bad input gets one clear line, a non-zero exit, and changes nothing', () => {
@@ -150,5 +151,23 @@ describe('an exhausted port range', () => {
     expect(copies.map((c) => c.status)).toEqual(['ready']);
     await home.run(['down', '--all']);
     expect(await leftovers(home, [home.ports.max])).toEqual([]);
+  });
+});
+
+describe('a bad up with a warm pool configured', () => {
+  let home: TestHome;
+
+  beforeAll(() => {
+    home = new TestHome({ runtime: 'local', pool: { size: 2 } });
+  });
+
+  afterAll(async () => home.cleanup());
+
+  it('sets nothing filling: no demand, no warm copy, no maintainer left running', async () => {
+    expectOneLineError(await home.run(['up', '--dump', home.dir]), 65, /is not a file/);
+    // Long enough for a maintainer it started to have begun a warm copy.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(readCopies(home)).toEqual([]);
+    expect(maintainerPids(home.dir)).toEqual([]);
   });
 });
