@@ -5,8 +5,9 @@ import { sea } from './sea.js';
 /**
  * JavaScript the single executable carries as assets beside its start-up snapshot, each with a V8
  * code cache made at build time (scripts/build-binary.mjs): `vendor/<package>`, the libraries that
- * only some commands use (the Docker client, the AWS SDK, pg, pino, listr2, execa, croner, and the
- * config's YAML parser and schema library). In the snapshot they would add megabytes that every
+ * only some commands use (the Docker client, the AWS SDK, pg, mysql2, undici, jose, the X.509
+ * stack, tar-stream, pino, listr2, execa, croner, and the config's YAML parser and schema
+ * library). In the snapshot they would add megabytes that every
  * start deserializes; here each is compiled the first time a command asks for it.
  * The build points the executable's imports of those packages at vendorModule(); outside the
  * executable they are ordinary imports.
