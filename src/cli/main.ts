@@ -59,7 +59,8 @@ export function buildParser(): Argv<GlobalArgs> {
     .help()
     .alias('h', 'help')
     .fail((message, err) => {
-      throw err ?? new DittoError('BAD_INPUT', message, { hint: 'see ditto --help' });
+      // yargs spreads some messages (a value outside `choices`) over lines: an error is one line.
+      throw err ?? new DittoError('BAD_INPUT', message.replace(/:?\s*\n\s*/g, ': '), { hint: 'see ditto --help' });
     });
   skipHelpPrerender(parser);
   return parser;

@@ -39,7 +39,7 @@ ports:
 # Warm copies kept ready, so \`ditto up\` hands one over at once.
 pool:
   size: 2
-  # A warm copy nobody claimed for this long is replaced.
+  # With no up for this long, the warm copies are destroyed until the next up.
   idle_ttl: 1h
 
 # The local runtime: PostgreSQL server binaries on this machine, found on PATH, by

@@ -10,7 +10,7 @@ import { findBinDirOrNull } from '../engines/bin-dirs.js';
 import type { Engine } from '../engines/engine.js';
 import { asDittoError } from '../errors.js';
 import { engineAddress, probeEngine } from '../runtimes/docker/docker-endpoint.js';
-import { STATE_FILE } from '../state/store.js';
+import { STATE_FILE, stateProblem } from '../state/store.js';
 import { formatBytes } from '../support/byte-size.js';
 
 /**
@@ -96,6 +96,8 @@ export function checkHome(home: string): Check {
   if (problems.length) {
     return { name, status: 'fail', detail: `${problems.join('; ')}: others can read copies' passwords`, hint: `chmod 700 ${home} && chmod 600 ${stateFile}*` };
   }
+  const damaged = stateProblem(home);
+  if (damaged) return { name, status: 'fail', detail: damaged.message, ...(damaged.hint ? { hint: damaged.hint } : {}) };
   const exists = fileMode(stateFile) !== null;
   return { name, status: 'ok', detail: `${home} is private (0700)${exists ? ', state.db 0600' : ''}` };
 }

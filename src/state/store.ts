@@ -35,6 +35,27 @@ export function openState(home: string): Db {
 }
 
 /**
+ * What is wrong with the home's state file, as the error a command would give, or null when it
+ * reads whole (or there is none yet): `ditto doctor`'s look, which also finds damage in pages a
+ * command has not read yet.
+ */
+export function stateProblem(home: string): DittoError | null {
+  const file = path.join(home, STATE_FILE);
+  if (!fs.existsSync(file)) return null;
+  let db: Db | undefined;
+  try {
+    db = SqlDb.open(file, { timeoutMs: 10_000 });
+    const found = (db.prepare('PRAGMA quick_check').all() as { quick_check: string }[]).map((r) => r.quick_check).filter((r) => r !== 'ok');
+    if (found.length) throw Object.assign(new Error(`database disk image is malformed: ${found[0]}`), { code: 'SQLITE_CORRUPT' });
+    return null;
+  } catch (err) {
+    return stateError(file, err);
+  } finally {
+    db?.close();
+  }
+}
+
+/**
  * Turns on WAL. Switching a new file's journal mode upgrades a read lock to an exclusive one, and
  * where waiting could deadlock SQLite answers SQLITE_BUSY at once instead of calling the busy
  * handler: two commands started together on a new home could fail (seen once, as "database is

@@ -148,6 +148,22 @@ describe('ditto doctor', () => {
     expect(report.checks.find((c) => c.name === 'dump')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/is stale: older than dump\.stale_threshold \(1d\)$/) });
   });
 
+  it('fails on a damaged state file, with the way out', async () => {
+    const stateFile = path.join(home.dir, 'state.db');
+    const kept = fs.existsSync(stateFile) ? fs.readFileSync(stateFile) : null;
+    fs.writeFileSync(stateFile, Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4096, 0x5a)]));
+    fs.chmodSync(stateFile, 0o600);
+    try {
+      const { exitCode, stdout, report } = await doctor({ runtime: 'local' });
+      expect(exitCode).toBe(1);
+      expect(report.checks.find((c) => c.name === 'state')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/state file .*state\.db is damaged/), hint: expect.stringContaining('.damaged') });
+      expect(stdout).toMatch(/^✗ state /m);
+    } finally {
+      if (kept) fs.writeFileSync(stateFile, kept);
+      else fs.rmSync(stateFile, { force: true });
+    }
+  });
+
   it('fails when the home is open to others', async () => {
     fs.chmodSync(home.dir, 0o755);
     try {

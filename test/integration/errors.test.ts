@@ -48,6 +48,7 @@ describe('bad input gets one clear line, a non-zero exit, and changes nothing', 
   it('an unknown command or flag', async () => {
     expectOneLineError(await home.run(['upp']), 2, /Unknown argument: upp/);
     expectOneLineError(await home.run(['up', '--tll', '5m']), 2, /Unknown argument/);
+    expectOneLineError(await home.run(['env', '--shell', 'zsh']), 2, /^ditto: Invalid values: Argument: shell, Given: "zsh", Choices: "sh", "fish"; see ditto --help$/);
   });
 
   it('a missing dump file', async () => {
