@@ -58,6 +58,11 @@ function cacheKey(file: string | null, env: NodeJS.ProcessEnv): string {
   return JSON.stringify({ file, fileStamp: file ? stamp(file) : null, variables });
 }
 
+/** The config file as it is on disk now (identity, size, times); null for none. Changes with every edit. */
+export function configFileStamp(file: string | null): string | null {
+  return file ? stamp(file) : null;
+}
+
 function stamp(file: string): string | null {
   try {
     const s = fs.statSync(file, { bigint: true });

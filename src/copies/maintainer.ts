@@ -25,9 +25,20 @@ export function maintainerRunning(meta: MetaRepo): boolean {
  * process holds it), then passes over the state, removing orphans, expiring, draining and
  * refilling, and sleeps until the next deadline or a change by another process. It leaves when
  * no copy is left, so an idle machine runs no ditto process; a host's loop (`stayWhenIdle`) stays
- * until its signal.
+ * until its signal. It also leaves when its config file changed, for its caller to start a
+ * successor that reads the new one.
  */
-export async function runMaintainer(copies: Copies, opts: { log: Log; stateFile: string; signal?: AbortSignal; stayWhenIdle?: boolean }): Promise<void> {
+export async function runMaintainer(
+  copies: Copies,
+  opts: {
+    log: Log;
+    stateFile: string;
+    signal?: AbortSignal;
+    stayWhenIdle?: boolean;
+    /** True once the config it runs with is not the one on disk: it leaves, and says so in what it returns. */
+    configChanged?: () => boolean;
+  },
+): Promise<'done' | 'config changed'> {
   const { log } = opts;
   const { meta, db, pool, upkeep } = copies;
   const me = currentDriver();
@@ -35,14 +46,14 @@ export async function runMaintainer(copies: Copies, opts: { log: Log; stateFile:
     lease.host === currentHost() ? !isDriverAlive(lease.holder, lease.host) : Date.now() - lease.heartbeatAt > STALE_HEARTBEAT_MS;
   if (!meta.acquireLease(MAINTAINER_LEASE, me, currentHost(), stale)) {
     log('another maintainer holds the lease; leaving');
-    return;
+    return 'done';
   }
   log('maintainer started');
   try {
     for (;;) {
       if (!meta.heartbeat(MAINTAINER_LEASE, me)) {
         log('lost the maintainer lease; leaving');
-        return;
+        return 'done';
       }
       // Read before the pass: a change another process makes during it must still wake the next sleep.
       const seen = dataVersion(db);
@@ -53,13 +64,17 @@ export async function runMaintainer(copies: Copies, opts: { log: Log; stateFile:
       }
       if (!opts.stayWhenIdle && !pool.hasCopies()) {
         log('no copies left; leaving');
-        return;
+        return 'done';
       }
       const deadline = await pool.nextDeadline();
       await sleepUntilChange(db, seen, Math.min(deadline ?? Infinity, Date.now() + MAX_SLEEP_MS), opts.signal);
       if (opts.signal?.aborted || !fs.existsSync(opts.stateFile)) {
         log('stopping');
-        return;
+        return 'done';
+      }
+      if (opts.configChanged?.()) {
+        log('the config changed; a maintainer that reads it takes over');
+        return 'config changed';
       }
     }
   } finally {

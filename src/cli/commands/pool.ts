@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { configFileStamp } from '../../config/cached-load.js';
 import { formatDuration } from '../../config/duration.js';
 import { withLocalCopies, type GlobalArgs } from '../context.js';
 import { note, printJson } from '../output.js';
@@ -62,9 +63,14 @@ const maintain: CommandModule<GlobalArgs, GlobalArgs> = {
     const controller = new AbortController();
     for (const name of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(name, () => controller.abort());
     const log = (message: string, fields?: Record<string, unknown>) => logger.info(fields ?? {}, message);
-    await withLocalCopies(args, { actor: 'maintainer', spawnMaintainer: false, log }, (copies) =>
-      runMaintainer(copies, { log, stateFile: copies.db.name, signal: controller.signal }),
-    );
+    await withLocalCopies(args, { actor: 'maintainer', spawnMaintainer: false, log }, async (copies, loaded) => {
+      const started = configFileStamp(loaded.file);
+      const configChanged = () => configFileStamp(loaded.file) !== started;
+      if ((await runMaintainer(copies, { log, stateFile: copies.db.name, signal: controller.signal, configChanged })) === 'config changed') {
+        const { ensureMaintainer } = await import('../../client/maintainer-spawn.js');
+        await ensureMaintainer(copies, loaded.file);
+      }
+    });
   },
 };
 
