@@ -247,9 +247,23 @@ export class Lifecycle {
     } catch {
       return true;
     }
-    const failed = this.ctx.repo.transition(copy.id, ['ready'], { status: 'failed', errorMessage: reason }, { action: 'failed', actor, metadata: { reason } });
-    if (failed) await this.removeQuietly(failed, 'removing a copy whose server stopped');
+    await this.failAndRemove(copy, reason, actor, 'removing a copy whose server stopped');
     return false;
+  }
+
+  /**
+   * Fails `copy` for `reason` if it is still as read, this process driving its cleanup (so no
+   * other heals it meanwhile), and removes its resources; a removal that fails is retried by the
+   * next heal.
+   */
+  async failAndRemove(copy: Copy, reason: string, actor: string, doing: string): Promise<void> {
+    const failed = this.ctx.repo.transition(
+      copy.id,
+      [copy.status],
+      { status: 'failed', errorMessage: reason, driver: currentDriver(), driverHost: currentHost() },
+      { action: 'failed', actor, metadata: { reason, was: copy.status } },
+    );
+    if (failed) await this.removeQuietly(failed, doing);
   }
 
   /** Removes a copy's resources where a failure must not hide the error at hand; the failure is logged, and retried by the next heal. */

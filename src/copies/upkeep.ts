@@ -1,6 +1,6 @@
 import { asDittoError } from '../errors.js';
 import { isFinal } from '../model/copy.js';
-import { currentDriver, currentHost, isDriverAlive } from '../model/process-identity.js';
+import { currentDriver, isDriverAlive } from '../model/process-identity.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import { runtimesInUse, type CopiesContext, type Log } from './context.js';
 import type { Goldens } from './goldens.js';
@@ -27,15 +27,7 @@ export class Upkeep {
   async heal(): Promise<void> {
     const { repo } = this.ctx;
     const plan = healPlan({ live: repo.list(), unreleased: repo.unreleased(), now: Date.now(), me: currentDriver(), alive: isDriverAlive });
-    for (const { copy, reason } of plan.fail) {
-      const failed = repo.transition(
-        copy.id,
-        [copy.status],
-        { status: 'failed', errorMessage: reason, driver: currentDriver(), driverHost: currentHost() },
-        { action: 'failed', actor: this.ctx.actor, metadata: { reason, was: copy.status } },
-      );
-      if (failed) await this.lifecycle.removeQuietly(failed, 'healing a copy whose process died');
-    }
+    for (const { copy, reason } of plan.fail) await this.lifecycle.failAndRemove(copy, reason, this.ctx.actor, 'healing a copy whose process died');
     for (const copy of plan.expire) {
       await this.lifecycle.destroy(copy, 'expired', this.ctx.actor).catch((err: unknown) => {
         this.ctx.log('expiring a copy failed; the next command retries', { copy_id: copy.id, error: asDittoError(err).message });
