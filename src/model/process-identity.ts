@@ -48,8 +48,20 @@ function startTime(pid: number): string | undefined {
   }
   // The command name (field 2) may hold spaces and parentheses: fields restart after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+  if ((fields[0] === 'Z' || fields[0] === 'X') && !threadsExiting(pid)) return undefined;
   return fields[19] ?? '';
+}
+
+/**
+ * Whether a process's leader is a zombie while its other threads still exit: a killed
+ * multithreaded server (mariadbd) holds its files and its listening socket until the last is gone.
+ */
+function threadsExiting(pid: number): boolean {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).length > 1;
+  } catch {
+    return false;
+  }
 }
 
 function signalZero(pid: number): boolean {
