@@ -4,6 +4,8 @@
  */
 export const ERROR_CODES = {
   BAD_INPUT: { exit: 2, http: 400 },
+  /** A known path asked with a method it does not serve (the answer names those it does, in Allow). */
+  METHOD_NOT_ALLOWED: { exit: 2, http: 405 },
   /** A request body over the host's limit. */
   TOO_LARGE: { exit: 2, http: 413 },
   CONFIG: { exit: 78, http: 500 },

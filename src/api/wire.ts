@@ -1,6 +1,7 @@
 import { DittoError } from '../errors.js';
 import type { CopyInfo, IssuedCopy, StatusReport, TestDatabase } from '../model/copy-client.js';
 import type { CopyEvent, CopyStatus, RuntimeName } from '../model/copy.js';
+import { withoutDiskPaths } from '../support/path-redaction.js';
 
 /**
  * The /v2 wire format, both ways: snake_case fields, ISO timestamps (as `ditto ls --json` prints
@@ -20,6 +21,7 @@ const COPY_FIELDS: { [K in keyof CopyInfo]: { name: string; kind: Kind; absent?:
   host: { name: 'host', kind: 'text', absent: '' },
   port: { name: 'port', kind: 'number' },
   label: { name: 'label', kind: 'text' },
+  owner: { name: 'owner', kind: 'text' },
   runId: { name: 'run_id', kind: 'text' },
   jobName: { name: 'job_name', kind: 'text' },
   ttlSeconds: { name: 'ttl_seconds', kind: 'number', absent: 0 },
@@ -64,16 +66,23 @@ export function eventJson(event: CopyEvent): Wire {
   return { action: event.action, actor: event.actor, metadata: event.metadata, created_at: iso(event.createdAt) };
 }
 
+/** A copy as a host's caller sees it: on the advertised host, its error naming no path of the host's disk. */
 export function copyWire(copy: CopyInfo, advertiseHost: string): Wire {
-  return copyJson({ ...copy, host: advertiseHost });
+  return copyJson({ ...copy, host: advertiseHost, errorMessage: copy.errorMessage === null ? null : withoutDiskPaths(copy.errorMessage) });
+}
+
+/** An event as a host's caller sees it: no path of the host's disk in its details (a dump's, a failure's). */
+export function eventWire(event: CopyEvent): Wire {
+  const metadata = Object.fromEntries(Object.entries(event.metadata).map(([key, value]) => [key, typeof value === 'string' ? withoutDiskPaths(value) : value]));
+  return eventJson({ ...event, metadata });
 }
 
 /** POST's answer: the copy, its connection string, and `warm`: whether it came ready from the pool. */
 export function issuedWire(copy: IssuedCopy, advertiseHost: string, requestedAt: number): Wire {
   return {
-    ...copyJson({ ...copy, host: advertiseHost }),
+    ...copyWire(copy, advertiseHost),
     warm: copy.readyAt !== null && copy.readyAt < requestedAt,
-    notices: copy.notices,
+    notices: copy.notices.map(withoutDiskPaths),
   };
 }
 

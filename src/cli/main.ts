@@ -24,6 +24,7 @@ import { upCommand } from './commands/up.js';
 import { erdCommand } from './commands/erd.js';
 import { targetCommand } from './commands/target.js';
 import type { GlobalArgs } from './context.js';
+import { terminalSafe } from '../support/printable.js';
 
 /** The command-line parser with every command; parsing arguments runs the chosen command. */
 export function buildParser(): Argv<GlobalArgs> {
@@ -105,7 +106,8 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
 /** One line on stderr, the stack only with DITTO_DEBUG=1; returns the exit code. */
 export function report(err: unknown): number {
   const error = asDittoError(err);
-  process.stderr.write(`ditto: ${error.toLine()}\n`);
+  // One line, whatever the message carries (a server's error, a caller's label): escaped, never raw.
+  process.stderr.write(`ditto: ${terminalSafe(error.toLine())}\n`);
   if (process.env.DITTO_DEBUG === '1') process.stderr.write(`${(error.cause as Error | undefined)?.stack ?? error.stack}\n`);
   return error.exitCode;
 }
@@ -119,7 +121,7 @@ export function runAndExit(argv: string[]): void {
   main(argv).then(
     (code) => process.exit(code),
     (err: unknown) => {
-      process.stderr.write(`ditto: ${String(err)}\n`);
+      process.stderr.write(`ditto: ${terminalSafe(String(err))}\n`);
       process.exit(70);
     },
   );

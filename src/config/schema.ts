@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ENGINE_NAMES } from '../model/copy.js';
 import { tryParseDuration } from './duration.js';
+import { isPrintable } from '../support/printable.js';
 
 /*
  * Every key carries its description (`.describe()`): docs/configuration.md is generated from them
@@ -195,7 +196,7 @@ const docker = z
 
 /** A caller of the shared host. */
 const hostToken = z.strictObject({
-  name: z.string().min(1).max(64).describe("The caller's name (at most 64 characters): the copies it makes are its own."),
+  name: z.string().min(1).max(64).refine(isPrintable, 'a name holds no control characters').describe("The caller's name (at most 64 printable characters): the copies it makes are its own, owned as token:<name>."),
   token: secret.describe('The bearer token, literal or a secret reference (env:NAME, file:PATH).'),
 });
 
@@ -241,7 +242,7 @@ const host = z
     request_timeout: duration.default(300).describe('The longest a request may take, provisioning included; a copy not made by then is removed.'),
     reseed_cron: z.string().min(1).optional().describe('When to run `ditto reseed` (a cron expression, e.g. `0 3 * * *`); none by default.'),
     max_copies_per_owner: z.number().int().min(1).optional().describe('The most live copies one caller (not an admin) may hold; past it, 429 with Retry-After. Unset: no limit.'),
-    dump_uris: z.array(z.string().min(1)).default([]).describe("Prefixes a caller's dump_uri must start with (e.g. `s3://team-dumps/`); none by default, so no caller names a URL the host fetches."),
+    dump_uris: z.array(z.string().min(1)).default([]).describe("URL prefixes a caller's dump_uri must lie under, compared after normalising by origin and whole path segments (e.g. `s3://team-dumps/`); none by default, so no caller names a URL the host fetches."),
   })
   .default({ listen: '127.0.0.1', port: 7433, tokens: [], admin_tokens: [], body_limit: 64 * 1024, request_timeout: 300, dump_uris: [] })
   .describe('`ditto host`: the shared /v2 HTTP API (docs/operating-a-host.md).');

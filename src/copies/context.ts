@@ -42,7 +42,7 @@ export interface CopiesContext {
 
 /** The actor of a call: the caller on a shared host, else the context's own. */
 export function actorOf(ctx: CopiesContext, caller: Caller | null | undefined): string {
-  return caller ? `host:${caller.name}` : ctx.actor;
+  return caller ? `host:${caller.owner}` : ctx.actor;
 }
 
 /** The last time anyone asked for a copy; the pool drains once this is older than pool.idle_ttl. */

@@ -29,6 +29,7 @@ import type { Upkeep } from './upkeep.js';
 import type { Goldens } from './goldens.js';
 import type { InPlace } from './in-place.js';
 import { checkTtl } from './ttl-policy.js';
+import { checkPrintable } from '../support/printable.js';
 
 const NO_DUMP_NOTICE = 'no dump configured: this copy is an empty database; run `ditto reseed --source URL` (or set dump.path) to give copies your data';
 
@@ -48,9 +49,11 @@ export class Manager implements CopyClient {
     const { ctx } = this;
     const { lifecycle, provisioner, pool, upkeep } = this.parts;
     const act: Act = { ...options, actor: actorOf(ctx, options.caller) };
+    // What a caller names is printed later (ls, logs, a host's dashboard): refused now if it could steer a terminal.
+    for (const [field, value] of [['label', request.label], ['run_id', request.runId], ['job_name', request.jobName], ['dump_uri', request.dumpUri]] as const) checkPrintable(field, value);
     await upkeep.heal();
     const engine = ctx.engines.current(ctx.config);
-    const dumpPath = request.dumpUri ? await resolveDump(request.dumpUri, { config: ctx.config, home: ctx.home, engine, signal: options.signal }) : provisioner.currentDump();
+    const dumpPath = request.dumpUri ? await resolveDump(request.dumpUri, { config: ctx.config, home: ctx.home, engine, signal: options.signal, allowed: options.dumpUrls }) : provisioner.currentDump();
     // An obfuscated copy is scrubbed as it is made: a warm copy (unscrubbed) never serves it. The
     // rules and seed are checked now, before anything is made for the request.
     const obfuscate = request.obfuscate === true;
@@ -59,7 +62,7 @@ export class Manager implements CopyClient {
     const claim: Claim = {
       ttl: checkTtl(ctx.config, request.ttlSeconds ?? ctx.config.ttl),
       label: request.label ?? null,
-      owner: options.caller?.name ?? null,
+      owner: options.caller?.owner ?? null,
       runId: request.runId ?? null,
       jobName: request.jobName ?? null,
     };

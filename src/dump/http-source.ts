@@ -5,6 +5,7 @@ import type { UriRecord } from './dump-cache.js';
 import type { RemoteObject } from './remote.js';
 import { maskUrl } from '../config/secrets.js';
 import { trustedCas } from '../config/trusted-cas.js';
+import { normalizeDumpUri } from './uri-policy.js';
 
 const MAX_REDIRECTS = 5;
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -14,11 +15,14 @@ const IDLE_TIMEOUT_MS = 60_000;
 export interface HttpOptions {
   /** PEM files of extra CAs to trust (dump.ca_file). */
   caFile?: string | undefined;
+  /** Where a redirect may lead (a host's dump_uris, for its callers): each hop is checked in the form it is then fetched. */
+  allowed?: { allows(uri: string): boolean } | undefined;
 }
 
 /**
  * GETs an http(s) dump, conditionally on the validators of what was fetched before (a 304 means the
- * cached copy is current). Redirects are followed a few times; any other non-2xx is an error.
+ * cached copy is current). Redirects are followed a few times, each to a URL `opts.allowed` allows
+ * (when given) in its normal form, which is what is then fetched; any other non-2xx is an error.
  */
 export async function fetchHttp(uri: string, known: UriRecord | null, opts: HttpOptions, signal?: AbortSignal): Promise<RemoteObject> {
   let url = new URL(uri);
@@ -33,7 +37,7 @@ export async function fetchHttp(uri: string, known: UriRecord | null, opts: Http
       if (hop >= MAX_REDIRECTS) throw new DittoError('REMOTE', `${maskUrl(uri)} redirects more than ${MAX_REDIRECTS} times`);
       const next = new URL(res.headers.location, url);
       if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new DittoError('REMOTE', `${maskUrl(uri)} redirects to a ${next.protocol} URL`);
-      url = next;
+      url = opts.allowed ? allowedHop(uri, next, opts.allowed) : next;
       continue;
     }
     const etag = header(res, 'etag');
@@ -60,6 +64,20 @@ export async function fetchHttp(uri: string, known: UriRecord | null, opts: Http
       md5: md5 ? Buffer.from(md5, 'base64').toString('hex') : null,
     };
   }
+}
+
+/** A redirect's target in the form it is fetched, when the allow-list takes it; else FORBIDDEN, and it is not asked. */
+function allowedHop(uri: string, next: URL, allowed: { allows(uri: string): boolean }): URL {
+  let normal: string | null = null;
+  try {
+    normal = normalizeDumpUri(next.href);
+  } catch {
+    // Not a URL the allow-list can check: refused below like one outside it.
+  }
+  if (normal === null || !allowed.allows(normal)) {
+    throw new DittoError('FORBIDDEN', `dump ${maskUrl(uri)} redirects to ${maskUrl(next.href)}, outside the dump URIs this host allows`, { hint: 'use a URL that serves the dump itself, under host.dump_uris' });
+  }
+  return new URL(normal);
 }
 
 function get(url: URL, known: UriRecord | null, ca: (string | Buffer)[] | undefined, signal?: AbortSignal): Promise<http.IncomingMessage> {

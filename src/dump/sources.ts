@@ -18,6 +18,8 @@ export interface DumpSourceContext {
   home: string;
   engine: Engine;
   signal?: AbortSignal | undefined;
+  /** Where an http(s) redirect may lead (a host's callers: host.dump_uris); anywhere when absent. */
+  allowed?: { allows(uri: string): boolean } | undefined;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function resolveDump(uri: string, ctx: DumpSourceContext): Promise<
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1]?.toLowerCase();
   if (scheme === undefined) return path.resolve(uri);
   if (scheme === 'file') return fileURLToPath(uri);
-  const fetcher = remoteFetch(scheme, uri, ctx.config);
+  const fetcher = remoteFetch(scheme, uri, ctx);
   const expected = pinnedHash(uri);
   const cache = new DumpCache(ctx.home, ctx.config.dump.cache_max_bytes);
   if (expected) {
@@ -54,11 +56,11 @@ export async function resolveDump(uri: string, ctx: DumpSourceContext): Promise<
   return file;
 }
 
-function remoteFetch(scheme: string, uri: string, config: Config): Fetch {
+function remoteFetch(scheme: string, uri: string, { config, allowed }: DumpSourceContext): Fetch {
   switch (scheme) {
     case 'http':
     case 'https':
-      return async (known, signal) => (await import('./http-source.js')).fetchHttp(uri, known, { caFile: config.dump.ca_file }, signal);
+      return async (known, signal) => (await import('./http-source.js')).fetchHttp(uri, known, { caFile: config.dump.ca_file, allowed }, signal);
     case 's3':
       return async (known, signal) => (await import('./s3-source.js')).fetchS3(uri.replace(/#.*$/, ''), known, config.dump.s3, signal);
     default:

@@ -22,6 +22,11 @@ export interface UpOptions extends CallOptions {
   onProgress?: (step: string) => void;
   /** Aborting fails the copy being made and removes what was made of it. */
   signal?: AbortSignal | undefined;
+  /**
+   * The URLs a fetch of `dumpUri` may be redirected to (a host's allow-list for its callers,
+   * host.dump_uris); `dumpUri` itself was checked in this form before the call. Anywhere when absent.
+   */
+  dumpUrls?: { allows(uri: string): boolean } | undefined;
 }
 
 /** A copy as clients see it: everything but its password. */
@@ -33,6 +38,8 @@ export interface CopyInfo {
   host: string;
   port: number | null;
   label: string | null;
+  /** Who holds it on a shared host, with the identity's source (`token:alice`, `oidc:<issuer>#<claim>`); null for local use. */
+  owner: string | null;
   runId: string | null;
   jobName: string | null;
   ttlSeconds: number;
@@ -110,7 +117,7 @@ export interface CopyClient {
 
 /** The fields of a copy its clients see: every CopyInfo field, once (the check below keeps it so). */
 export const COPY_INFO_FIELDS = [
-  'id', 'status', 'warm', 'runtime', 'host', 'port', 'label', 'runId', 'jobName',
+  'id', 'status', 'warm', 'runtime', 'host', 'port', 'label', 'owner', 'runId', 'jobName',
   'ttlSeconds', 'createdAt', 'readyAt', 'expiresAt', 'destroyedAt', 'errorMessage',
 ] as const satisfies readonly (keyof CopyInfo)[];
 // A CopyInfo field left out of the list fails to compile here.

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { HostConfig } from '../config/schema.js';
-import type { Caller } from '../model/caller.js';
+import { tokenOwner, type Caller } from '../model/caller.js';
 import { resolveSecret } from '../config/secrets.js';
 import { DittoError } from '../errors.js';
 import { OidcAuth } from './oidc-auth.js';
@@ -47,7 +47,7 @@ export class TokenAuth {
   static fromConfig(host: HostConfig): TokenAuth {
     const entries: Entry[] = [];
     const add = (list: HostConfig['tokens'], key: string, admin: boolean) =>
-      list.forEach((t, i) => entries.push({ digest: digest(resolveSecret(t.token, `${key}[${i}].token`)), caller: { name: t.name, admin } }));
+      list.forEach((t, i) => entries.push({ digest: digest(resolveSecret(t.token, `${key}[${i}].token`)), caller: { owner: tokenOwner(t.name), admin } }));
     add(host.tokens, 'host.tokens', false);
     add(host.admin_tokens, 'host.admin_tokens', true);
     if (entries.length === 0 && !host.oidc) {
@@ -58,7 +58,7 @@ export class TokenAuth {
     const seen = new Set<string>();
     for (const entry of entries) {
       const hex = entry.digest.toString('hex');
-      if (seen.has(hex)) throw new DittoError('CONFIG', `host: two callers share one token (one of them is '${entry.caller.name}')`, { hint: 'give every caller its own token' });
+      if (seen.has(hex)) throw new DittoError('CONFIG', `host: two callers share one token (one of them is '${entry.caller.owner}')`, { hint: 'give every caller its own token' });
       seen.add(hex);
     }
     return new TokenAuth(entries, host.oidc ? new OidcAuth(host.oidc) : null);

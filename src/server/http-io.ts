@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DittoError, asDittoError } from '../errors.js';
+import { withoutDiskPaths } from '../support/path-redaction.js';
 
 /**
  * The request body as JSON, at most `limit` bytes: a Content-Length over the limit is refused
@@ -34,11 +35,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
 }
 
-/** `{"error": ...}` with the status the error's code maps to; `code` and `hint` let ditto's own client rebuild the error. */
+/**
+ * `{"error": ...}` with the status the error's code maps to; `code` and `hint` let ditto's own
+ * client rebuild the error. The caller is remote: no path of the host's disk is named (the
+ * host's log keeps the whole line: see `hidesPaths`).
+ */
 export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): number {
   const error = asDittoError(err);
   const status = error.httpStatus;
-  const body = { error: error.message.split('\n')[0], code: error.code, ...(error.hint ? { hint: error.hint } : {}) };
+  const body = { error: withoutDiskPaths(error.message.split('\n')[0]!), code: error.code, ...(error.hint ? { hint: withoutDiskPaths(error.hint) } : {}) };
   if (error.retryAfterSeconds !== undefined) headers = { ...headers, 'retry-after': String(error.retryAfterSeconds) };
   if (res.headersSent) {
     res.destroy();
@@ -47,4 +52,10 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
   // An oversized body was left unread: the connection cannot carry another request.
   sendJson(res, status, body, error.code === 'TOO_LARGE' ? { ...headers, connection: 'close' } : headers);
   return status;
+}
+
+/** Whether the answer to `err` leaves out paths its message names: the host's log then keeps the message whole. */
+export function hidesPaths(err: unknown): boolean {
+  const { message, hint } = asDittoError(err);
+  return withoutDiskPaths(message) !== message || (hint !== undefined && withoutDiskPaths(hint) !== hint);
 }

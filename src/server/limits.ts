@@ -1,5 +1,5 @@
 import type { HostConfig } from '../config/schema.js';
-import { maskUrl } from '../config/secrets.js';
+import { DumpUriPolicy } from '../dump/uri-policy.js';
 import { DittoError } from '../errors.js';
 import type { Caller } from '../model/caller.js';
 import type { CopyInfo } from '../model/copy-client.js';
@@ -16,14 +16,11 @@ export class CallerLimits {
   /** Copies being made for each owner in this process: counted before their records exist. */
   private readonly inFlight = new Map<string, number>();
 
-  constructor(private readonly host: HostConfig) {}
+  /** host.dump_uris, checked at start: a prefix it cannot match is a CONFIG error then, not at a caller's request. */
+  readonly dumpUris: DumpUriPolicy;
 
-  /** Refuses a dump URI outside the allowed prefixes, before anything is fetched. */
-  checkDumpUri(uri: string | undefined): void {
-    if (uri === undefined || this.host.dump_uris.some((prefix) => uri.startsWith(prefix))) return;
-    throw new DittoError('FORBIDDEN', `dump_uri ${maskUrl(uri)} is not allowed on this host`, {
-      hint: this.host.dump_uris.length ? `use a dump under ${this.host.dump_uris.join(', ')}` : 'this host takes no dump_uri from callers; ask its operator to list a prefix in host.dump_uris',
-    });
+  constructor(private readonly host: HostConfig) {
+    this.dumpUris = new DumpUriPolicy(host.dump_uris);
   }
 
   /**
@@ -35,23 +32,23 @@ export class CallerLimits {
     const max = this.host.max_copies_per_owner;
     if (max === undefined || caller.admin) return () => {};
     const live = await liveCopies();
-    const making = this.inFlight.get(caller.name) ?? 0;
+    const making = this.inFlight.get(caller.owner) ?? 0;
     if (live.length + making >= max) {
       const expiries = live.map((c) => c.expiresAt).filter((t): t is number => t !== null);
       const retry = expiries.length ? Math.max(1, Math.ceil((Math.min(...expiries) - Date.now()) / 1000)) : RETRY_WITHOUT_EXPIRY_S;
-      throw new DittoError('QUOTA', `${caller.name} holds ${live.length + making} copies, the most this host allows one caller (host.max_copies_per_owner: ${max})`, {
+      throw new DittoError('QUOTA', `${caller.owner} holds ${live.length + making} copies, the most this host allows one caller (host.max_copies_per_owner: ${max})`, {
         hint: 'destroy one (ditto down) or wait for one to expire',
         retryAfterSeconds: retry,
       });
     }
-    this.inFlight.set(caller.name, making + 1);
+    this.inFlight.set(caller.owner, making + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const left = (this.inFlight.get(caller.name) ?? 1) - 1;
-      if (left > 0) this.inFlight.set(caller.name, left);
-      else this.inFlight.delete(caller.name);
+      const left = (this.inFlight.get(caller.owner) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(caller.owner, left);
+      else this.inFlight.delete(caller.owner);
     };
   }
 }

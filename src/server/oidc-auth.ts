@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { HostConfig } from '../config/schema.js';
-import type { Caller } from '../model/caller.js';
+import { oidcOwner, type Caller } from '../model/caller.js';
+import { isPrintable } from '../support/printable.js';
 
 export type OidcConfig = NonNullable<HostConfig['oidc']>;
 
@@ -29,7 +30,8 @@ export function callerFromClaims(claims: JWTPayload, config: OidcConfig): OidcOu
   }
   const owner = claims[config.owner_claim];
   if (typeof owner !== 'string' || owner.trim() === '') return { refused: `the "${config.owner_claim}" claim (host.oidc.owner_claim) is not a non-empty string` };
-  return { caller: { name: owner, admin: isAdmin(claims, config) } };
+  if (!isPrintable(owner)) return { refused: `the "${config.owner_claim}" claim (host.oidc.owner_claim) holds control characters` };
+  return { caller: { owner: oidcOwner(config.issuer, owner), admin: isAdmin(claims, config) } };
 }
 
 /** admin_claim equal to admin_value (or, for a list such as groups, holding it); without admin_value, true or "true". */

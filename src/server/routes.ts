@@ -9,7 +9,7 @@ import { PUBLIC_ROUTES } from './public-routes.js';
 import type { Family, Metrics } from './metrics.js';
 import type { MirrorReads } from './reads.js';
 import { parseCreate, parseExtend } from '../api/request-bodies.js';
-import { copyWire, eventJson, issuedWire, testDatabaseWire, type StatusWire } from '../api/wire.js';
+import { copyWire, eventWire, issuedWire, testDatabaseWire, type StatusWire } from '../api/wire.js';
 import { parseTargetRefresh, targetRefreshWire } from '../api/targets.js';
 import type { TargetRefreshResult } from '../reseed/targets.js';
 
@@ -82,14 +82,15 @@ export const ROUTES: Route[] = [
     name: 'create_copy',
     readsBody: true,
     async handle(host, req) {
-      const request = parseCreate(req.body);
+      const parsed = parseCreate(req.body);
       const requestedAt = Date.now();
       const caller = callerOf(req);
-      host.limits.checkDumpUri(request.dumpUri);
+      // Checked before anything is fetched, in the normal form that is then fetched.
+      const request = { ...parsed, dumpUri: parsed.dumpUri === undefined ? undefined : host.limits.dumpUris.check(parsed.dumpUri) };
       const release = await host.limits.admit(caller, () => host.reads.list(caller, false));
       let copy: IssuedCopy;
       try {
-        copy = await host.copies.up(request, { signal: req.signal, caller });
+        copy = await host.copies.up(request, { signal: req.signal, caller, dumpUrls: host.limits.dumpUris });
       } catch (err) {
         throw abortReason(req.signal, err);
       } finally {
@@ -187,7 +188,7 @@ export const ROUTES: Route[] = [
     path: new RegExp(`^/v2/copies/${ID}/events$`),
     name: 'copy_events',
     async handle(host, req) {
-      return { status: 200, body: (await host.reads.events(callerOf(req), req.params[0]!)).map(eventJson) };
+      return { status: 200, body: (await host.reads.events(callerOf(req), req.params[0]!)).map(eventWire) };
     },
   },
   {
@@ -244,16 +245,27 @@ function decodeParam(raw: string): string {
   }
 }
 
-/** The route for a request, with its path parameters; NOT_FOUND when none serves it. */
+const API_HINT = 'the API is under /v2: POST, GET /v2/copies; GET, PATCH, DELETE /v2/copies/{id}; POST /v2/copies/{id}/reset; POST /v2/copies/{id}/databases; POST /v2/targets/{name}/refresh; GET /v2/status';
+
+/** A known path asked with another method: 405, with the methods it serves (sent as Allow). */
+export class MethodNotAllowed extends DittoError {
+  constructor(
+    method: string,
+    readonly allow: string[],
+  ) {
+    super('METHOD_NOT_ALLOWED', `${method} is not allowed here; this path takes ${allow.join(', ')}`, { hint: API_HINT });
+  }
+}
+
+/** The route for a request, with its path parameters; NOT_FOUND when none serves the path, MethodNotAllowed when none serves the method. */
 export function matchRoute(method: string, pathname: string): { route: Route; params: string[] } {
-  let pathKnown = false;
+  const allow: string[] = [];
   for (const route of ROUTES) {
     const match = route.path.exec(pathname);
     if (!match) continue;
-    pathKnown = true;
     if (route.method === method) return { route, params: match.slice(1).map(decodeParam) };
+    allow.push(route.method);
   }
-  throw new DittoError(pathKnown ? 'BAD_INPUT' : 'NOT_FOUND', pathKnown ? `${method} is not allowed on ${pathname}` : `no route ${method} ${pathname}`, {
-    hint: 'the API is under /v2: POST, GET /v2/copies; GET, PATCH, DELETE /v2/copies/{id}; POST /v2/copies/{id}/reset; POST /v2/copies/{id}/databases; POST /v2/targets/{name}/refresh; GET /v2/status'
-  });
+  if (allow.length) throw new MethodNotAllowed(method, allow);
+  throw new DittoError('NOT_FOUND', 'no such route', { hint: API_HINT });
 }

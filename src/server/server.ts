@@ -5,8 +5,8 @@ import type { Logger } from 'pino';
 import type { Caller } from '../model/caller.js';
 import { DittoError } from '../errors.js';
 import { AuthRefused, type TokenAuth } from './auth.js';
-import { readJson, sendError, sendJson } from './http-io.js';
-import { matchRoute, type HostServices } from './routes.js';
+import { hidesPaths, readJson, sendError, sendJson } from './http-io.js';
+import { MethodNotAllowed, matchRoute, type HostServices } from './routes.js';
 
 export interface ServerOptions {
   auth: TokenAuth;
@@ -134,8 +134,11 @@ export class HostServer {
     } catch (err) {
       if (err instanceof AuthRefused) refused = err.reason;
       // A body never read (refused before it) or a host going down: this connection carries no more requests.
-      status = sendError(res, err, this.closing || unreadBody ? { connection: 'close' } : {});
+      const headers: Record<string, string> = this.closing || unreadBody ? { connection: 'close' } : {};
+      if (err instanceof MethodNotAllowed) headers.allow = err.allow.join(', ');
+      status = sendError(res, err, headers);
       if (status >= 500 && status !== 503) logger.error({ route: routeName, error: (err as Error).message }, 'request failed');
+      else if (hidesPaths(err)) logger.info({ route: routeName, status, error: (err as Error).message }, 'request refused');
     } finally {
       clearTimeout(timer);
       this.inFlight.delete(entry);
@@ -143,7 +146,7 @@ export class HostServer {
       const seconds = (performance.now() - started) / 1000;
       services.metrics.observeRequest(method, routeName, status, seconds);
       // The route's name, never the raw path or headers: no token, id or password reaches the log (a refused bearer's reason does).
-      logger.info({ method, route: routeName, status, ms: Math.round(seconds * 10000) / 10, caller: caller?.name ?? null, ...(refused ? { refused } : {}) }, 'request');
+      logger.info({ method, route: routeName, status, ms: Math.round(seconds * 10000) / 10, caller: caller?.owner ?? null, ...(refused ? { refused } : {}) }, 'request');
       finish();
     }
   }

@@ -92,4 +92,9 @@ export const MIGRATIONS: readonly string[] = [
   -- Copies scrubbed as they were made (up --obfuscate): a reset scrubs again.
   ALTER TABLE copies ADD COLUMN obfuscated INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- Owners carry their source (token:<name>, oidc:<issuer>#<claim>): a JWT claim can no longer
+  -- name a static token's owner. Copies made before were a token's (OIDC callers' expire by TTL).
+  UPDATE copies SET owner = 'token:' || owner WHERE owner IS NOT NULL;
+  `,
 ];

@@ -137,14 +137,14 @@ describe('ditto host with host.oidc: callers', () => {
     const all = (await list(ops, true)).json.map((c: { id: string }) => c.id);
     expect(all).toEqual(expect.arrayContaining([made.json.id, theirs.json.id]));
     const events = (await host.api('GET', `/v2/copies/${made.json.id}/events`, { token: ops })).json as { action: string; actor: string }[];
-    expect(events.find((e) => e.action === 'created')?.actor).toBe('host:org/a');
+    expect(events.find((e) => e.action === 'created')?.actor).toBe(`host:oidc:${issuer.issuer}#org/a`);
     expect((await host.api('DELETE', `/v2/copies/${made.json.id}`, { token: ops })).status).toBe(204);
     expect((await host.api('DELETE', `/v2/copies/${theirs.json.id}`, { token: STATIC })).status).toBe(204);
   });
 
   it('logs the caller by its owner claim, and never a token', async () => {
     const log = host.logLines.join('\n');
-    expect(log).toMatch(/"caller":"org\/a"/);
+    expect(log).toMatch(/"caller":"oidc:[^"#]+#org\/a"/);
     expect(log).toMatch(/"oidc_issuer":"http:\/\/127\.0\.0\.1:\d+"/);
     expect(sent.length).toBeGreaterThan(15);
     for (const secret of [...sent, STATIC]) expect(log).not.toContain(secret);

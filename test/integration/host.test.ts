@@ -119,7 +119,7 @@ describe('ditto host: /v2 API', () => {
       expect(Object.keys(event).sort()).toEqual(['action', 'actor', 'created_at', 'metadata']);
       expect(event.created_at).toMatch(ISO);
     }
-    expect(events.json[0].actor).toBe('host:alice');
+    expect(events.json[0].actor).toBe('host:token:alice');
     const forbidden = await host.api('GET', `/v2/copies/${copy.id}/events`, { token: BOB });
     expect(forbidden.status).toBe(403);
     expect(forbidden.json.error).toMatch(/another caller/);

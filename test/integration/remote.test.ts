@@ -141,7 +141,7 @@ describe('the CLI with --remote / DITTO_SERVER', () => {
     expect(logs.exitCode, logs.stderr).toBe(0);
     const lines = logs.stdout.split('\n');
     expect(lines.map((l) => l.split(/\s+/)[1])).toEqual(['created', 'creating', 'ready']);
-    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z {2}created +host:alice +runtime=local/);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z {2}created +host:token:alice +runtime=local/);
     const localUp = JSON.parse((await local(['up', '--json'])).stdout) as CopyJson;
     const localLines = (await local(['logs', localUp.id])).stdout.split('\n');
     expect(localLines.map((l) => l.split(/\s+/)[1])).toEqual(['created', 'creating', 'ready']);

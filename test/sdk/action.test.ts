@@ -101,12 +101,12 @@ describe('the GitHub Action', () => {
     const main = await runStep('main', dir, { server: host.url }, runner);
     const { id } = expectCopyHandedOut(main);
     expect(issuer.requests.filter((r) => r.path === '/actions/idtoken').at(-1)).toMatchObject({ audience: AUDIENCE, authorization: `bearer ${REQUEST_TOKEN}` });
-    expect(host.logLines.filter((l) => l.includes('"route":"create_copy"') && l.includes('"status":201')).at(-1)).toContain('"caller":"org/app"');
+    expect(host.logLines.filter((l) => l.includes('"route":"create_copy"') && l.includes('"status":201')).at(-1)).toMatch(/"caller":"oidc:[^"#]+#org\/app"/);
     expect(main.stdout + main.stderr).not.toContain(REQUEST_TOKEN);
 
     const post = await runStep('post', dir, { server: host.url }, runner, main.state);
     expect(post.exitCode, post.stdout + post.stderr).toBe(0);
-    expect(host.logLines.filter((l) => l.includes('"route":"delete_copy"') && l.includes('"status":204')).at(-1)).toContain('"caller":"org/app"');
+    expect(host.logLines.filter((l) => l.includes('"route":"delete_copy"') && l.includes('"status":204')).at(-1)).toMatch(/"caller":"oidc:[^"#]+#org\/app"/);
     expect(await home.ls()).toEqual([]);
     expect((await home.ls(true)).find((c) => c.id === id)?.status).toBe('destroyed');
   });

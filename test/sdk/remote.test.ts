@@ -33,7 +33,7 @@ describe('the SDK in remote mode', () => {
     // What the host recorded, in its own words.
     const wire = (await host.api('GET', `/v2/copies/${copy.id}`, { token: TOKEN })).json;
     expect(wire).toMatchObject({ id: copy.id, label: 'sdk-remote', run_id: 'run-42', job_name: 'integration', ttl_seconds: 600 });
-    expect(host.logLines.filter((l) => l.includes('"route":"create_copy"')).at(-1)).toContain('"caller":"sdk"');
+    expect(host.logLines.filter((l) => l.includes('"route":"create_copy"')).at(-1)).toContain('"caller":"token:sdk"');
 
     expect((await client.list()).map((c) => [c.id, c.runId])).toEqual([[copy.id, 'run-42']]);
     expect((await client.events(copy.id)).map((e) => e.action)).toEqual(expect.arrayContaining(['created', 'ready']));

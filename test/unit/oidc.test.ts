@@ -9,16 +9,17 @@ const BASE: OidcConfig = { issuer: 'https://issuer.example', audience: 'ditto', 
 
 describe('callerFromClaims', () => {
   it('names the caller by owner_claim, which must be a non-empty string', () => {
-    expect(callerFromClaims({ sub: 'repo:org/a' }, BASE)).toEqual({ caller: { name: 'repo:org/a', admin: false } });
-    expect(callerFromClaims({ sub: 'x', repository: 'org/a' }, { ...BASE, owner_claim: 'repository' })).toEqual({ caller: { name: 'org/a', admin: false } });
+    expect(callerFromClaims({ sub: 'repo:org/a' }, BASE)).toEqual({ caller: { owner: 'oidc:https://issuer.example#repo:org/a', admin: false } });
+    expect(callerFromClaims({ sub: 'x', repository: 'org/a' }, { ...BASE, owner_claim: 'repository' })).toEqual({ caller: { owner: 'oidc:https://issuer.example#org/a', admin: false } });
     for (const claims of [{}, { sub: '' }, { sub: '  ' }, { sub: 42 }, { sub: ['a'] }, { sub: null }]) {
       expect(callerFromClaims(claims as Record<string, unknown>, BASE)).toEqual({ refused: 'the "sub" claim (host.oidc.owner_claim) is not a non-empty string' });
     }
+    expect(callerFromClaims({ sub: 'a\u001b[2J' }, BASE)).toEqual({ refused: 'the "sub" claim (host.oidc.owner_claim) holds control characters' });
   });
 
   it('refuses a token without every required claim at an allowed value', () => {
     const config: OidcConfig = { ...BASE, required_claims: { repository_owner: 'org', environment: ['ci', 'staging'] } };
-    expect(callerFromClaims({ sub: 'a', repository_owner: 'org', environment: 'staging' }, config)).toEqual({ caller: { name: 'a', admin: false } });
+    expect(callerFromClaims({ sub: 'a', repository_owner: 'org', environment: 'staging' }, config)).toEqual({ caller: { owner: 'oidc:https://issuer.example#a', admin: false } });
     const refusals: [Record<string, unknown>, string][] = [
       [{ environment: 'ci' }, 'repository_owner'],
       [{ repository_owner: 'evil', environment: 'ci' }, 'repository_owner'],

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { testDatabaseWire } from '../../api/wire.js';
 import { withClient, type GlobalArgs } from '../context.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 import { copyIdArg } from './copy-id.js';
 
 type NewArgs = GlobalArgs & { id?: string; json?: boolean };
@@ -15,7 +15,7 @@ const create: CommandModule<GlobalArgs, NewArgs> = {
   handler: async (args) => {
     const db = await withClient(args, (client) => client.createDatabase(copyIdArg(args.id)));
     if (args.json) return printJson(testDatabaseWire(db));
-    process.stdout.write(db.connectionString + '\n');
+    say(db.connectionString);
   },
 };
 
@@ -27,7 +27,7 @@ const drop: CommandModule<GlobalArgs, DropArgs> = {
     const words = args.names.map(String);
     const [id, name] = words.length >= 2 ? [words[0], words[1]!] : [undefined, words[0]!];
     await withClient(args, (client) => client.dropDatabase(copyIdArg(id), name));
-    process.stdout.write(`dropped ${name}\n`);
+    say(`dropped ${name}`);
   },
 };
 

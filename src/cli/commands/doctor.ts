@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { remoteClient, remoteUrl, type GlobalArgs } from '../context.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 
 type Args = GlobalArgs & { json?: boolean };
 
@@ -20,11 +20,11 @@ export const doctorCommand: CommandModule<GlobalArgs, Args> = {
     else {
       const width = Math.max(...report.checks.map((c) => c.name.length));
       for (const check of report.checks) {
-        process.stdout.write(`${MARK[check.status]} ${check.name.padEnd(width)}  ${check.detail}\n`);
-        if (check.hint && check.status !== 'ok') process.stdout.write(`  ${' '.repeat(width)}  → ${check.hint}\n`);
+        say(`${MARK[check.status]} ${check.name.padEnd(width)}  ${check.detail}`);
+        if (check.hint && check.status !== 'ok') say(`  ${' '.repeat(width)}  → ${check.hint}`);
       }
       const failed = report.checks.filter((c) => c.status === 'fail').length;
-      process.stdout.write(failed ? `${failed} check${failed > 1 ? 's' : ''} failed\n` : 'all checks passed\n');
+      say(failed ? `${failed} check${failed > 1 ? 's' : ''} failed` : 'all checks passed');
     }
     if (!report.ok) process.exitCode = 1;
   },

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DittoError } from '../../errors.js';
 import { withClient, type GlobalArgs } from '../context.js';
-import { note } from '../output.js';
+import { note, say } from '../output.js';
 
 type Args = GlobalArgs & { ids?: string[]; all?: boolean; label?: string; runId?: string };
 
@@ -27,7 +27,7 @@ export const downCommand: CommandModule<GlobalArgs, Args> = {
       ...(args.runId !== undefined ? { runId: String(args.runId) } : {}),
     };
     const result = await withClient(args, (client) => client.down(selector));
-    for (const copy of result.destroyed) process.stdout.write(`destroyed ${copy.id}\n`);
+    for (const copy of result.destroyed) say(`destroyed ${copy.id}`);
     for (const id of result.alreadyGone) note(`${id} was already destroyed`);
     if (result.destroyed.length === 0 && result.alreadyGone.length === 0) note('no copies to destroy');
   },

@@ -3,6 +3,7 @@ import { withClient, interruptSignal, type GlobalArgs } from '../context.js';
 import { exportLines, shellCommand, type Shell } from '../../support/shell-quote.js';
 import { DittoError } from '../../errors.js';
 import { issueCopy, withUpFlags, type UpFlags } from './up-flags.js';
+import { say } from '../output.js';
 
 type Args = GlobalArgs & UpFlags & { shell: Shell; '--'?: string[] };
 
@@ -19,7 +20,7 @@ export const envCommand: CommandModule<GlobalArgs, Args> = {
     const interrupt = interruptSignal();
     try {
       const copy = await withClient(args, (client) => issueCopy(client, args, interrupt.signal));
-      process.stdout.write(exportLines({ DATABASE_URL: copy.connectionString, DITTO_COPY_ID: copy.id }, args.shell) + '\n');
+      say(exportLines({ DATABASE_URL: copy.connectionString, DITTO_COPY_ID: copy.id }, args.shell));
     } finally {
       interrupt.dispose();
     }

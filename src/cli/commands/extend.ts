@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { copyJson } from '../../api/wire.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { withClient, type GlobalArgs } from '../context.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 import { copyIdArg } from './copy-id.js';
 
 type Args = GlobalArgs & { id?: string; ttl: string; json?: boolean };
@@ -19,6 +19,6 @@ export const extendCommand: CommandModule<GlobalArgs, Args> = {
     const ttl = parseDuration(args.ttl, 'TTL');
     const copy = await withClient(args, (client) => client.extend(copyIdArg(args.id), ttl));
     if (args.json) return printJson(copyJson(copy));
-    process.stdout.write(`${copy.id} expires in ${formatDuration(ttl)} (${new Date(copy.expiresAt!).toISOString()})\n`);
+    say(`${copy.id} expires in ${formatDuration(ttl)} (${new Date(copy.expiresAt!).toISOString()})`);
   },
 };

@@ -4,7 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { STARTER_CONFIG } from '../../config/starter.js';
 import { DittoError } from '../../errors.js';
 import type { GlobalArgs } from '../context.js';
-import { note } from '../output.js';
+import { note, say } from '../output.js';
 
 type Args = GlobalArgs & { file: string; force?: boolean; migrate?: string };
 
@@ -22,12 +22,12 @@ export const initCommand: CommandModule<GlobalArgs, Args> = {
       const { migratedConfig } = await import('../../config/load.js');
       const { text, notices } = migratedConfig(path.resolve(String(args.migrate)));
       writeStarter(file, args.force === true, text);
-      process.stdout.write(`wrote ${file}\n`);
+      say(`wrote ${file}`);
       note(`${notices.length} key${notices.length === 1 ? '' : 's'} of the established ditto translated; check it with \`ditto doctor\``);
       return;
     }
     writeStarter(file, args.force === true);
-    process.stdout.write(`wrote ${file}\n`);
+    say(`wrote ${file}`);
     note('next: edit it (dump.path gives copies your data), then run `ditto doctor`');
   },
 };

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { withClient, type GlobalArgs } from '../context.js';
 import { eventJson } from '../../api/wire.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 
 type Args = GlobalArgs & { id: string; json?: boolean };
 
@@ -18,7 +18,7 @@ export const logsCommand: CommandModule<GlobalArgs, Args> = {
         .filter(([, v]) => v !== null && v !== undefined)
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
         .join(' ');
-      process.stdout.write(`${new Date(event.createdAt).toISOString()}  ${event.action.padEnd(10)}  ${event.actor.padEnd(10)}  ${details}`.trimEnd() + '\n');
+      say(`${new Date(event.createdAt).toISOString()}  ${event.action.padEnd(10)}  ${event.actor.padEnd(10)}  ${details}`.trimEnd());
     }
   },
 };

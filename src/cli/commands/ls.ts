@@ -17,13 +17,15 @@ export const lsCommand: CommandModule<GlobalArgs, Args> = {
     if (args.json) return printJson(copies.map(copyJson));
     if (copies.length === 0) return note(args.all ? 'no copies' : 'no active copies (ditto ls --all shows past ones)');
     const now = Date.now();
-    // The CI run and job show only when some copy was made in one.
+    // The CI run and job show only when some copy was made in one; the owner when some copy has one (a host's admin).
     const runs = copies.some((c) => c.runId !== null || c.jobName !== null);
+    const owners = copies.some((c) => c.owner !== null && c.owner !== undefined);
     const rows = copies.map((c) => [
       c.id, statusLabel(c), age(c.createdAt, now), ttlLeft(c, now), c.port === null ? '-' : String(c.port), c.runtime, c.label ?? '',
+      ...(owners ? [c.owner ?? ''] : []),
       ...(runs ? [c.runId ?? '', c.jobName ?? ''] : []),
       c.status === 'failed' ? (c.errorMessage ?? '') : '',
     ]);
-    process.stdout.write(table(['ID', 'STATUS', 'AGE', 'TTL LEFT', 'PORT', 'RUNTIME', 'LABEL', ...(runs ? ['RUN', 'JOB'] : []), 'ERROR'], rows));
+    process.stdout.write(table(['ID', 'STATUS', 'AGE', 'TTL LEFT', 'PORT', 'RUNTIME', 'LABEL', ...(owners ? ['OWNER'] : []), ...(runs ? ['RUN', 'JOB'] : []), 'ERROR'], rows));
   },
 };

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DittoError } from '../../errors.js';
 import { interruptSignal, loadFor, remoteUrl, type GlobalArgs } from '../context.js';
-import { note, printJson } from '../output.js';
+import { note, printJson, say } from '../output.js';
 import { withProgress } from '../progress.js';
 
 type Args = GlobalArgs & { source?: string | undefined; from?: string | undefined; json?: boolean | undefined };
@@ -43,7 +43,7 @@ export const reseedCommand: CommandModule<GlobalArgs, Args> = {
         return printJson({ path: result.path, sha256: result.sha256, size: result.size, source: result.source, obfuscated: result.obfuscated, duration_ms: result.durationMs });
       }
       const scrubbed = result.obfuscated ? `, ${result.obfuscated.columns} column(s) in ${result.obfuscated.tables} table(s) obfuscated` : '';
-      process.stdout.write(`${result.path} (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}) from ${result.source}${scrubbed}\n`);
+      say(`${result.path} (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}) from ${result.source}${scrubbed}`);
       for (const warning of result.obfuscated?.warnings ?? []) note(`warning: ${warning}`);
     } finally {
       interrupt.dispose();

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { copyJson } from '../../api/wire.js';
 import { withClient, interruptSignal, type GlobalArgs } from '../context.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 import { withProgress } from '../progress.js';
 import { copyIdArg } from './copy-id.js';
 
@@ -21,7 +21,7 @@ export const resetCommand: CommandModule<GlobalArgs, Args> = {
         withProgress(`Resetting ${id}`, process.stderr.isTTY === true, (onProgress) => client.reset(id, { onProgress, signal: interrupt.signal }), (c) => `Copy ${c.id} reset in ${((Date.now() - started) / 1000).toFixed(1)}s`),
       );
       if (args.json) return printJson(copyJson(copy));
-      process.stdout.write(copy.connectionString + '\n');
+      say(copy.connectionString);
     } finally {
       interrupt.dispose();
     }

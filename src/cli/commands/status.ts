@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { StatusReport } from '../../model/copy-client.js';
 import { formatDuration } from '../../config/duration.js';
 import { withClient, type GlobalArgs } from '../context.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 
 type Args = GlobalArgs & { json?: boolean };
 
@@ -13,7 +13,7 @@ export const statusCommand: CommandModule<GlobalArgs, Args> = {
   handler: async (args) => {
     const report = await withClient(args, (client) => client.status());
     if (args.json) return printJson(report);
-    process.stdout.write(renderStatus(report));
+    say(renderStatus(report).trimEnd());
   },
 };
 

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DittoError } from '../../errors.js';
 import { interruptSignal, loadFor, remoteUrl, type GlobalArgs } from '../context.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 import { withProgress } from '../progress.js';
 
 type RefreshArgs = GlobalArgs & { name: string; confirm?: boolean; 'dry-run'?: boolean; json?: boolean };
@@ -40,9 +40,9 @@ const refresh: CommandModule<GlobalArgs, RefreshArgs> = {
         (r) => `Target ${r.target} refreshed in ${(r.durationMs / 1000).toFixed(1)}s`,
       );
       if (args.json) return printJson(targetRefreshWire(result));
-      if (result.dryRun) return void process.stdout.write(`dry run: nothing changed; a refresh would\n${result.plan.map((l) => `  ${l}\n`).join('')}`);
+      if (result.dryRun) return say(`dry run: nothing changed; a refresh would\n${result.plan.map((l) => `  ${l}`).join('\n')}`);
       const scrubbed = result.obfuscated ? `, ${result.obfuscated.columns} column(s) in ${result.obfuscated.tables} table(s) obfuscated` : '';
-      process.stdout.write(`target ${result.target} (${result.url}) refreshed from ${result.dump}${scrubbed}\n`);
+      say(`target ${result.target} (${result.url}) refreshed from ${result.dump}${scrubbed}`);
     } finally {
       interrupt.dispose();
       await copies.manager.close();

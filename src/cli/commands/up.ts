@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { withClient, interruptSignal, type GlobalArgs } from '../context.js';
 import { copyJson } from '../../api/wire.js';
-import { printJson } from '../output.js';
+import { printJson, say } from '../output.js';
 import { issueCopy, withUpFlags, type UpFlags } from './up-flags.js';
 
 type Args = GlobalArgs & UpFlags & { json?: boolean };
@@ -16,7 +16,7 @@ export const upCommand: CommandModule<GlobalArgs, Args> = {
       const copy = await withClient(args, (client) => issueCopy(client, args, interrupt.signal));
       // stdout carries the connection string alone, so DB=$(ditto up) works.
       if (args.json) printJson(copyJson(copy));
-      else process.stdout.write(copy.connectionString + '\n');
+      else say(copy.connectionString);
     } finally {
       interrupt.dispose();
     }
