@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { noSpaceError } from '../support/no-space.js';
+import { nearlyFull, noSpaceError } from '../support/no-space.js';
 import { isSingleExecutable } from '../runtime-env/sea.js';
 
 /**
@@ -137,7 +137,7 @@ export class SqlDb {
     try {
       return fn();
     } catch (err) {
-      if (!isFull(err) || this.name === ':memory:') throw err;
+      if (this.name === ':memory:' || !isFull(err, this.name)) throw err;
       throw noSpaceError({ doing: `writing the state file ${this.name}`, dir: path.dirname(this.name), need: null, remedy: 'set DITTO_HOME (or --home) to a directory on a larger disk' }, err);
     }
   }
@@ -187,12 +187,16 @@ export function isBusy(err: unknown): boolean {
 }
 
 /**
- * Whether `err` is SQLITE_FULL (the disk under the file is full), as each backend says it: a
- * code, node:sqlite's errcode (13, or an extended code over it), the message under Deno.
+ * Whether `err` is the disk under `file` being full, as each backend says it (a code, node:sqlite's
+ * errcode, the message under Deno): SQLITE_FULL, or an I/O error where that disk has no room left
+ * (growing the -shm file fails as SQLITE_IOERR_SHMSIZE, "disk I/O error").
  */
-export function isFull(err: unknown): boolean {
+export function isFull(err: unknown, file: string): boolean {
   const e = err as { code?: string; errcode?: number; message?: string };
-  return e.code === 'SQLITE_FULL' || (typeof e.errcode === 'number' && (e.errcode & 0xff) === 13) || /database or disk is full/.test(e.message ?? '');
+  const primary = typeof e.errcode === 'number' ? e.errcode & 0xff : null;
+  if (e.code === 'SQLITE_FULL' || primary === 13 || /database or disk is full/.test(e.message ?? '')) return true;
+  const ioError = e.code?.startsWith('SQLITE_IOERR') === true || primary === 10 || /disk I\/O error/.test(e.message ?? '');
+  return ioError && nearlyFull(path.dirname(file));
 }
 
 /**

@@ -41,6 +41,15 @@ export function freeBytes(dir: string): number | null {
   }
 }
 
+/** Below this, a write's I/O error on a filesystem is taken for what it is: no room (SQLite's -shm, which says only "disk I/O error"). */
+const NEARLY_FULL_BYTES = 1 << 20;
+
+/** Whether the filesystem holding `dir` has (all but) no space left. */
+export function nearlyFull(dir: string): boolean {
+  const free = freeBytes(dir);
+  return free !== null && free < NEARLY_FULL_BYTES;
+}
+
 /** What ran out of space, and where. */
 export interface Shortage {
   /** The step, as a phrase: `restoring /dumps/app.dump into copy k3x...`. */

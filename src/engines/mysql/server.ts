@@ -156,9 +156,10 @@ function tlsSettings(dir: string, tls: boolean): string[] {
 
 /**
  * MariaDB and MySQL on a full disk: "Disk full (./x.MAI); waiting for someone to free some space",
- * errno 28 in "(Errcode: 28 ...)" or "errno: 28", and InnoDB's "The table 't' is full" (1114).
+ * errno 28 ("(Errcode: 28 ...)", "errno: 28", InnoDB's "failed with error 28", "Operating system
+ * error number 28"), and InnoDB's "The table 't' is full" (1114).
  */
-const DISK_FULL = /\bdisk (is )?full\b|\b(errcode|errno):? 28\b|\bThe table '[^']*' is full/i;
+const DISK_FULL = /\bdisk (is )?full\b|\b(errcode|errno|error|error number):? 28\b|\bThe table '[^']*' is full/i;
 
 export function diskFull(text: string): boolean {
   return saysNoSpace(text) || DISK_FULL.test(text);
