@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   NO_CAPACITY: { exit: 75, http: 503 },
   /** A caller holds as many copies as a shared host allows it (host.max_copies_per_owner). */
   QUOTA: { exit: 75, http: 429 },
+  /** A disk ditto writes to is full: a capacity problem of a named directory, not a bad dump. */
+  NO_SPACE: { exit: 75, http: 507 },
   RUNTIME_UNAVAILABLE: { exit: 69, http: 503 },
   DUMP_INVALID: { exit: 65, http: 400 },
   PROVISION_FAILED: { exit: 70, http: 500 },

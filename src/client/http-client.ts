@@ -24,6 +24,7 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   429: 'QUOTA',
   499: 'INTERRUPTED',
   503: 'NO_CAPACITY',
+  507: 'NO_SPACE',
 };
 
 type Wire = Record<string, unknown>;

@@ -13,6 +13,7 @@ import type { Golden } from '../state/goldens-repo.js';
 import type { CopiesContext } from './context.js';
 import { failpoint } from './failpoint.js';
 import { fillCopy } from './fill.js';
+import { failedForSpace, shortageError } from './shortage.js';
 
 /** Ids are short enough to type and carry ~60 bits of randomness. */
 const newId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 12);
@@ -189,14 +190,25 @@ export class Lifecycle {
     await engine.testDatabases(endpointOf(copy), credentialsOf(copy))?.seal(copy.database);
   }
 
-  /** Records why a copy being made failed and removes what was made of it; returns the error to throw. */
+  /**
+   * Records why a copy being made failed and removes what was made of it; returns the error to
+   * throw: a full disk as such, with its directory's free space once the copy is gone.
+   */
   async fail(copy: Copy, err: unknown, act: Act): Promise<DittoError> {
-    const error = act.signal?.aborted ? new DittoError('INTERRUPTED', 'interrupted; the copy being made was removed') : asDittoError(err);
+    const aborted = act.signal?.aborted === true;
+    const error = aborted ? new DittoError('INTERRUPTED', 'interrupted; the copy being made was removed') : asDittoError(err);
     // No port, no server: nothing was made, so nothing is recorded (a full range changes nothing).
     if (this.ctx.repo.discardPending(copy.id)) return error;
-    this.ctx.repo.transition(copy.id, ['pending', 'creating'], { status: 'failed', errorMessage: error.message }, { action: 'failed', actor: act.actor, metadata: { reason: error.message } });
+    try {
+      this.ctx.repo.transition(copy.id, ['pending', 'creating'], { status: 'failed', errorMessage: error.message }, { action: 'failed', actor: act.actor, metadata: { reason: error.message } });
+    } catch (stateErr) {
+      // A state that cannot be written now (its disk full too) must not keep the copy's server and
+      // files: they go, and the next heal settles the record, which still names this process.
+      this.ctx.log('could not record a failed copy; removing it anyway', { copy_id: copy.id, error: asDittoError(stateErr).message });
+    }
+    const full = !aborted && (await failedForSpace(this.ctx, copy, err));
     await this.removeQuietly(copy, 'cleaning up a failed copy');
-    return error;
+    return full ? shortageError(this.ctx, copy, err) : error;
   }
 
   /** Destroys each copy; one that fails does not stop the others, and the failures are reported together. */

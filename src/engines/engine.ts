@@ -193,6 +193,11 @@ export interface Engine {
   waitReady(endpoint: Endpoint, credentials: Credentials, opts: ReadyOptions): Promise<void>;
   /** Why a server stopped while starting, read from its log; `portTaken` when another program took its port. */
   startFailure(log: string): { message: string; portTaken: boolean };
+  /**
+   * Whether `text` (a tool's stderr, the server's log, an error it sent) says the disk is full, in
+   * this database's words as well as the operating system's.
+   */
+  diskFull(text: string): boolean;
   /** Whether the first bytes of a file are one of this engine's dumps (to infer the engine from a dump). */
   claimsDump(head: Buffer): boolean;
   /** Checks a dump file before anything is provisioned for it. */

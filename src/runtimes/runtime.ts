@@ -6,6 +6,14 @@ import type { Credentials, Endpoint, Serving } from '../model/endpoint.js';
 /** How a runtime clones a golden snapshot into a copy, for `ditto status` and the benchmarks. */
 export type CloneMethod = 'overlay' | 'reflink' | 'copy' | 'image';
 
+/** Where a runtime writes copies' data: a directory on this machine, or a place known by name; and how to move it. */
+export interface Storage {
+  dir: string | null;
+  place?: string;
+  /** Besides freeing space: the setting that puts the data on a larger disk. */
+  remedy: string;
+}
+
 /** What a runtime is asked to start: a server of `engine` for one copy, on a port leased for it. */
 export interface StartRequest {
   copyId: string;
@@ -31,6 +39,8 @@ export interface RuntimeSnapshots {
   has(key: string): Promise<boolean>;
   remove(key: string): Promise<void>;
   list(): Promise<string[]>;
+  /** The bytes a snapshot takes, as far as the runtime can tell (what a clone of it may need); null when unknown. */
+  size(key: string): Promise<number | null>;
   /** What a snapshot of `engine` depends on besides the dump (server binaries, image): part of its key. */
   flavor(engine: Engine): string;
   cloneMethod(): Promise<CloneMethod>;
@@ -52,12 +62,15 @@ export interface Runtime {
   missingPrerequisite?(engine: Engine): Promise<string | null>;
   /** Creates the copy's resources and starts its server; resolves, once the server process runs, to where this machine reaches it. */
   start(request: StartRequest): Promise<Endpoint>;
+  /** Where copies' data is written, for the error of a full disk (support/no-space.ts). */
+  readonly storage: Storage;
   /** Present when this runtime can keep golden snapshots. */
   readonly snapshots?: RuntimeSnapshots;
   /** Whether the copy's server is still running. */
   isRunning(copyId: string): Promise<boolean>;
   /**
-   * Why the server stopped, read from its log by the engine, as an error to surface. `portTaken`
+   * Why the server stopped (or, asked while it runs, what its log says is wrong), read from its log
+   * by the engine, as an error to surface: NO_SPACE when the log says the disk is full. `portTaken`
    * is true when another program took the port after the dial check, so another port may work.
    */
   startFailure(copyId: string, engine: Engine): Promise<{ error: DittoError; portTaken: boolean }>;

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { nearlyFull, noSpaceError } from '../support/no-space.js';
 import { isSingleExecutable } from '../runtime-env/sea.js';
 
 /**
@@ -77,14 +79,14 @@ export class SqlDb {
     let statement = this.statements.get(sql);
     if (!statement) {
       if (this.statements.size >= STATEMENT_CACHE) this.statements.clear();
-      statement = this.raw.prepare(sql);
+      statement = this.guarded(this.raw.prepare(sql));
       this.statements.set(sql, statement);
     }
     return statement;
   }
 
   exec(sql: string): void {
-    this.raw.exec(sql);
+    this.guard(() => this.raw.exec(sql));
   }
 
   /** The value of `PRAGMA name` (its first column), e.g. pragma('user_version'). */
@@ -99,7 +101,7 @@ export class SqlDb {
 
   /** Runs `fn` in a deferred transaction (BEGIN): the write lock is taken at the first write. */
   transaction<T>(fn: () => T): T {
-    return this.within('BEGIN', fn);
+    return this.guard(() => this.within('BEGIN', fn));
   }
 
   /**
@@ -107,7 +109,7 @@ export class SqlDb {
    * no other writer can change before it writes; a busy database is waited for (busy timeout).
    */
   immediate<T>(fn: () => T): T {
-    return this.within('BEGIN IMMEDIATE', fn);
+    return this.guard(() => this.within('BEGIN IMMEDIATE', fn));
   }
 
   /**
@@ -125,6 +127,27 @@ export class SqlDb {
   close(): void {
     this.statements.clear();
     this.raw.close();
+  }
+
+  /**
+   * Runs `fn`, a full disk under the file said as such: SQLite rolls the write back and the file
+   * stays whole (WAL), but the command cannot go on.
+   */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (this.name === ':memory:' || !isFull(err, this.name)) throw err;
+      throw noSpaceError({ doing: `writing the state file ${this.name}`, dir: path.dirname(this.name), need: null, remedy: 'set DITTO_HOME (or --home) to a directory on a larger disk' }, err);
+    }
+  }
+
+  private guarded(statement: Statement): Statement {
+    return {
+      get: (...params) => this.guard(() => statement.get(...params)),
+      all: (...params) => this.guard(() => statement.all(...params)),
+      run: (...params) => this.guard(() => statement.run(...params)),
+    };
   }
 
   private within<T>(begin: string, fn: () => T): T {
@@ -161,6 +184,19 @@ export class SqlDb {
 export function isBusy(err: unknown): boolean {
   const e = err as { code?: string; errcode?: number; message?: string };
   return e.code === 'SQLITE_BUSY' || e.errcode === 5 || /^database is locked$/.test(e.message ?? '');
+}
+
+/**
+ * Whether `err` is the disk under `file` being full, as each backend says it (a code, node:sqlite's
+ * errcode, the message under Deno): SQLITE_FULL, or an I/O error where that disk has no room left
+ * (growing the -shm file fails as SQLITE_IOERR_SHMSIZE, "disk I/O error").
+ */
+export function isFull(err: unknown, file: string): boolean {
+  const e = err as { code?: string; errcode?: number; message?: string };
+  const primary = typeof e.errcode === 'number' ? e.errcode & 0xff : null;
+  if (e.code === 'SQLITE_FULL' || primary === 13 || /database or disk is full/.test(e.message ?? '')) return true;
+  const ioError = e.code?.startsWith('SQLITE_IOERR') === true || primary === 10 || /disk I\/O error/.test(e.message ?? '');
+  return ioError && nearlyFull(path.dirname(file));
 }
 
 /**

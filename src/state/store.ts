@@ -82,6 +82,8 @@ class NewerStateError extends Error {
 
 /** A state file that cannot be used, as one line that names it and says what to do. */
 function stateError(file: string, err: unknown): DittoError {
+  // A full disk is no fault of the file (the adapter said which disk): the file is whole.
+  if (err instanceof DittoError && err.code === 'NO_SPACE') return err;
   if (err instanceof NewerStateError) {
     return new DittoError('STATE', `state file ${file} was written by a newer ditto: ${err.message}`, { hint: 'run the ditto that wrote it (or a newer one); this one would misread it', cause: err });
   }

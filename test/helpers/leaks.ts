@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import Docker from 'dockerode';
+import YAML from 'yaml';
 import { isPortHeld } from '../../src/copies/port-pool.js';
 import { engineAddress, probeEngine } from '../../src/runtimes/docker/docker-endpoint.js';
 import { LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from '../../src/runtimes/docker/labels.js';
@@ -15,9 +16,12 @@ export function dataRootOf(home: TestHome): string {
   return path.join(localRootOf(home), 'copies');
 }
 
-/** The local runtime's root for this home: copies and golden snapshots. */
+/** The local runtime's root for this home: copies and golden snapshots (local.data_dir when its ditto.yaml sets one). */
 export function localRootOf(home: TestHome): string {
-  return defaultLocalRoot(home.dir, process.getuid?.() === 0);
+  // After cleanup the home (and its ditto.yaml) is gone: the default root is what is left to check.
+  const text = fs.existsSync(home.configFile) ? fs.readFileSync(home.configFile, 'utf8') : '';
+  const config = YAML.parse(text) as { local?: { data_dir?: string } } | null;
+  return config?.local?.data_dir ?? defaultLocalRoot(home.dir, process.getuid?.() === 0);
 }
 
 /** Processes working under `root` (a server runs in its copy's directory), with the copy id their directory names. */

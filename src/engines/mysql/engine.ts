@@ -7,10 +7,10 @@ import { readHead, statDump } from '../dump-files.js';
 import type { DbSchema } from '../../model/schema.js';
 import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, ToolCommand, ToolRunner } from '../engine.js';
 import { retryUntilReady } from '../ready-loop.js';
-import { toolFailure } from '../tool-failure.js';
+import { restoreFailure } from '../tool-failure.js';
 import { scrubMysql } from './obfuscation.js';
 import { readMysqlSchema } from './schema.js';
-import { containerServer, localServer, serverFiles, startFailure } from './server.js';
+import { containerServer, diskFull, localServer, serverFiles, startFailure } from './server.js';
 import { MYSQL_SCHEMES, mysqlTarget, splitMysqlPassword } from './source-url.js';
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
@@ -65,6 +65,10 @@ export class MysqlEngine implements Engine {
     return startFailure(log);
   }
 
+  diskFull(text: string): boolean {
+    return diskFull(text);
+  }
+
   claimsDump(head: Buffer): boolean {
     return DUMP_BANNER.test(textOf(head).slice(0, 512));
   }
@@ -95,9 +99,7 @@ export class MysqlEngine implements Engine {
     const input = () => (dump.format === 'sql.gz' ? fs.createReadStream(dump.path).pipe(zlib.createGunzip()) : fs.createReadStream(dump.path));
     const result = await tools.run('mariadb', args, { MYSQL_PWD: c.password }, { signal, input });
     signal?.throwIfAborted();
-    if (result.exitCode !== 0) {
-      throw new DittoError('DUMP_INVALID', `restoring ${dump.path} failed: ${toolFailure('mariadb', result)}`, { hint: 'check the dump (is it complete?) or make a fresh one with `ditto reseed`' });
-    }
+    if (result.exitCode !== 0) throw restoreFailure(this, 'mariadb', dump.path, result);
     // A dump of one database made with --databases creates it and fills it: that one is the copy's.
     const added = (await databases(copyEndpoint, c)).filter((d) => !before.includes(d));
     return added.length === 1 ? added[0]! : null;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DittoError } from '../../errors.js';
 import { findBinDir } from '../bin-dirs.js';
+import { saysNoSpace } from '../../support/no-space.js';
 import type { Serving } from '../../model/endpoint.js';
 import type { ContainerServerSpec, LocalServerSpec } from '../engine.js';
 
@@ -151,6 +152,17 @@ export function serverFiles(serving: Serving): Record<string, string> {
 
 function tlsSettings(dir: string, tls: boolean): string[] {
   return tls ? [`--ssl-cert=${dir}/server.crt`, `--ssl-key=${dir}/server.key`, '--require-secure-transport=ON'] : [];
+}
+
+/**
+ * MariaDB and MySQL on a full disk: "Disk full (./x.MAI); waiting for someone to free some space",
+ * errno 28 ("(Errcode: 28 ...)", "errno: 28", InnoDB's "failed with error 28", "Operating system
+ * error number 28"), and InnoDB's "The table 't' is full" (1114).
+ */
+const DISK_FULL = /\bdisk (is )?full\b|\b(errcode|errno|error|error number):? 28\b|\bThe table '[^']*' is full/i;
+
+export function diskFull(text: string): boolean {
+  return saysNoSpace(text) || DISK_FULL.test(text);
 }
 
 /** Why a server stopped while starting: its first [ERROR] line, and whether its port was taken. */

@@ -7,12 +7,12 @@ import { readHead, statDump } from '../dump-files.js';
 import type { DbSchema } from '../../model/schema.js';
 import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, TestDatabases, ToolCommand, ToolRunner } from '../engine.js';
 import { retryUntilReady } from '../ready-loop.js';
-import { toolFailure } from '../tool-failure.js';
+import { restoreFailure } from '../tool-failure.js';
 import { scrubDatabase } from './obfuscation.js';
 import { readSchema } from './schema.js';
 import { postgresTargetRestore } from './target.js';
 import { postgresTestDatabases } from './test-databases.js';
-import { containerServer, localServer, serverFiles, startFailure } from './server.js';
+import { containerServer, diskFull, localServer, serverFiles, startFailure } from './server.js';
 import { POSTGRES_SCHEMES, libpqSslModes, splitPassword } from './source-url.js';
 
 const CUSTOM_MAGIC = 'PGDMP';
@@ -62,6 +62,10 @@ export class PostgresEngine implements Engine {
     return startFailure(log);
   }
 
+  diskFull(text: string): boolean {
+    return diskFull(text);
+  }
+
   claimsDump(head: Buffer): boolean {
     return head.subarray(0, CUSTOM_MAGIC.length).toString('latin1') === CUSTOM_MAGIC;
   }
@@ -97,9 +101,7 @@ export class PostgresEngine implements Engine {
     const args = custom ? [...conn, '--no-owner', '--no-acl', '--exit-on-error', dumpPath] : ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...conn, '-f', dumpPath];
     const result = await tools.run(tool, args, env, { signal });
     signal?.throwIfAborted();
-    if (result.exitCode !== 0) {
-      throw new DittoError('DUMP_INVALID', `restoring ${dump.path} failed: ${toolFailure(tool, result)}`, { hint: 'check the dump (is it complete?) or make a fresh one with `ditto reseed`' });
-    }
+    if (result.exitCode !== 0) throw restoreFailure(this, tool, dump.path, result);
     // A pg_dump archive or script fills the database it is restored into.
     return null;
   }

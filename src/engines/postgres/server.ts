@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { findBinDir, versionedBinDirs } from '../bin-dirs.js';
+import { saysNoSpace } from '../../support/no-space.js';
 import type { Serving } from '../../model/endpoint.js';
 import type { ContainerServerSpec, LocalServerSpec } from '../engine.js';
 
@@ -109,6 +110,16 @@ export function serverFiles(serving: Serving): Record<string, string> {
 function filesSettings(dir: string, tls: boolean): string[] {
   const hba = ['-c', `hba_file=${dir}/pg_hba.conf`];
   return tls ? [...hba, '-c', 'ssl=on', '-c', `ssl_cert_file=${dir}/server.crt`, '-c', `ssl_key_file=${dir}/server.key`] : hba;
+}
+
+/**
+ * A write the disk refused: relation files that cannot grow say so without the system's words
+ * when a block was written in part ("could not extend file ...: wrote only 4096 of 8192 bytes").
+ */
+const DISK_FULL = /could not extend file|wrote only \d+ of \d+ bytes/i;
+
+export function diskFull(text: string): boolean {
+  return saysNoSpace(text) || DISK_FULL.test(text);
 }
 
 /** Why a server stopped while starting: its first FATAL/PANIC/ERROR line, and whether its port was taken. */

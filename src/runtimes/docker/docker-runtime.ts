@@ -9,7 +9,7 @@ import { Images } from './images.js';
 import { demuxLogs, execIn, putFiles } from './docker-io.js';
 import { HelperContainers } from './helper-containers.js';
 import { LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from './labels.js';
-import type { Runtime, RuntimeSnapshots, StartRequest } from '../runtime.js';
+import type { Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
 
 export type NetworkSetting = 'auto' | 'bridge' | 'host';
 type NetworkMode = 'bridge' | 'host';
@@ -42,6 +42,7 @@ export function containerName(copyId: string): string {
 export class DockerRuntime implements Runtime {
   readonly name = 'docker' as const;
   readonly snapshots: RuntimeSnapshots;
+  readonly storage: Storage = { dir: null, place: "the Docker engine's storage", remedy: 'remove images and containers you do not need (docker system prune), or give the Docker engine a larger disk' };
   private readonly docker = new Docker();
   private network: NetworkMode | null = null;
   private readonly helpers: HelperContainers;
@@ -58,6 +59,7 @@ export class DockerRuntime implements Runtime {
       has: async (key) => this.images.exists(this.images.golden(key)),
       remove: (key) => this.images.removeGolden(key),
       list: () => this.images.listGoldens(),
+      size: async (key) => (await this.images.inspect(this.images.golden(key)))?.Size ?? null,
       flavor: (engine) => this.opts.image(engine),
       cloneMethod: async () => 'image',
     };
@@ -152,7 +154,7 @@ export class DockerRuntime implements Runtime {
     const portTaken = read.portTaken || PORT_ALLOCATED.test(state.Error ?? '');
     const how = state.OOMKilled ? 'was killed for lack of memory' : `exited with code ${state.ExitCode}`;
     return {
-      error: new DittoError('PROVISION_FAILED', `the database container ${how} while starting: ${fatal.trim()}`, {
+      error: new DittoError(engine.diskFull(log) ? 'NO_SPACE' : 'PROVISION_FAILED', `the database container ${how} while starting: ${fatal.trim()}`, {
         hint: `check that image ${info.Config.Image} runs the ${engine.name} server like the official image (copy_image in ditto.yaml)`,
       }),
       portTaken,

@@ -19,12 +19,16 @@ export class Images {
   }
 
   async exists(image: string): Promise<boolean> {
+    return (await this.inspect(image)) !== null;
+  }
+
+  /** What the engine knows of `image`, or null when it does not have it. */
+  async inspect(image: string): Promise<Docker.ImageInspectInfo | null> {
     try {
-      await this.docker.getImage(image).inspect();
-      return true;
+      return await this.docker.getImage(image).inspect();
     } catch (err) {
       if (isConnectError(err)) throw unreachable(this.address, connectReason(err));
-      if ((err as EngineError).statusCode === 404) return false;
+      if ((err as EngineError).statusCode === 404) return null;
       throw new DittoError('PROVISION_FAILED', `could not inspect image ${image}: ${engineMessage(err)}`);
     }
   }

@@ -7,7 +7,7 @@ import { processIdentity } from '../../model/process-identity.js';
 import { localAddress, type Endpoint } from '../../model/endpoint.js';
 import { firstLine } from '../../support/text.js';
 import { hostTools, runTool } from '../host-tools.js';
-import type { Runtime, RuntimeSnapshots, StartRequest } from '../runtime.js';
+import type { Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
 import { serverAccount, type Account } from './account.js';
 import { DirCloner, mountsUnder, unmount, type ClonePreference } from './clone.js';
 import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, waitGone, writeServerRecord } from './processes.js';
@@ -35,6 +35,7 @@ const RETIRED = '.retired-';
 export class LocalRuntime implements Runtime {
   readonly name = 'local' as const;
   readonly snapshots: RuntimeSnapshots;
+  readonly storage: Storage;
   private readonly copiesRoot: string;
   private readonly goldenRoot: string;
   private readonly cloner: DirCloner;
@@ -48,11 +49,13 @@ export class LocalRuntime implements Runtime {
     this.copiesRoot = path.join(opts.root, 'copies');
     this.goldenRoot = path.join(opts.root, 'golden');
     this.cloner = new DirCloner(opts.clone, this.asRoot);
+    this.storage = { dir: opts.root, remedy: 'set local.data_dir to a directory on a larger disk' };
     this.snapshots = {
       promote: (copyId, key, engine) => this.promote(copyId, key, engine),
       has: async (key) => fs.existsSync(path.join(this.goldenRoot, key, SNAPSHOT_MARKER)),
       remove: (key) => this.removeSnapshot(key),
       list: async () => listDirs(this.goldenRoot),
+      size: async (key) => treeBytes(path.join(this.goldenRoot, key)),
       flavor: (engine) => this.binDir(engine),
       cloneMethod: async () => this.cloner.method(),
     };
@@ -139,7 +142,8 @@ export class LocalRuntime implements Runtime {
     for (const file of files) fs.rmSync(file, { force: true });
     req.signal?.throwIfAborted();
     if (result.exitCode !== 0) {
-      throw new DittoError('PROVISION_FAILED', `initializing the data directory failed: ${firstLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
+      const code = req.engine.diskFull(result.stderr) ? 'NO_SPACE' : 'PROVISION_FAILED';
+      throw new DittoError(code, `initializing the data directory failed: ${firstLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`}`);
     }
   }
 
@@ -152,9 +156,10 @@ export class LocalRuntime implements Runtime {
   }
 
   async startFailure(copyId: string, engine: Engine): Promise<{ error: DittoError; portTaken: boolean }> {
-    const failure = engine.startFailure(readTail(path.join(this.copyDir(copyId), 'server.log'), 8192));
+    const log = readTail(path.join(this.copyDir(copyId), 'server.log'), 8192);
+    const failure = engine.startFailure(log);
     return {
-      error: new DittoError('PROVISION_FAILED', `the database server exited while starting: ${failure.message || 'no log output'}`),
+      error: new DittoError(engine.diskFull(log) ? 'NO_SPACE' : 'PROVISION_FAILED', `the database server exited while starting: ${failure.message || 'no log output'}`),
       portTaken: failure.portTaken,
     };
   }
@@ -204,7 +209,13 @@ export class LocalRuntime implements Runtime {
     await this.removeSnapshot(key);
     this.makeRoot(path.join(this.goldenRoot, key));
     fs.renameSync(path.join(this.copyDir(copyId), 'data'), this.goldenDir(key));
-    fs.writeFileSync(path.join(this.goldenRoot, key, SNAPSHOT_MARKER), engine.name, { mode: 0o600 });
+    try {
+      fs.writeFileSync(path.join(this.goldenRoot, key, SNAPSHOT_MARKER), engine.name, { mode: 0o600 });
+    } catch (err) {
+      // A full disk refuses even the marker: the data without it is no snapshot, and goes.
+      await this.removeSnapshot(key);
+      throw err;
+    }
     fs.rmSync(this.copyDir(copyId), { recursive: true, force: true });
   }
 
@@ -271,4 +282,16 @@ function writePrivateFiles(dir: string, files: Record<string, string>, account: 
     chown(file, account);
     return file;
   });
+}
+
+/** The bytes the files under `dir` take on disk (allocated blocks: what a copy of them needs). */
+async function treeBytes(dir: string): Promise<number | null> {
+  try {
+    const names = await fs.promises.readdir(dir, { recursive: true });
+    let total = 0;
+    for (const name of names) total += (await fs.promises.lstat(path.join(dir, name))).blocks * 512;
+    return total;
+  } catch {
+    return null;
+  }
 }

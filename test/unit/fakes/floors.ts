@@ -9,8 +9,9 @@ import { DittoError } from '../../../src/errors.js';
 import type { EngineName } from '../../../src/model/copy.js';
 import type { Endpoint } from '../../../src/model/endpoint.js';
 import type { RuntimeChoice, RuntimeSource } from '../../../src/runtimes/registry.js';
-import type { Runtime, RuntimeSnapshots, StartRequest } from '../../../src/runtimes/runtime.js';
+import type { Runtime, RuntimeSnapshots, StartRequest, Storage } from '../../../src/runtimes/runtime.js';
 import { openState } from '../../../src/state/store.js';
+import { saysNoSpace } from '../../../src/support/no-space.js';
 
 /**
  * In-memory fakes of the engine and runtime floors, for unit tests of the copies floor's logic
@@ -49,6 +50,9 @@ export class FakeEngine implements Engine {
   async waitReady(): Promise<void> {}
   startFailure(log: string): { message: string; portTaken: boolean } {
     return { message: log, portTaken: false };
+  }
+  diskFull(text: string): boolean {
+    return saysNoSpace(text);
   }
   claimsDump(_head: Buffer): boolean {
     return true;
@@ -98,7 +102,10 @@ export class FakeRuntime implements Runtime {
     list: async () => [...this.snapshotKeys],
     flavor: () => 'fake-build-1',
     cloneMethod: async () => 'copy',
+    size: async () => 64 * 2 ** 20,
   };
+  /** A directory the test gives, so the error of a full disk can name it and its free space. */
+  storage: Storage = { dir: null, place: 'the fake storage', remedy: 'use a larger fake' };
 
   async check(): Promise<void> {}
   async start(req: StartRequest): Promise<Endpoint> {

@@ -20,6 +20,7 @@ ERROR_CODES: Dict[str, Tuple[int, int]] = {
     "CONFLICT": (5, 409),
     "NO_CAPACITY": (75, 503),
     "QUOTA": (75, 429),
+    "NO_SPACE": (75, 507),
     "RUNTIME_UNAVAILABLE": (69, 503),
     "DUMP_INVALID": (65, 400),
     "PROVISION_FAILED": (70, 500),
@@ -58,6 +59,7 @@ STATUS_CODES: Dict[int, str] = {
     429: "QUOTA",
     499: "INTERRUPTED",
     503: "NO_CAPACITY",
+    507: "NO_SPACE",
 }
 
 
@@ -156,6 +158,12 @@ class QuotaError(NoCapacityError):
     code_name = "QUOTA"
 
 
+class NoSpaceError(NoCapacityError):
+    """A disk the copy's data (or ditto's state) is written to is full; the dump is fine."""
+
+    code_name = "NO_SPACE"
+
+
 class RuntimeUnavailableError(DittoError):
     """No database server binaries and no Docker engine to run copies with."""
 
@@ -216,6 +224,7 @@ _CLASSES: Dict[str, Type[DittoError]] = {
         ConflictError,
         NoCapacityError,
         QuotaError,
+        NoSpaceError,
         RuntimeUnavailableError,
         DumpInvalidError,
         ProvisionFailedError,
