@@ -1,7 +1,7 @@
 import { asDittoError } from '../errors.js';
 import { isFinal } from '../model/copy.js';
 import { currentDriver, isDriverAlive } from '../model/process-identity.js';
-import type { Runtime } from '../runtimes/runtime.js';
+import type { GoneHomeLeftover, Runtime } from '../runtimes/runtime.js';
 import { runtimesInUse, type CopiesContext, type Log } from './context.js';
 import type { Goldens } from './goldens.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -61,12 +61,32 @@ export class Upkeep {
   }
 
   /**
-   * One pass of the maintainer: remove untracked resources, heal, keep the pool and the stocks of
+   * Removes what homes that are gone left in the runtimes this home uses (data directories,
+   * containers, golden images: home-mark.ts says what is gone); logs and returns it. A runtime
+   * that cannot be asked now is passed over, and asked again next time.
+   */
+  async sweepGoneHomes(log: Log = this.ctx.log): Promise<GoneHomeLeftover[]> {
+    const swept: GoneHomeLeftover[] = [];
+    for (const name of runtimesInUse(this.ctx)) {
+      const runtime = await this.ctx.runtimes.get(name).catch(() => null);
+      const gone = (await runtime?.sweepGoneHomes?.().catch((err: unknown) => {
+        log('removing what gone homes left failed; the next pass retries', { runtime: name, error: asDittoError(err).message });
+        return [];
+      })) ?? [];
+      for (const leftover of gone) log('removed what a gone home left', { what: leftover.what, homes: leftover.homes });
+      swept.push(...gone);
+    }
+    return swept;
+  }
+
+  /**
+   * One pass of the maintainer: remove untracked resources and what gone homes left, heal, keep the pool and the stocks of
    * per-test databases, collect golden snapshots nothing needs, and forget destroyed copies older
    * than state.retention.
    */
   async maintain(log: Log): Promise<void> {
     for (const id of await this.removeOrphans()) log('removed untracked resources', { copy_id: id });
+    await this.sweepGoneHomes(log);
     await this.heal();
     await this.pool.maintain(log);
     await this.stock.maintain(log);
