@@ -152,11 +152,12 @@ async function checkGoneHomes(shared: Shared, docker: Probe): Promise<Check> {
   for (const n of names) found.push(...((await (await shared.runtimes.get(n).catch(() => null))?.goneHomes?.().catch(() => [])) ?? []));
   if (found.length === 0) return { name, status: 'ok', detail: 'nothing left behind by removed homes' };
   const bytes = found.reduce((sum, f) => sum + (f.bytes ?? 0), 0);
+  const homes = new Set(found.flatMap((f) => f.homes)).size;
   const each = found.map((f) => `${f.what}${f.bytes === null ? '' : ` (${formatBytes(f.bytes)})`} of ${f.homes.join(', ')}`);
   return {
     name,
     status: 'warn',
-    detail: `${found.length} left behind by removed homes, ${formatBytes(bytes)}: ${each.join('; ')}`,
+    detail: `${formatBytes(bytes)} left behind by ${homes} removed ${homes === 1 ? 'home' : 'homes'}: ${each.join('; ')}`,
     hint: 'remove them with `ditto prune` (the maintainer also does, on its next pass)',
   };
 }

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { currentHost } from '../model/process-identity.js';
+import { STATE_FILE } from '../state/store.js';
 
 /**
  * What ditto writes outside a home records the home (DESIGN section 13): a local data directory
@@ -49,10 +50,15 @@ export function parseMark(value: unknown): HomeMark | null {
 /** What a look at a home's path found; `unknown` when the filesystem would not say (no permission, an I/O error). */
 export type HomeLook = 'present' | 'absent' | 'unknown';
 
-/** Looks at `home` on this filesystem: a directory there is a home; nothing there (or a file) is none. */
+/**
+ * Looks at `home` on this filesystem: a home is a directory with its state file. Nothing there, or
+ * a directory without one, is no home: a process of a removed home can make the directory again
+ * (a log line), and every ditto command opens the state before it makes anything outside the home.
+ */
 export function lookAtHome(home: string): HomeLook {
   try {
-    return fs.statSync(home).isDirectory() ? 'present' : 'absent';
+    fs.statSync(path.join(home, STATE_FILE));
+    return 'present';
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return code === 'ENOENT' || code === 'ENOTDIR' ? 'absent' : 'unknown';
@@ -62,10 +68,10 @@ export function lookAtHome(home: string): HomeLook {
 /**
  * The rule of what is orphaned, in one place: what ditto made for `marks` (every home that uses
  * it: a data directory may be shared by several) may go only when each home is gone. A home is
- * gone when its directory no longer exists, as seen from where it was marked (same host, same
- * mount namespace): a mark made elsewhere is never judged from here. An empty directory at the
- * path is a home still (a home without state.db makes one on its next command); a path that
- * cannot be looked at is presumed a home. With no mark, nothing is known: nothing goes.
+ * gone when its directory or its state file no longer exists (lookAtHome), as seen from where it
+ * was marked (same host, same mount namespace): a mark made elsewhere is never judged from here.
+ * A path that cannot be looked at (no permission) is presumed a home. With no mark, nothing is
+ * known: nothing goes.
  */
 export function homesGone(marks: HomeMark[], here: Omit<HomeMark, 'home'>, look: (home: string) => HomeLook): boolean {
   return marks.length > 0 && marks.every((mark) => mark.host === here.host && mark.mounts === here.mounts && look(mark.home) === 'absent');
