@@ -62,21 +62,26 @@ export class Upkeep {
 
   /**
    * Removes what homes that are gone left in the runtimes this home uses (data directories,
-   * containers, golden images: home-mark.ts says what is gone); logs and returns it. A runtime
-   * that cannot be asked now is passed over, and asked again next time.
+   * containers, golden images: home-mark.ts says what is gone), and logs it. A runtime that cannot
+   * be reached now is passed over; what could not be removed is logged and returned in `failures`,
+   * and the next pass tries again.
    */
-  async sweepGoneHomes(log: Log = this.ctx.log): Promise<GoneHomeLeftover[]> {
-    const swept: GoneHomeLeftover[] = [];
+  async sweepGoneHomes(log: Log = this.ctx.log): Promise<{ removed: GoneHomeLeftover[]; failures: string[] }> {
+    const removed: GoneHomeLeftover[] = [];
+    const failures: string[] = [];
     for (const name of runtimesInUse(this.ctx)) {
       const runtime = await this.ctx.runtimes.get(name).catch(() => null);
-      const gone = (await runtime?.sweepGoneHomes?.().catch((err: unknown) => {
-        log('removing what gone homes left failed; the next pass retries', { runtime: name, error: asDittoError(err).message });
-        return [];
-      })) ?? [];
-      for (const leftover of gone) log('removed what a gone home left', { what: leftover.what, homes: leftover.homes });
-      swept.push(...gone);
+      try {
+        removed.push(...((await runtime?.sweepGoneHomes?.()) ?? []));
+      } catch (err) {
+        const e = asDittoError(err);
+        if (e.code === 'RUNTIME_UNAVAILABLE') continue;
+        log('removing what gone homes left failed; the next pass retries', { runtime: name, error: e.message });
+        failures.push(e.message);
+      }
     }
-    return swept;
+    for (const leftover of removed) log('removed what a gone home left', { what: leftover.what, homes: leftover.homes });
+    return { removed, failures };
   }
 
   /**

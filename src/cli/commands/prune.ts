@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { DittoError } from '../../errors.js';
 import { withLocalCopies, type GlobalArgs } from '../context.js';
 import { note } from '../output.js';
 
@@ -11,6 +12,9 @@ export const pruneCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       gone: await copies.upkeep.sweepGoneHomes(),
     }));
     note(`removed ${snapshots.length} golden ${snapshots.length === 1 ? 'snapshot' : 'snapshots'}`);
-    for (const leftover of gone) note(`removed ${leftover.what} of removed home ${leftover.homes.join(', ')}`);
+    for (const leftover of gone.removed) note(`removed ${leftover.what} of removed home ${leftover.homes.join(', ')}`);
+    if (gone.failures.length > 0) {
+      throw new DittoError('INTERNAL', `could not remove all that removed homes left: ${gone.failures.join('; ')}`, { hint: '`ditto doctor` lists what is left' });
+    }
   },
 };
