@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPortHeld } from '../../src/copies/port-pool.js';
-import { mountsUnder } from '../../src/runtimes/local/clone.js';
 import { homeKey, markOf } from '../../src/runtimes/home-mark.js';
 import { TestHome } from '../helpers/ditto.js';
 import { containersOf, dataRootOf, localRootOf, serverProcessesUnder, snapshotsOf } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
+import { MountNamespace } from '../helpers/mount-namespace.js';
 import { maintainerPids } from '../helpers/processes.js';
 import { DOCKER_CONFIG } from '../helpers/runtimes.js';
 import { readCopies, waitFor } from '../helpers/state.js';
@@ -19,17 +19,22 @@ import { readCopies, waitFor } from '../helpers/state.js';
  * snapshots, servers still running, overlay mounts); on Docker, its containers and golden images.
  * `ditto prune` from another home and a maintainer's pass remove them; a live home's stay, and
  * so does a directory nothing proves ditto's.
+ *
+ * The homes here run ditto in a mount namespace of their own, as a CI job in a container would:
+ * what they leave is judged only from there, so other test files' prunes, in the suite's
+ * namespace, cannot take it first (which this checks too).
  */
 const LOCAL = { runtime: 'local' };
 const SMALL_DUMP = 'CREATE TABLE t (x int);\nINSERT INTO t VALUES (42);\n';
 
+let ns: MountNamespace;
 const live: TestHome[] = [];
 const removed: TestHome[] = [];
 const strays: string[] = [];
 
 /** A home whose copies are clones of a golden snapshot of a small dump. */
 function homeWithDump(config: Record<string, unknown>): TestHome {
-  const home = new TestHome(config, { portCount: 5 });
+  const home = new TestHome(config, { portCount: 5, command: ns.command });
   const dump = path.join(home.dir, 'small.sql');
   fs.writeFileSync(dump, SMALL_DUMP);
   home.writeConfig({ ...config, dump: { path: dump } });
@@ -57,13 +62,18 @@ async function removedHomesCheck(home: TestHome): Promise<DoctorJson['checks'][n
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+beforeAll(async () => {
+  ns = await MountNamespace.open();
+});
+
 afterAll(async () => {
   // Whatever a failed test stranded goes the way under test, then the homes that remain the usual way.
   if (live[0]) await live[0].run(['prune']);
   for (const home of live) await home.cleanup();
   for (const dir of strays) fs.rmSync(dir, { recursive: true, force: true });
+  ns.close();
   const left = removed.filter((home) => fs.existsSync(localRootOf(home))).map((home) => localRootOf(home));
-  for (const home of removed) left.push(...(await containersOf(home)).map((c) => c.name), ...(await snapshotsOf(home, 'docker')));
+  for (const home of removed) left.push(...(await containersOf(home)).map((c) => c.name), ...(await snapshotsOf(home, 'docker')), ...ns.mountsUnder(localRootOf(home)));
   expect(left).toEqual([]);
 });
 
@@ -81,14 +91,14 @@ describe.runIf(process.getuid?.() === 0)('data directories of removed homes, loc
     // Each data directory records its home; the downed home's keeps its golden snapshot.
     for (const home of [keeper, downed, running]) {
       const mark = JSON.parse(fs.readFileSync(path.join(localRootOf(home), 'homes', homeKey(home.dir)), 'utf8')) as unknown;
-      expect(mark).toEqual(markOf(home.dir));
+      expect(mark).toEqual({ ...markOf(home.dir), mounts: ns.id });
       expect(await snapshotsOf(home, 'local')).toHaveLength(1);
     }
     expect(fs.existsSync(dataRootOf(downed))).toBe(false);
     expect(serverProcessesUnder(dataRootOf(running)).length).toBeGreaterThan(0);
-    expect(mountsUnder(localRootOf(running))).toHaveLength(1);
+    expect(ns.mountsUnder(localRootOf(running))).toHaveLength(1);
 
-    // Directories nothing proves ditto's: no mark; a mark made in another mount namespace.
+    // Directories nothing proves ditto's: no mark; a mark made in a mount namespace neither the homes' nor the suite's.
     const unmarked = path.join('/var/tmp', `ditto-unmarked-${path.basename(keeper.dir)}`);
     const elsewhere = path.join('/var/tmp', `ditto-elsewhere-${path.basename(keeper.dir)}`);
     strays.push(unmarked, elsewhere);
@@ -99,6 +109,13 @@ describe.runIf(process.getuid?.() === 0)('data directories of removed homes, loc
 
     await removeHome(downed);
     await removeHome(running);
+
+    // From the suite's namespace, where these homes' paths were never judged: nothing goes.
+    const outsider = new TestHome(LOCAL);
+    live.push(outsider);
+    expect((await removedHomesCheck(outsider)).detail).not.toContain(localRootOf(downed));
+    expect((await outsider.run(['prune'])).exitCode).toBe(0);
+    for (const home of [downed, running]) expect(fs.existsSync(localRootOf(home))).toBe(true);
 
     const report = await removedHomesCheck(keeper);
     expect(report).toMatchObject({ status: 'warn', hint: expect.stringContaining('ditto prune') });
@@ -119,7 +136,7 @@ describe.runIf(process.getuid?.() === 0)('data directories of removed homes, loc
       expect(fs.existsSync(localRootOf(home))).toBe(false);
     }
     expect(serverProcessesUnder(dataRootOf(running))).toEqual([]);
-    expect(mountsUnder(localRootOf(running))).toEqual([]);
+    expect(ns.mountsUnder(localRootOf(running))).toEqual([]);
     expect(await isPortHeld(runningCopy!.port!)).toBe(false);
     await expect(query(runningDsn, 'SELECT 1')).rejects.toThrow();
 
@@ -140,7 +157,7 @@ describe.runIf(process.getuid?.() === 0)('data directories of removed homes, loc
     expect(fs.existsSync(root)).toBe(true);
 
     // A home with no copies: its maintainer makes one pass and leaves.
-    const other = new TestHome(LOCAL);
+    const other = new TestHome(LOCAL, { command: ns.command });
     live.push(other);
     const pass = await other.run(['pool', 'maintain']);
     expect(pass.exitCode, pass.stderr).toBe(0);
@@ -161,7 +178,7 @@ describe('containers and golden images of removed homes, Docker runtime', () => 
     const goneImage = `ditto-golden-${homeKey(gone.dir)}:${image}`;
     const [container] = await containersOf(gone);
     const mark = markOf(gone.dir);
-    const labels = { 'ditto.home_path': mark.home, 'ditto.home_host': mark.host, 'ditto.home_mounts': mark.mounts };
+    const labels = { 'ditto.home_path': mark.home, 'ditto.home_host': mark.host, 'ditto.home_mounts': ns.id };
     expect((await docker.getImage(goneImage).inspect()).Config.Labels).toMatchObject(labels);
     expect((await docker.getContainer(container!.name).inspect()).Config.Labels).toMatchObject(labels);
 
