@@ -85,9 +85,9 @@ export class Upkeep {
   }
 
   /**
-   * One pass of the maintainer: remove untracked resources and what gone homes left, heal, keep the pool and the stocks of
-   * per-test databases, collect golden snapshots nothing needs, and forget destroyed copies older
-   * than state.retention.
+   * One pass of the maintainer: remove untracked resources and what gone homes left, heal, keep
+   * the pool and the stocks of per-test databases, collect golden snapshots nothing needs, and
+   * forget destroyed copies older than state.retention.
    */
   async maintain(log: Log): Promise<void> {
     for (const id of await this.removeOrphans()) log('removed untracked resources', { copy_id: id });
