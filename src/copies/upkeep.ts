@@ -1,7 +1,7 @@
 import { asDittoError } from '../errors.js';
 import { isFinal } from '../model/copy.js';
 import { currentDriver, isDriverAlive } from '../model/process-identity.js';
-import type { Runtime } from '../runtimes/runtime.js';
+import type { GoneHomeLeftover, Runtime } from '../runtimes/runtime.js';
 import { runtimesInUse, type CopiesContext, type Log } from './context.js';
 import type { Goldens } from './goldens.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -61,12 +61,37 @@ export class Upkeep {
   }
 
   /**
-   * One pass of the maintainer: remove untracked resources, heal, keep the pool and the stocks of
-   * per-test databases, collect golden snapshots nothing needs, and forget destroyed copies older
-   * than state.retention.
+   * Removes what homes that are gone left in the runtimes this home uses (data directories,
+   * containers, golden images: home-mark.ts says what is gone), and logs it. A runtime that cannot
+   * be reached now is passed over; what could not be removed is logged and returned in `failures`,
+   * and the next pass tries again.
+   */
+  async sweepGoneHomes(log: Log = this.ctx.log): Promise<{ removed: GoneHomeLeftover[]; failures: string[] }> {
+    const removed: GoneHomeLeftover[] = [];
+    const failures: string[] = [];
+    for (const name of runtimesInUse(this.ctx)) {
+      const runtime = await this.ctx.runtimes.get(name).catch(() => null);
+      try {
+        removed.push(...((await runtime?.sweepGoneHomes?.()) ?? []));
+      } catch (err) {
+        const e = asDittoError(err);
+        if (e.code === 'RUNTIME_UNAVAILABLE') continue;
+        log('removing what gone homes left failed; the next pass retries', { runtime: name, error: e.message });
+        failures.push(e.message);
+      }
+    }
+    for (const leftover of removed) log('removed what a gone home left', { what: leftover.what, homes: leftover.homes });
+    return { removed, failures };
+  }
+
+  /**
+   * One pass of the maintainer: remove untracked resources and what gone homes left, heal, keep
+   * the pool and the stocks of per-test databases, collect golden snapshots nothing needs, and
+   * forget destroyed copies older than state.retention.
    */
   async maintain(log: Log): Promise<void> {
     for (const id of await this.removeOrphans()) log('removed untracked resources', { copy_id: id });
+    await this.sweepGoneHomes(log);
     await this.heal();
     await this.pool.maintain(log);
     await this.stock.maintain(log);

@@ -9,7 +9,8 @@ import { currentDumpPath } from '../dump/location.js';
 import { findBinDirOrNull } from '../engines/bin-dirs.js';
 import type { Engine } from '../engines/engine.js';
 import { asDittoError } from '../errors.js';
-import { engineAddress, probeEngine } from '../runtimes/docker/docker-endpoint.js';
+import { engineAddress, probeEngine, type Probe } from '../runtimes/docker/docker-endpoint.js';
+import type { GoneHomeLeftover } from '../runtimes/runtime.js';
 import { STATE_FILE, stateProblem } from '../state/store.js';
 import { formatBytes } from '../support/byte-size.js';
 
@@ -58,7 +59,9 @@ export async function runChecks(opts: LoadOptions): Promise<DoctorReport> {
     checks.push({ name: 'engine', status: 'fail', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) });
     return report(checks);
   }
-  checks.push(...(await checkRuntime(shared, engine)));
+  const docker = await probeEngine(engineAddress(), DOCKER_PROBE_MS);
+  checks.push(...(await checkRuntime(shared, engine, docker)));
+  checks.push(await checkGoneHomes(shared, docker));
   checks.push(await checkDump(loaded, engine));
   if (loaded.config.source.url) checks.push(await checkSource(loaded.config.source.url, engine));
   checks.push(await checkPorts(loaded));
@@ -103,7 +106,7 @@ export function checkHome(home: string): Check {
 }
 
 /** Which runtime new copies would use, and the state of each runtime this machine could offer. */
-async function checkRuntime(shared: Shared, engine: Engine): Promise<Check[]> {
+async function checkRuntime(shared: Shared, engine: Engine, probe: Probe): Promise<Check[]> {
   const { config } = shared.loaded;
   const checks: Check[] = [];
 
@@ -118,7 +121,6 @@ async function checkRuntime(shared: Shared, engine: Engine): Promise<Check[]> {
   }
 
   const address = engineAddress();
-  const probe = await probeEngine(address, DOCKER_PROBE_MS);
   const docker: Check = probe.ok
     ? { name: 'docker engine', status: 'ok', detail: `answers at ${address.display}` }
     : {
@@ -139,6 +141,25 @@ async function checkRuntime(shared: Shared, engine: Engine): Promise<Check[]> {
   if (config.runtime !== 'docker') checks.push(binaries);
   if (config.runtime !== 'local') checks.push(docker);
   return checks;
+}
+
+/** What homes that are gone left in the runtimes this config may use (the rule: runtimes/home-mark.ts), and the disk it takes. */
+async function checkGoneHomes(shared: Shared, docker: Probe): Promise<Check> {
+  const name = 'removed homes';
+  const { runtime } = shared.loaded.config;
+  const names = (runtime === 'auto' ? (['local', 'docker'] as const) : [runtime]).filter((n) => n !== 'docker' || docker.ok);
+  const found: GoneHomeLeftover[] = [];
+  for (const n of names) found.push(...((await (await shared.runtimes.get(n).catch(() => null))?.goneHomes?.().catch(() => [])) ?? []));
+  if (found.length === 0) return { name, status: 'ok', detail: 'nothing left behind by removed homes' };
+  const bytes = found.reduce((sum, f) => sum + (f.bytes ?? 0), 0);
+  const homes = new Set(found.flatMap((f) => f.homes)).size;
+  const each = found.map((f) => `${f.what}${f.bytes === null ? '' : ` (${formatBytes(f.bytes)})`} of ${f.homes.join(', ')}`);
+  return {
+    name,
+    status: 'warn',
+    detail: `${formatBytes(bytes)} left behind by ${homes} removed ${homes === 1 ? 'home' : 'homes'}: ${each.join('; ')}`,
+    hint: 'remove them with `ditto prune` (the maintainer also does, on its next pass)',
+  };
 }
 
 /** The configured dump: present, readable as a dump, and younger than dump.stale_threshold. */

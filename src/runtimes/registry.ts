@@ -1,13 +1,15 @@
-import crypto from 'node:crypto';
-import path from 'node:path';
 import type { RuntimeName } from '../model/copy.js';
 import type { Config } from '../config/schema.js';
 import { findBinDirOrNull } from '../engines/bin-dirs.js';
 import type { Engine } from '../engines/engine.js';
 import { DittoError } from '../errors.js';
 import { engineAddress, probeEngine, unreachable } from './docker/docker-endpoint.js';
+import { defaultLocalRoot } from './local/data-dirs.js';
 import { LocalRuntime } from './local/local-runtime.js';
 import type { Runtime } from './runtime.js';
+
+export { homeKey } from './home-mark.js';
+export { defaultLocalRoot };
 
 export interface RuntimeChoice {
   runtime: Runtime;
@@ -94,6 +96,7 @@ export class Runtimes implements RuntimeSource {
           user: config.local.user,
           root: config.local.data_dir ?? defaultLocalRoot(home, process.getuid?.() === 0),
           clone: config.local.clone,
+          home,
         });
       case 'docker': {
         // Loaded on first use only: dockerode and its dependencies cost ~150 ms to load.
@@ -102,7 +105,7 @@ export class Runtimes implements RuntimeSource {
           address: engineAddress(),
           image: (engine) => imageFor(config, engine),
           network: config.docker.network,
-          homeKey: homeKey(home),
+          home,
           hostBinDir: (engine) => findBinDirOrNull(() => engine.local.findBinDir(config.local.bin_dir, engine.container.hostTools)),
         });
       }
@@ -114,19 +117,4 @@ export class Runtimes implements RuntimeSource {
 export function imageFor(config: Config, engine: Engine): string {
   const forEngine = config.engine === undefined || config.engine === engine.name;
   return (forEngine ? config.copy_image : undefined) ?? engine.container.defaultImage;
-}
-
-/** A short, stable name for a ditto home, to scope shared resources (Docker containers, /var/tmp dirs) to it. */
-export function homeKey(home: string): string {
-  return crypto.createHash('sha256').update(home).digest('hex').slice(0, 12);
-}
-
-/**
- * The local runtime's copies and golden snapshots live under the home, except when servers run as
- * another account: the home is 0700, so they live in /var/tmp/ditto-<hash of home>, where that
- * account can reach its own directories.
- */
-export function defaultLocalRoot(home: string, otherAccount: boolean): string {
-  if (!otherAccount) return path.join(home, 'local');
-  return `/var/tmp/ditto-${homeKey(home)}`;
 }

@@ -46,6 +46,16 @@ export interface RuntimeSnapshots {
   cloneMethod(): Promise<CloneMethod>;
 }
 
+/** What a runtime holds for ditto homes that are gone (the rule: home-mark.ts). */
+export interface GoneHomeLeftover {
+  /** What it is, for a person: `data directory /var/tmp/ditto-...`, `image ditto-golden-...`, `container ditto-...`. */
+  what: string;
+  /** The homes it was made for (a data directory may be shared by several). */
+  homes: string[];
+  /** The disk it takes, where known. */
+  bytes: number | null;
+}
+
 /**
  * Starts, stops, execs in and lists ditto-managed database servers, of any engine: what is
  * particular to a database comes from the Engine it is handed. Every resource a runtime creates
@@ -90,6 +100,10 @@ export interface Runtime {
   helperTools?(image: string, file: string): ToolRunner;
   /** Removes helper resources (dump containers) whose making process died; returns their names. */
   sweepHelpers?(): Promise<string[]>;
+  /** What is left of homes that are gone: data directories, containers, golden images, with their sizes. */
+  goneHomes?(): Promise<GoneHomeLeftover[]>;
+  /** Removes what is left of homes that are gone (servers, mounts, directories, containers, images); returns what went. */
+  sweepGoneHomes?(): Promise<GoneHomeLeftover[]>;
   /** The engine's client binaries on this machine, when there are any (to check a dump before starting). */
   hostBinDir(engine: Engine): string | null;
   /** What this runtime is, for `ditto status`. */

@@ -141,7 +141,7 @@ describe('a copy is a container', () => {
     await a.up();
     const [copy] = await a.ls();
     const runtimeOf = (home: TestHome) =>
-      new DockerRuntime({ address: engineAddress(), image: () => DOCKER_TEST_IMAGE, network: 'host', homeKey: homeKey(home.dir), hostBinDir: () => null });
+      new DockerRuntime({ address: engineAddress(), image: () => DOCKER_TEST_IMAGE, network: 'host', home: home.dir, hostBinDir: () => null });
     expect(await runtimeOf(a).listResources()).toEqual([copy!.id]);
     expect(await runtimeOf(b).listResources()).toEqual([]);
     // And b's `down --all` leaves a's copy alone.

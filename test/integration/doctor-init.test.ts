@@ -107,7 +107,7 @@ describe('ditto doctor', () => {
     const { exitCode, stdout, report } = await doctor({ runtime: 'local' });
     expect(exitCode, stdout).toBe(0);
     expect(report.ok).toBe(true);
-    expect(report.checks.map((c) => c.name)).toEqual(['config', 'state', 'runtime', 'postgres binaries', 'dump', 'ports']);
+    expect(report.checks.map((c) => c.name)).toEqual(['config', 'state', 'runtime', 'postgres binaries', 'removed homes', 'dump', 'ports']);
     expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
     // No dump is a warning, not a failure: copies are empty databases.
     expect(statusOf(report, 'dump')).toBe('warn');

@@ -7,9 +7,11 @@ import { connectReason, isConnectError, unreachable, type EngineAddress } from '
 import { engineCall, engineMessage, type EngineError } from './engine-call.js';
 import { Images } from './images.js';
 import { demuxLogs, execIn, putFiles } from './docker-io.js';
+import { GoneHomeResources } from './gone-homes.js';
 import { HelperContainers } from './helper-containers.js';
-import { LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from './labels.js';
-import type { Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
+import { homeLabels, LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from './labels.js';
+import { homeKey } from '../home-mark.js';
+import type { GoneHomeLeftover, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
 
 export type NetworkSetting = 'auto' | 'bridge' | 'host';
 type NetworkMode = 'bridge' | 'host';
@@ -19,8 +21,8 @@ export interface DockerRuntimeOptions {
   /** The image copies of `engine` run: `copy_image`, or the engine's official image. */
   image: (engine: Engine) => string;
   network: NetworkSetting;
-  /** Labels this home's containers, so homes sharing an engine never see each other's copies. */
-  homeKey: string;
+  /** The ditto home: its containers and images carry its key, so homes sharing an engine never see each other's copies, and its mark. */
+  home: string;
   /** The engine's client binaries on this machine, when there are any. */
   hostBinDir: (engine: Engine) => string | null;
 }
@@ -47,13 +49,17 @@ export class DockerRuntime implements Runtime {
   private network: NetworkMode | null = null;
   private readonly helpers: HelperContainers;
   private readonly images: Images;
+  private readonly goneHomeResources: GoneHomeResources;
+  private readonly homeKey: string;
   private readonly call: <T>(fn: () => Promise<T>) => Promise<T>;
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     if (opts.network !== 'auto') this.network = opts.network;
     this.call = (fn) => engineCall(opts.address, fn);
-    this.helpers = new HelperContainers(this.docker, opts.address, opts.homeKey);
-    this.images = new Images(this.docker, opts.address, opts.homeKey);
+    this.homeKey = homeKey(opts.home);
+    this.helpers = new HelperContainers(this.docker, opts.address, opts.home);
+    this.images = new Images(this.docker, opts.address, this.homeKey);
+    this.goneHomeResources = new GoneHomeResources(this.docker, opts.address);
     this.snapshots = {
       promote: (copyId, key, engine) => this.promote(copyId, key, engine),
       has: async (key) => this.images.exists(this.images.golden(key)),
@@ -104,7 +110,7 @@ export class DockerRuntime implements Runtime {
         Image: image,
         Cmd: spec.command(settings),
         Env: Object.entries(spec.env(settings)).map(([k, v]) => `${k}=${v}`),
-        Labels: { [LABEL_MANAGED]: 'true', [LABEL_COPY_ID]: copyId, [LABEL_HOME]: this.opts.homeKey },
+        Labels: { ...homeLabels(this.opts.home), [LABEL_COPY_ID]: copyId },
         ...(network === 'bridge' ? { ExposedPorts: { [inner]: {} } } : {}),
         HostConfig: {
           NetworkMode: network,
@@ -209,9 +215,17 @@ export class DockerRuntime implements Runtime {
 
   async listResources(): Promise<string[]> {
     const containers = await this.call(() =>
-      this.docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_HOME}=${this.opts.homeKey}`] } }),
+      this.docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_HOME}=${this.homeKey}`] } }),
     );
     return containers.map((c) => c.Labels[LABEL_COPY_ID]).filter((id): id is string => typeof id === 'string' && id.length > 0);
+  }
+
+  goneHomes(): Promise<GoneHomeLeftover[]> {
+    return this.goneHomeResources.find();
+  }
+
+  sweepGoneHomes(): Promise<GoneHomeLeftover[]> {
+    return this.goneHomeResources.sweep();
   }
 
   async missingPrerequisite(engine: Engine): Promise<string | null> {

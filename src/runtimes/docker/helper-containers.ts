@@ -6,7 +6,8 @@ import { currentDriver, currentHost, isDriverAlive } from '../../model/process-i
 import { tail } from '../../support/text.js';
 import type { EngineAddress } from './docker-endpoint.js';
 import { engineCall } from './engine-call.js';
-import { LABEL_DRIVER, LABEL_DRIVER_HOST, LABEL_HELPER, LABEL_HOME, LABEL_MANAGED } from './labels.js';
+import { homeKey } from '../home-mark.js';
+import { homeLabels, LABEL_DRIVER, LABEL_DRIVER_HOST, LABEL_HELPER, LABEL_HOME } from './labels.js';
 import { demuxLogs } from './docker-io.js';
 
 /** Where a helper's file is bind-mounted. */
@@ -22,7 +23,7 @@ export class HelperContainers {
   constructor(
     private readonly docker: Docker,
     private readonly address: EngineAddress,
-    private readonly homeKey: string,
+    private readonly home: string,
   ) {}
 
   tools(image: string, file: string): ToolRunner {
@@ -34,7 +35,7 @@ export class HelperContainers {
 
   /** Removes helpers of this home whose maker is no longer alive; returns their names. */
   async sweep(): Promise<string[]> {
-    const found = await this.call(() => this.docker.listContainers({ all: true, filters: { label: [LABEL_HELPER, `${LABEL_HOME}=${this.homeKey}`] } }));
+    const found = await this.call(() => this.docker.listContainers({ all: true, filters: { label: [LABEL_HELPER, `${LABEL_HOME}=${homeKey(this.home)}`] } }));
     const removed: string[] = [];
     for (const c of found) {
       if (isDriverAlive(c.Labels[LABEL_DRIVER] ?? null, c.Labels[LABEL_DRIVER_HOST] ?? null)) continue;
@@ -61,7 +62,7 @@ export class HelperContainers {
         Entrypoint: [tool],
         Cmd: args,
         Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        Labels: { [LABEL_MANAGED]: 'true', [LABEL_HOME]: this.homeKey, [LABEL_HELPER]: 'dump', [LABEL_DRIVER]: currentDriver(), [LABEL_DRIVER_HOST]: currentHost() },
+        Labels: { ...homeLabels(this.home), [LABEL_HELPER]: 'dump', [LABEL_DRIVER]: currentDriver(), [LABEL_DRIVER_HOST]: currentHost() },
         HostConfig: { NetworkMode: 'host', Mounts: [{ Type: 'bind', Source: file, Target: FILE_MOUNT }], RestartPolicy: { Name: 'no' } },
       }),
     );

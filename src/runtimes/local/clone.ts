@@ -81,11 +81,11 @@ async function cloneBy(method: CloneMethod, source: string, copyDir: string, acc
   }
 }
 
-/** Mount points (overlay clones) at or below `dir`, deepest first. */
-export function mountsUnder(dir: string): string[] {
+/** Mount points (overlay clones) at or below `dir`, deepest first; `mounts` is another process's table (its mount namespace). */
+export function mountsUnder(dir: string, mounts = '/proc/self/mounts'): string[] {
   let table: string;
   try {
-    table = fs.readFileSync('/proc/self/mounts', 'utf8');
+    table = fs.readFileSync(mounts, 'utf8');
   } catch {
     return [];
   }

@@ -7,9 +7,11 @@ import { processIdentity } from '../../model/process-identity.js';
 import { localAddress, type Endpoint } from '../../model/endpoint.js';
 import { firstLine } from '../../support/text.js';
 import { hostTools, runTool } from '../host-tools.js';
-import type { Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
+import { markOf, type HomeMark } from '../home-mark.js';
+import type { GoneHomeLeftover, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
 import { serverAccount, type Account } from './account.js';
 import { DirCloner, mountsUnder, unmount, type ClonePreference } from './clone.js';
+import { diskUsage, goneDataDirs, markDataDir, removeIfOnlyMarked } from './data-dirs.js';
 import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, waitGone, writeServerRecord } from './processes.js';
 
 export interface LocalRuntimeOptions {
@@ -17,8 +19,10 @@ export interface LocalRuntimeOptions {
   binDir: string | undefined;
   /** local.user: the account servers run as when ditto is root (default: the engine's own). */
   user: string | undefined;
-  /** Holds `copies/<copy id>/` and `golden/<snapshot key>/`. */
+  /** Holds `copies/<copy id>/` and `golden/<snapshot key>/`, and the mark of each home that uses it. */
   root: string;
+  /** The ditto home whose copies these are. */
+  home: string;
   clone: ClonePreference;
 }
 
@@ -44,18 +48,20 @@ export class LocalRuntime implements Runtime {
   private readonly accounts = new Map<string, Account | null>();
   /** Whether servers run as another account: ditto is root. */
   private readonly asRoot = process.getuid?.() === 0;
+  private readonly mark: HomeMark;
 
   constructor(private readonly opts: LocalRuntimeOptions) {
     this.copiesRoot = path.join(opts.root, 'copies');
     this.goldenRoot = path.join(opts.root, 'golden');
     this.cloner = new DirCloner(opts.clone, this.asRoot);
     this.storage = { dir: opts.root, remedy: 'set local.data_dir to a directory on a larger disk' };
+    this.mark = markOf(opts.home);
     this.snapshots = {
       promote: (copyId, key, engine) => this.promote(copyId, key, engine),
       has: async (key) => fs.existsSync(path.join(this.goldenRoot, key, SNAPSHOT_MARKER)),
       remove: (key) => this.removeSnapshot(key),
       list: async () => listDirs(this.goldenRoot),
-      size: async (key) => treeBytes(path.join(this.goldenRoot, key)),
+      size: (key) => diskUsage(path.join(this.goldenRoot, key)),
       flavor: (engine) => this.binDir(engine),
       cloneMethod: async () => this.cloner.method(),
     };
@@ -208,6 +214,7 @@ export class LocalRuntime implements Runtime {
     await this.stopServer(copyId, 'clean', PROMOTE_STOP_MS);
     await this.removeSnapshot(key);
     this.makeRoot(path.join(this.goldenRoot, key));
+    markDataDir(this.opts.root, this.mark);
     fs.renameSync(path.join(this.copyDir(copyId), 'data'), this.goldenDir(key));
     try {
       fs.writeFileSync(path.join(this.goldenRoot, key, SNAPSHOT_MARKER), engine.name, { mode: 0o600 });
@@ -249,6 +256,7 @@ export class LocalRuntime implements Runtime {
 
   private makeRoots(): void {
     this.makeRoot(this.copiesRoot);
+    markDataDir(this.opts.root, this.mark);
   }
 
   /**
@@ -266,7 +274,29 @@ export class LocalRuntime implements Runtime {
   private removeEmptyRoots(): void {
     removeIfEmpty(this.copiesRoot);
     removeIfEmpty(this.goldenRoot);
-    removeIfEmpty(this.opts.root);
+    removeIfOnlyMarked(this.opts.root, this.mark);
+  }
+
+  async goneHomes(): Promise<GoneHomeLeftover[]> {
+    return Promise.all(goneDataDirs().map(async ({ dir, homes }) => ({ what: `data directory ${dir}`, homes, bytes: await diskUsage(dir) })));
+  }
+
+  async sweepGoneHomes(): Promise<GoneHomeLeftover[]> {
+    const swept: GoneHomeLeftover[] = [];
+    for (const { dir, homes } of goneDataDirs()) {
+      // A runtime over that directory stops its servers and unmounts its clones the way it would its own.
+      await new LocalRuntime({ ...this.opts, root: dir }).removeAll();
+      swept.push({ what: `data directory ${dir}`, homes, bytes: null });
+    }
+    return swept;
+  }
+
+  /** Removes every copy and snapshot, then the root itself with its marks. */
+  private async removeAll(): Promise<void> {
+    for (const id of await this.listResources()) await this.remove(id);
+    for (const key of listDirs(this.goldenRoot)) await this.removeSnapshot(key);
+    for (const point of mountsUnder(this.opts.root)) await unmount(point);
+    await fs.promises.rm(this.opts.root, { recursive: true, force: true });
   }
 }
 
@@ -282,16 +312,4 @@ function writePrivateFiles(dir: string, files: Record<string, string>, account: 
     chown(file, account);
     return file;
   });
-}
-
-/** The bytes the files under `dir` take on disk (allocated blocks: what a copy of them needs). */
-async function treeBytes(dir: string): Promise<number | null> {
-  try {
-    const names = await fs.promises.readdir(dir, { recursive: true });
-    let total = 0;
-    for (const name of names) total += (await fs.promises.lstat(path.join(dir, name))).blocks * 512;
-    return total;
-  } catch {
-    return null;
-  }
 }
