@@ -114,6 +114,7 @@ export class InPlace {
     if (copy.status !== 'ready' || copy.warm || copy.port === null) {
       throw new DittoError('CONFLICT', `copy ${copy.id} is ${copy.status}: only a ready copy can be ${doing}`, { hint: 'ditto ls shows the copies that are ready' });
     }
+    if (copy.driver !== null) throw new DittoError('CONFLICT', `copy ${copy.id}'s server is being restarted`, { hint: 'try again in a moment' });
     return copy;
   }
 }

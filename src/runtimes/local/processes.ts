@@ -9,6 +9,8 @@ export interface ServerRecord {
   pid?: number;
   /** The engine's stop signals, so the server can be stopped without knowing its engine. */
   stop: { now: NodeJS.Signals; clean: NodeJS.Signals };
+  /** The server's command line (no secret is ever in it), so a restart serves the copy as it was. */
+  command?: { file: string; args: string[] };
 }
 
 export function writeServerRecord(file: string, record: ServerRecord): void {
