@@ -67,15 +67,13 @@ export class Reviver {
     if (!mine) return undefined;
     const started = Date.now();
     const engine = ctx.engines.get(copy.engine);
-    let runtime: Runtime | undefined;
-    let remounted = false;
+    let remounted: boolean;
     try {
-      runtime = await ctx.runtimes.get(copy.runtime);
-      const ran = runtime;
-      ({ remounted } = await ran.restart({ copyId: copy.id, engine, from: copy.goldenKey }));
-      await engine.waitReady(endpointOf(mine), credentialsOf(mine), { timeoutMs: ctx.config.ready_timeout * 1000, alive: () => ran.isRunning(copy.id) });
+      const runtime = await ctx.runtimes.get(copy.runtime);
+      ({ remounted } = await runtime.restart({ copyId: copy.id, engine, from: copy.goldenKey }));
+      await engine.waitReady(endpointOf(mine), credentialsOf(mine), { timeoutMs: ctx.config.ready_timeout * 1000, alive: () => runtime.isRunning(copy.id) });
     } catch (err) {
-      await this.couldNotRestart(mine, asDittoError(err), runtime, engine, actor);
+      await this.couldNotRestart(mine, asDittoError(err), engine, actor);
       return undefined;
     }
     const metadata = { why, port: mine.port, ms: Date.now() - started, ...(remounted ? { remounted: 'its overlay clone was mounted again' } : {}) };
@@ -87,7 +85,8 @@ export class Reviver {
   }
 
   /** Fails the copy with why it cannot come back; when the runtime went away meanwhile, leaves it for the next heal instead. */
-  private async couldNotRestart(copy: Copy, error: DittoError, runtime: Runtime | undefined, engine: Engine, actor: string): Promise<void> {
+  private async couldNotRestart(copy: Copy, error: DittoError, engine: Engine, actor: string): Promise<void> {
+    const runtime = await this.ctx.runtimes.get(copy.runtime).catch(() => undefined);
     if (error.code === 'RUNTIME_UNAVAILABLE' || !runtime) {
       this.ctx.repo.transition(copy.id, ['ready'], { driver: null, driverHost: null }, { action: 'restart postponed', actor, metadata: { reason: error.message } });
       return;
