@@ -153,7 +153,8 @@ export class DockerRuntime implements Runtime {
 
   async running(copyIds: readonly string[]): Promise<Set<string>> {
     if (copyIds.length === 0) return new Set();
-    const running = new Set(await this.listCopyIds({ status: ['running'] }));
+    // A paused container's server is there, only frozen: not one to start again.
+    const running = new Set(await this.listCopyIds({ status: ['running', 'paused'] }));
     return new Set(copyIds.filter((id) => running.has(id)));
   }
 
