@@ -7,6 +7,7 @@ import { containerName } from '../../src/runtimes/docker/docker-runtime.js';
 import { mountsUnder } from '../../src/runtimes/local/clone.js';
 import { eventually, killMaintainers, killServer, rebootLocal } from '../helpers/crash.js';
 import { TestHome, type CopyJson } from '../helpers/ditto.js';
+import { HostProcess } from '../helpers/host-process.js';
 import { ENGINE_RUNTIME_CASES, countRows, query } from '../helpers/engines.js';
 import { dataRootOf, leftovers, localRootOf } from '../helpers/leaks.js';
 import { maintainerPids } from '../helpers/processes.js';
@@ -213,6 +214,35 @@ describe.runIf(asRoot).each(ENGINE_RUNTIME_CASES.filter((c) => c.runtime === 'lo
       expect(await countRows(copies.b.connection_string!, 'seed')).toBe(4);
     } finally {
       fs.renameSync(aside, golden);
+    }
+  });
+});
+
+describe('a killed server of a host’s copy', () => {
+  const TOKEN = 'alice-revive-token-0123';
+  let home: TestHome;
+
+  beforeAll(() => {
+    home = new TestHome({ host: { tokens: [{ name: 'alice', token: TOKEN }] } });
+  });
+
+  afterAll(async () => home.cleanup());
+
+  it('is restarted by the host’s own maintenance pass, with no request', async () => {
+    const host = await HostProcess.start(home);
+    try {
+      const made = await host.api('POST', '/v2/copies', { token: TOKEN, body: { ttl_seconds: 600 } });
+      expect(made.status, made.text).toBe(201);
+      const dsn = made.json.connection_string as string;
+      await query(dsn, 'CREATE TABLE kept (n int); INSERT INTO kept VALUES (1)');
+      await killServer(home, 'local', made.json.id as string);
+      await eventually(() => answers(dsn), 'the host to restart the server', 30_000);
+      expect(await countRows(dsn, 'kept')).toBe(1);
+      const events = await host.api('GET', `/v2/copies/${made.json.id as string}/events`, { token: TOKEN });
+      expect((events.json as Event[]).at(-1)).toMatchObject({ action: 'restarted', actor: 'maintainer' });
+      expect((await host.api('DELETE', `/v2/copies/${made.json.id as string}`, { token: TOKEN })).status).toBe(204);
+    } finally {
+      await host.stop();
     }
   });
 });
