@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine, ToolRunner } from '../../engines/engine.js';
 import { DittoError } from '../../errors.js';
-import { processIdentity } from '../../model/process-identity.js';
 import { localAddress, type Endpoint } from '../../model/endpoint.js';
 import { firstLine } from '../../support/text.js';
 import { hostTools, runTool } from '../host-tools.js';
 import type { RestartRequest, Runtime, RuntimeSnapshots, StartRequest } from '../runtime.js';
 import { serverAccount, type Account } from './account.js';
 import { DirCloner, mountsUnder, remountOverlay, unmount, type ClonePreference } from './clone.js';
-import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, waitGone, writeServerRecord, type ServerRecord } from './processes.js';
+import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, spawnServer, waitGone, writeServerRecord } from './processes.js';
 
 export interface LocalRuntimeOptions {
   /** local.bin_dir: where every engine's binaries are looked for first. */
@@ -109,7 +107,7 @@ export class LocalRuntime implements Runtime {
 
     writePrivateFiles(dir, engine.serverFiles(req.serving), account);
     const command = engine.local.serverCommand(this.binDir(engine), data, req.port, dir, req.serving);
-    await this.spawnServer(dir, { stop: engine.local.stopSignals, command }, account);
+    await spawnServer(dir, { stop: engine.local.stopSignals, command }, account, ENV);
     return { host: localAddress(req.serving.listen), port: req.port };
   }
 
@@ -134,30 +132,8 @@ export class LocalRuntime implements Runtime {
     const log = path.join(dir, 'server.log');
     if (fs.existsSync(log)) fs.renameSync(log, `${log}.1`);
     req.signal?.throwIfAborted();
-    await this.spawnServer(dir, { stop: record.stop, command: record.command }, this.account(req.engine));
+    await spawnServer(dir, { stop: record.stop, command: record.command }, this.account(req.engine), ENV);
     return { remounted };
-  }
-
-  /** Starts `server.command` in the copy's directory, detached, and records it (with its pid) in server.json. */
-  private async spawnServer(dir: string, server: Required<Pick<ServerRecord, 'stop' | 'command'>>, account: Account | null): Promise<void> {
-    const log = fs.openSync(path.join(dir, 'server.log'), 'a', 0o600);
-    try {
-      const child = spawn(server.command.file, server.command.args, {
-        cwd: dir,
-        detached: true, // its own process group, so it outlives us and can be killed as a group
-        stdio: ['ignore', log, log],
-        env: ENV,
-        ...(account ? { uid: account.uid, gid: account.gid } : {}),
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
-      writeServerRecord(path.join(dir, 'server.json'), { ...server, pid: child.pid!, identity: processIdentity(child.pid!) ?? String(child.pid) });
-      child.unref();
-    } finally {
-      fs.closeSync(log);
-    }
   }
 
   /** A fresh data directory whose superuser has the copy's password. */
