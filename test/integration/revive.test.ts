@@ -94,6 +94,8 @@ describe.each(ENGINE_RUNTIME_CASES)('a killed server of $name comes back', ({ ru
     await killServer(home, runtime, copy.id);
     await eventually(() => answers(dsn), 'the maintainer to restart the server', 30_000);
     expect(await countRows(dsn, 'kept')).toBe(3);
+    // The copy is back in its record a moment after its server answers.
+    await eventually(async () => (await eventsOf(home, copy.id)).at(-1)!.action === 'restarted', 'the restart to be recorded');
     expect((await eventsOf(home, copy.id)).at(-1)).toMatchObject({ action: 'restarted', actor: 'maintainer' });
   });
 
@@ -238,8 +240,9 @@ describe('a killed server of a host’s copy', () => {
       await killServer(home, 'local', made.json.id as string);
       await eventually(() => answers(dsn), 'the host to restart the server', 30_000);
       expect(await countRows(dsn, 'kept')).toBe(1);
-      const events = await host.api('GET', `/v2/copies/${made.json.id as string}/events`, { token: TOKEN });
-      expect((events.json as Event[]).at(-1)).toMatchObject({ action: 'restarted', actor: 'maintainer' });
+      const last = async () => ((await host.api('GET', `/v2/copies/${made.json.id as string}/events`, { token: TOKEN })).json as Event[]).at(-1)!;
+      await eventually(async () => (await last()).action === 'restarted', 'the restart to be recorded');
+      expect(await last()).toMatchObject({ action: 'restarted', actor: 'maintainer' });
       expect((await host.api('DELETE', `/v2/copies/${made.json.id as string}`, { token: TOKEN })).status).toBe(204);
     } finally {
       await host.stop();
