@@ -47,6 +47,8 @@ export class InPlace {
     const { ctx, lifecycle } = this;
     const act: Act = { ...options, actor: actorOf(ctx, options.caller) };
     const copy = this.readyCopy(id, options, 'reset');
+    // Its server being started again (revive.ts): a reset now would replace it under the restart.
+    if (copy.driver !== null) throw new DittoError('CONFLICT', `copy ${copy.id} is being restarted`, { hint: 'try again in a moment' });
     const runtime = await ctx.runtimes.get(copy.runtime);
     const engine = ctx.engines.get(copy.engine);
     const golden = copy.goldenKey ? (ctx.goldens.get(copy.goldenKey) ?? null) : null;

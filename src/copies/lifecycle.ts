@@ -249,21 +249,6 @@ export class Lifecycle {
   }
 
   /**
-   * Whether a ready copy's server still runs. One whose server stopped (killed, or the machine
-   * restarted) fails with `reason` and its resources go. A runtime that cannot be asked (Docker
-   * unreachable) counts as running: nothing is destroyed on a guess.
-   */
-  async stillRunning(copy: Copy, reason: string, actor: string): Promise<boolean> {
-    try {
-      if (await (await this.ctx.runtimes.get(copy.runtime)).isRunning(copy.id)) return true;
-    } catch {
-      return true;
-    }
-    await this.failAndRemove(copy, reason, actor, 'removing a copy whose server stopped');
-    return false;
-  }
-
-  /**
    * Fails `copy` for `reason` if it is still as read, this process driving its cleanup (so no
    * other heals it meanwhile), and removes its resources; a removal that fails is retried by the
    * next heal.

@@ -11,6 +11,8 @@ const STALE_HEARTBEAT_MS = 60_000;
 const CHANGE_POLL_MS = 250;
 /** The longest it sleeps without a pass, so a missed change is still picked up. */
 const MAX_SLEEP_MS = 30_000;
+/** How often the sleeping maintainer looks whether a copy's server stopped (killed, OOM): a cheap look, a quick heal. */
+const SERVER_CHECK_MS = 2000;
 
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
 
@@ -22,8 +24,9 @@ export function maintainerRunning(meta: MetaRepo): boolean {
 
 /**
  * The detached maintainer (`ditto pool maintain`): takes the lease (or leaves at once when a live
- * process holds it), then passes over the state, removing orphans, expiring, draining and
- * refilling, and sleeps until the next deadline or a change by another process. It leaves when
+ * process holds it), then passes over the state, removing orphans, expiring, restarting stopped
+ * servers, draining and refilling, and sleeps until the next deadline, a change by another
+ * process, or a copy's server found stopped. It leaves when
  * no copy is left, so an idle machine runs no ditto process; a host's loop (`stayWhenIdle`) stays
  * until its signal. It also leaves when its config file changed, for its caller to start a
  * successor that reads the new one.
@@ -67,7 +70,7 @@ export async function runMaintainer(
         return 'done';
       }
       const deadline = await pool.nextDeadline();
-      await sleepUntilChange(db, seen, Math.min(deadline ?? Infinity, Date.now() + MAX_SLEEP_MS), opts.signal);
+      await sleepUntilChange(db, seen, Math.min(deadline ?? Infinity, Date.now() + MAX_SLEEP_MS), () => upkeep.anyStopped(), opts.signal);
       if (opts.signal?.aborted || !fs.existsSync(opts.stateFile)) {
         log('stopping');
         return 'done';
@@ -87,9 +90,14 @@ function dataVersion(db: Db): number {
   return db.pragma('data_version') as number;
 }
 
-/** Sleeps until `until`, or until the state has changed since data version `seen`. */
-async function sleepUntilChange(db: Db, seen: number, until: number, signal?: AbortSignal): Promise<void> {
+/** Sleeps until `until`, until the state has changed since data version `seen`, or until `stopped` finds a server that stopped. */
+async function sleepUntilChange(db: Db, seen: number, until: number, stopped: () => Promise<boolean>, signal?: AbortSignal): Promise<void> {
+  let nextCheck = Date.now() + SERVER_CHECK_MS;
   while (Date.now() < until && !signal?.aborted && dataVersion(db) === seen) {
+    if (Date.now() >= nextCheck) {
+      if (await stopped()) return;
+      nextCheck = Date.now() + SERVER_CHECK_MS;
+    }
     await new Promise((r) => setTimeout(r, Math.max(0, Math.min(CHANGE_POLL_MS, until - Date.now()))));
   }
 }

@@ -11,10 +11,10 @@ import { LAST_DEMAND_KEY, type CopiesContext, type Log } from './context.js';
 import type { Act, Lifecycle } from './lifecycle.js';
 import { poolPlan, type PoolReport } from './pool-plan.js';
 import type { Provisioner } from './provision.js';
+import type { Reviver } from './revive.js';
 
 /** How often a process waiting for an in-flight warm copy looks at it. */
 const WAIT_POLL_MS = 50;
-const STOPPED_WARM = 'its server stopped while it waited in the pool';
 
 /** The warm pool: copies made ahead of demand, claimed in one statement, refilled, drained when idle. */
 export class Pool {
@@ -22,6 +22,7 @@ export class Pool {
     private readonly ctx: CopiesContext,
     private readonly lifecycle: Lifecycle,
     private readonly provisioner: Provisioner,
+    private readonly reviver: Reviver,
   ) {}
 
   /** What a warm copy must match to serve a request: the runtime setting, the engine, and the dump's content. */
@@ -61,12 +62,15 @@ export class Pool {
 
   /**
    * A warm copy of `key` claimed for this request in one statement, or undefined when none is
-   * ready. One whose server stopped while it waited is not handed out: it fails, and the next is tried.
+   * ready. One whose server stopped while it waited is started again before it is handed out, as
+   * heal does; if it cannot be (its data is gone), it fails and the next is tried.
    */
   async claim(key: string, claim: Claim, actor: string): Promise<Copy | undefined> {
     for (;;) {
       const copy = this.ctx.repo.claimWarm(key, currentDriver(), claim, actor);
-      if (!copy || (await this.lifecycle.stillRunning(copy, STOPPED_WARM, actor))) return copy;
+      if (!copy) return undefined;
+      const running = await this.reviver.ensureRunning(copy, actor);
+      if (running) return running;
     }
   }
 
@@ -134,11 +138,8 @@ export class Pool {
     }
   }
 
-  /** One maintainer pass over the pool: remove warm copies whose server stopped, replace those of an old dump, drain when idle, trim to the target, refill. */
+  /** One maintainer pass over the pool (after heal, which restarted warm copies whose server stopped): replace those of an old dump, drain when idle, trim to the target, refill. */
   async maintain(log: Log): Promise<void> {
-    for (const copy of this.ctx.repo.list().filter((c) => c.warm && c.status === 'ready')) {
-      if (!(await this.lifecycle.stillRunning(copy, STOPPED_WARM, this.ctx.actor))) log('removed a warm copy whose server stopped', { copy_id: copy.id });
-    }
     const { report, drain, stale } = await this.plan();
     const idle = report.idleAt === null || report.idleAt <= Date.now();
     for (const copy of await this.lifecycle.destroyAll(drain, 'drained', this.ctx.actor)) {

@@ -6,7 +6,8 @@ import { runtimesInUse, type CopiesContext, type Log } from './context.js';
 import type { Goldens } from './goldens.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Pool } from './pool.js';
-import { healPlan } from './heal-plan.js';
+import { healPlan, undriven } from './heal-plan.js';
+import type { Reviver } from './revive.js';
 import type { TestDatabaseStock } from './test-database-stock.js';
 
 /** Recovery and housekeeping: heal after crashes, expire, remove what no record accounts for, forget old history. */
@@ -17,24 +18,37 @@ export class Upkeep {
     private readonly pool: Pool,
     private readonly goldens: Goldens,
     private readonly stock: TestDatabaseStock,
+    private readonly reviver: Reviver,
   ) {}
 
   /**
    * Cheap recovery, run by every command: fails and cleans copies whose driving process died,
-   * retries cleanup that did not finish, frees promises made to dead waiters, and destroys
-   * copies past their TTL. What it cannot finish now is logged and tried again next time.
+   * retries cleanup that did not finish, frees promises made to dead waiters, destroys copies
+   * past their TTL, and starts again the servers of ready copies that stopped (a copy whose data
+   * is gone fails). What it cannot finish now is logged and tried again next time.
    */
   async heal(): Promise<void> {
-    const { repo } = this.ctx;
-    const plan = healPlan({ live: repo.list(), unreleased: repo.unreleased(), now: Date.now(), me: currentDriver(), alive: isDriverAlive });
-    for (const { copy, reason } of plan.fail) await this.lifecycle.failAndRemove(copy, reason, this.ctx.actor, 'healing a copy whose process died');
+    const { repo, actor } = this.ctx;
+    const live = repo.list();
+    const now = Date.now();
+    // One look per runtime at the servers of the ready copies: a pid file and /proc, or one Docker list call.
+    const stopped = await this.reviver.stopped(undriven(live, now, isDriverAlive));
+    const plan = healPlan({ live, unreleased: repo.unreleased(), stopped, now, me: currentDriver(), alive: isDriverAlive });
+    for (const { copy, reason } of plan.fail) await this.lifecycle.failAndRemove(copy, reason, actor, 'healing a copy whose process died');
     for (const copy of plan.expire) {
-      await this.lifecycle.destroy(copy, 'expired', this.ctx.actor).catch((err: unknown) => {
+      await this.lifecycle.destroy(copy, 'expired', actor).catch((err: unknown) => {
         this.ctx.log('expiring a copy failed; the next command retries', { copy_id: copy.id, error: asDittoError(err).message });
       });
     }
     for (const waiter of plan.releaseWaiters) repo.releaseReservations(waiter);
     for (const copy of plan.cleanUp) await this.lifecycle.removeQuietly(copy, 'finishing the cleanup of a destroyed copy');
+    // After a reboot no maintainer runs: a copy brought back needs one to expire it.
+    if (plan.restart.length > 0 && (await this.reviver.reviveAll(plan.restart, actor)) > 0) await this.ctx.onChange();
+  }
+
+  /** Whether a ready copy's server stopped: the maintainer looks between its passes, so it heals within seconds. */
+  async anyStopped(): Promise<boolean> {
+    return (await this.reviver.stopped(undriven(this.ctx.repo.list(), Date.now(), isDriverAlive))).size > 0;
   }
 
   /** Removes runtime resources that no live record accounts for, and helpers whose maker died; returns their ids and names. */

@@ -79,6 +79,14 @@ export interface LocalServerSpec {
   serverCommand(binDir: string, dataDir: string, port: number, dir: string, serving: Serving): { file: string; args: string[] };
   /** Signals that stop a server: at once (the copy is thrown away), and cleanly (its data is kept). */
   stopSignals: { now: NodeJS.Signals; clean: NodeJS.Signals };
+  /** A name every complete data directory holds: without it, a copy's data is gone. */
+  dataMarker: string;
+  /**
+   * Files a killed server leaves in `dataDir` or `dir` that could stop the next one from starting
+   * (a lock naming its pid, which after a reboot may be another process's): removed before a
+   * restart, once no server of the copy runs.
+   */
+  lockFiles(dataDir: string, dir: string): string[];
 }
 
 /** What a container of this engine is told, for the copy it serves. */

@@ -30,6 +30,18 @@ export interface StartRequest {
 }
 
 /**
+ * What a runtime is asked to start again: a copy whose server stopped (killed, or the machine
+ * restarted), from the copy's own data, as it was started: same port, same settings and files.
+ */
+export interface RestartRequest {
+  copyId: string;
+  engine: Engine;
+  /** The golden snapshot it was cloned from: an overlay clone's lower layer, mounted again first. */
+  from: string | null;
+  signal?: AbortSignal | undefined;
+}
+
+/**
  * Golden snapshots in a runtime: a copy's stopped data turned into a snapshot, and new copies
  * started on a clone of it, so a dump is restored once rather than once per copy.
  */
@@ -78,6 +90,15 @@ export interface Runtime {
   readonly snapshots?: RuntimeSnapshots;
   /** Whether the copy's server is still running. */
   isRunning(copyId: string): Promise<boolean>;
+  /** Which of these copies' servers run, asked in one look (every command asks it of every ready copy). */
+  running(copyIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Starts a stopped copy's server again from its own resources; resolves once the server process
+   * runs (at once if it already does), saying whether an overlay clone had to be mounted again
+   * first (the machine restarted). Throws NOT_FOUND when its data is gone (the directory or
+   * container removed, the snapshot under an overlay clone gone): nothing is left to start.
+   */
+  restart(request: RestartRequest): Promise<{ remounted: boolean }>;
   /**
    * Why the server stopped (or, asked while it runs, what its log says is wrong), read from its log
    * by the engine, as an error to surface: NO_SPACE when the log says the disk is full. `portTaken`

@@ -133,8 +133,25 @@ export class CopiesRepo {
   }
 
   /**
+   * Makes `driver` the process driving ready copy `id`, if the copy is ready and its driver is
+   * still `was` (null, or a process that died): of processes that read the same record, one wins.
+   * Returns the updated copy, or undefined when another got there first.
+   */
+  takeOver(id: string, was: string | null, driver: { driver: string; driverHost: string }, event: EventInput): Copy | undefined {
+    return this.db.immediate(() => {
+      const row = this.db
+        .prepare("UPDATE copies SET driver = @driver, driver_host = @driverHost WHERE id = @id AND status = 'ready' AND driver IS @was RETURNING *")
+        .get({ id, was, ...driver }) as Row | undefined;
+      if (!row) return undefined;
+      this.addEvent(id, event);
+      return rowToCopy(row);
+    });
+  }
+
+  /**
    * Hands a warm ready copy of `poolKey` to a request in one statement, starting its TTL now.
-   * A copy reserved for a waiting process goes only to that process (and to it first).
+   * A copy reserved for a waiting process goes only to that process (and to it first); one a
+   * process drives (its server being restarted) to none.
    */
   claimWarm(poolKey: string, claimer: string, claim: Claim, actor: string): Copy | undefined {
     return this.db.immediate(() => {
@@ -142,7 +159,7 @@ export class CopiesRepo {
         .prepare(
           `UPDATE copies SET warm = 0, reserved_by = NULL, claimed_at = @now, expires_at = @now + @ttl * 1000, ttl_seconds = @ttl,
              label = @label, owner = @owner, run_id = @runId, job_name = @jobName
-           WHERE id = (SELECT id FROM copies WHERE status = 'ready' AND warm = 1 AND pool_key = @poolKey
+           WHERE id = (SELECT id FROM copies WHERE status = 'ready' AND warm = 1 AND pool_key = @poolKey AND driver IS NULL
                        AND (reserved_by IS NULL OR reserved_by = @claimer) ORDER BY reserved_by IS NULL, ready_at LIMIT 1)
            RETURNING *`,
         )

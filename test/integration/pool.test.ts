@@ -6,21 +6,13 @@ import { TestHome, type CopyJson } from '../helpers/ditto.js';
 import { ENGINE_RUNTIME_CASES, countRows, query, type RuntimeName } from '../helpers/engines.js';
 import { containersOf, dataRootOf, leftovers, serverProcessesUnder, snapshotsOf } from '../helpers/leaks.js';
 import { maintainerPids } from '../helpers/processes.js';
+import { eventually, killMaintainers, killServer } from '../helpers/crash.js';
 import { readCopies, waitFor, writeState } from '../helpers/state.js';
 
 /** The copies whose server is running: processes working in a copy's directory (local), containers (Docker). */
 async function runningCopyIds(home: TestHome, runtime: RuntimeName): Promise<string[]> {
   if (runtime === 'local') return serverProcessesUnder(dataRootOf(home)).map((s) => s.copyId);
   return (await containersOf(home)).map((c) => c.copyId);
-}
-
-/** Waits until `check` holds; a check that asks Docker is async, which state.ts's waitFor is not. */
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.each(ENGINE_RUNTIME_CASES)('warm pool of $name', ({ runtime, config, errors }) => {
@@ -70,39 +62,30 @@ describe.each(ENGINE_RUNTIME_CASES)('warm pool of $name', ({ runtime, config, er
     expect(maintainerPids(home.dir)).toHaveLength(1);
   });
 
-  it('a warm copy whose server stopped is not handed out: up fails it and claims the next, the maintainer fails the rest and refills', async () => {
+  it('a warm copy whose server stopped comes back: up hands it out running, the maintainer restarts the rest in place', async () => {
     const warmIds = () => readCopies(home).filter((c) => c.warm === 1 && c.status === 'ready').map((c) => c.id);
     // In the order up claims them: the longest ready first.
     const byReady = async () => ((await home.ls()) as (CopyJson & { ready_at: string })[]).filter((c) => c.warm && c.status === 'ready').sort((a, b) => Date.parse(a.ready_at) - Date.parse(b.ready_at)).map((c) => c.id);
-    const kill = async (id: string) => {
-      if (runtime === 'local') {
-        for (const s of serverProcessesUnder(dataRootOf(home)).filter((s) => s.copyId === id)) process.kill(s.pid, 'SIGKILL');
-        await eventually(async () => !(await runningCopyIds(home, runtime)).includes(id), `copy ${id}'s server to stop`);
-        return;
-      }
-      // A stopped container stays listed until ditto removes it: its state says it stopped.
-      const [container] = (await containersOf(home)).filter((c) => c.copyId === id);
-      await execa('docker', ['kill', container!.name]);
-      await eventually(async () => (await execa('docker', ['inspect', '-f', '{{.State.Running}}', container!.name])).stdout.trim() === 'false', `copy ${id}'s container to stop`);
-    };
-    const [oldest, next] = await byReady();
-    await kill(oldest!);
+    const [oldest] = await byReady();
+    // No maintainer to notice first: the up heals it.
+    await killMaintainers(home);
+    await killServer(home, runtime, oldest!);
     const claimed = await home.upJson(['--ttl', '10m']);
-    expect(claimed.id).toBe(next);
+    expect(claimed.id).toBe(oldest);
     await expect(query(claimed.connection_string!, 'SELECT 1 AS ok')).resolves.toEqual([{ ok: 1 }]);
-    const failed = (await home.ls(true)).find((c) => c.id === oldest)!;
-    expect(failed.status).toBe('failed');
-    expect(failed.error_message).toBe('its server stopped while it waited in the pool');
-    expect(await leftovers(home, [], [oldest!])).toEqual([]);
+    const events = JSON.parse((await home.run(['logs', claimed.id, '--json'])).stdout) as { action: string }[];
+    expect(events.map((e) => e.action).slice(-3)).toEqual(['restarting', 'restarted', 'claimed']);
 
-    // The maintainer's own pass finds the next one, once a change wakes it (here an extend).
+    // The maintainer's own look between passes finds the next one: restarted, still warm, the pool not grown.
     await waitFor(() => warmIds().length === 2 || undefined, 'the pool to refill');
     const [victim] = warmIds();
-    await kill(victim!);
-    expect((await home.run(['extend', claimed.id, '--ttl', '5m'])).exitCode).toBe(0);
-    await waitFor(() => readCopies(home).find((c) => c.id === victim)!.status === 'failed' || undefined, 'the maintainer to fail the stopped warm copy', 30_000);
-    await waitFor(() => warmIds().length === 2 || undefined, 'the pool to refill');
-    expect(await leftovers(home, [], [victim!])).toEqual([]);
+    const rowsBefore = readCopies(home).length;
+    await killServer(home, runtime, victim!);
+    const restartedBy = async (id: string) => (JSON.parse((await home.run(['logs', id, '--json'])).stdout) as { action: string; actor: string }[]).filter((e) => e.action === 'restarted').map((e) => e.actor);
+    await eventually(async () => (await restartedBy(victim!)).length > 0, 'the maintainer to restart the warm copy', 30_000);
+    expect(await restartedBy(victim!)).toEqual(['maintainer']);
+    expect(warmIds()).toContain(victim);
+    expect(readCopies(home).length).toBe(rowsBefore);
     await home.run(['down', claimed.id]);
   });
 

@@ -3,7 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DittoError } from '../../src/errors.js';
-import { fakeHome, type FakeHome } from './fakes/floors.js';
+import { openCopies } from '../../src/copies/house.js';
+import { Engines } from '../../src/engines/registry.js';
+import { openState } from '../../src/state/store.js';
+import { FakeRuntimes, fakeHome, type FakeHome } from './fakes/floors.js';
 
 /**
  * The copies floor's decisions over fakes of the engine and runtime floors: no server runs, so
@@ -135,6 +138,61 @@ describe('heal and expiry, over fakes', () => {
     expect(statuses()[copy.id]).toBe('failed');
     expect(home.runtime.servers.has(copy.id)).toBe(false);
     expect(home.copies.db.prepare('SELECT count(*) AS n FROM port_leases').get()).toEqual({ n: 0 });
+  });
+
+  it('starts again the server of a ready copy that stopped, on its port, and says so in its events', async () => {
+    home = fakeHome({ pool: { size: 0 } });
+    const copy = await home.copies.manager.up({});
+    home.runtime.servers.set(copy.id, false);
+    const [listed] = await home.copies.manager.list();
+    expect(listed).toMatchObject({ id: copy.id, status: 'ready', port: copy.port });
+    expect(home.runtime.restarted).toEqual([copy.id]);
+    const events = await home.copies.manager.events(copy.id);
+    expect(events.slice(-2)).toMatchObject([
+      { action: 'restarting', metadata: { why: 'its server had stopped' } },
+      { action: 'restarted', metadata: { why: 'its server had stopped', port: copy.port } },
+    ]);
+    // A running server is left alone.
+    await home.copies.upkeep.heal();
+    expect(home.runtime.restarted).toEqual([copy.id]);
+  });
+
+  it('two heals at once restart a stopped copy once: one takes it over, the other finds it taken', async () => {
+    home = fakeHome({ pool: { size: 0 } });
+    const copy = await home.copies.manager.up({});
+    home.runtime.servers.set(copy.id, false);
+    const other = openCopies({ config: home.config, home: home.dir, db: openState(home.dir), engines: new Engines({ postgres: () => home.engine }), runtimes: new FakeRuntimes(home.runtime), actor: 'other', log: () => {} });
+    try {
+      await Promise.all([home.copies.upkeep.heal(), other.upkeep.heal()]);
+    } finally {
+      other.db.close();
+    }
+    expect(home.runtime.restarted).toEqual([copy.id]);
+    expect((await home.copies.manager.events(copy.id)).filter((e) => e.action === 'restarted')).toHaveLength(1);
+  });
+
+  it('fails a stopped copy whose data is gone, with the reason, and frees its port', async () => {
+    home = fakeHome({ pool: { size: 1 } });
+    await home.copies.pool.fill();
+    const copy = await home.copies.manager.up({});
+    home.runtime.servers.delete(copy.id);
+    await home.copies.upkeep.heal();
+    expect(statuses()[copy.id]).toBe('failed');
+    const [failed] = (await home.copies.manager.list({ all: true })).filter((c) => c.id === copy.id);
+    expect(failed!.errorMessage).toBe('its server had stopped and its data directory is gone');
+    expect(home.copies.db.prepare('SELECT count(*) AS n FROM port_leases WHERE copy_id = ?').get(copy.id)).toEqual({ n: 0 });
+  });
+
+  it('a warm copy whose server stopped is started again as it is claimed, not handed out stopped', async () => {
+    home = fakeHome({ pool: { size: 1 } });
+    await home.copies.pool.fill();
+    const [warm] = await home.copies.manager.list();
+    home.runtime.servers.set(warm!.id, false);
+    // Claimed before any heal sees it (the maintainer's pass had not come yet).
+    const key = await home.copies.pool.key(home.engine, null);
+    const claimed = await home.copies.pool.claim(key, { ttl: 60, label: null, owner: null, runId: null, jobName: null }, 'test');
+    expect(claimed).toMatchObject({ id: warm!.id, status: 'ready', driver: null });
+    expect(home.runtime.servers.get(warm!.id)).toBe(true);
   });
 
   it('forgets copies that ended longer ago than state.retention, with their events, but not a copy still holding a port', async () => {

@@ -7,7 +7,9 @@ import type { Serving } from '../../model/endpoint.js';
 import type { ContainerServerSpec, LocalServerSpec } from '../engine.js';
 
 /**
- * A copy is disposable: no binary log, no doublewrite, no flush at commit. A small redo log and
+ * A copy does not outlive a machine crash: no binary log, no doublewrite, no flush at commit. It
+ * does outlive its server (killed, OOM): the redo log is written to the OS at every commit, so a
+ * restart recovers every committed row. A small redo log and
  * buffer pool: a clone writes into its own redo log first, and an overlay clone copies up whole
  * files, so a 96 MB default log would be copied into every copy. Both runtimes use these.
  */
@@ -15,7 +17,7 @@ const DISPOSABLE_SETTINGS = [
   '--skip-log-bin',
   '--skip-name-resolve',
   '--innodb-doublewrite=0',
-  '--innodb-flush-log-at-trx-commit=0',
+  '--innodb-flush-log-at-trx-commit=2',
   '--innodb-log-file-size=8M',
   '--innodb-buffer-pool-size=32M',
   // No buffer pool dump at shutdown, and none loaded at start: a clone would read its snapshot's
@@ -123,6 +125,9 @@ export const localServer: LocalServerSpec = {
   // SIGKILL: the copy is thrown away and the server keeps no shared memory to leak. SIGTERM: a
   // clean shutdown, after which a golden snapshot's data stands alone.
   stopSignals: { now: 'SIGKILL', clean: 'SIGTERM' },
+  dataMarker: 'mysql',
+  // MySQL 8 keeps a lock beside its socket naming its pid; MariaDB replaces a stale socket itself.
+  lockFiles: (_dataDir, dir) => [path.join(dir, 'mysqld.sock.lock')],
 };
 
 /** The official `mariadb` image's contract: MARIADB_* (or MYSQL_*) variables, initialisation on first start, server flags as the command. */

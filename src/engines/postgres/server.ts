@@ -5,8 +5,13 @@ import { saysNoSpace } from '../../support/no-space.js';
 import type { Serving } from '../../model/endpoint.js';
 import type { ContainerServerSpec, LocalServerSpec } from '../engine.js';
 
-/** A copy is disposable: durability buys nothing and costs restore time. Both runtimes use these. */
-const DISPOSABLE_SETTINGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+/**
+ * A copy does not outlive a machine crash: no fsync, no full pages. It does outlive its server
+ * (killed, OOM): every commit's WAL is written to the OS at commit (synchronous_commit stays on;
+ * without fsync that is a write, not a flush), so a restart finds every committed row. Both
+ * runtimes use these.
+ */
+const DISPOSABLE_SETTINGS = ['-c', 'fsync=off', '-c', 'full_page_writes=off'];
 
 const PORT_IN_USE = /could not bind .*Address already in use|could not create any TCP\/IP sockets/i;
 
@@ -60,6 +65,9 @@ export const localServer: LocalServerSpec = {
   // SIGQUIT: immediate shutdown, no checkpoint (the copy is thrown away). SIGINT: fast shutdown
   // with a checkpoint, which makes a golden snapshot's data self-contained.
   stopSignals: { now: 'SIGQUIT', clean: 'SIGINT' },
+  dataMarker: 'PG_VERSION',
+  // A postmaster.pid naming a live process (its pid reused after a reboot) makes postgres refuse to start.
+  lockFiles: (dataDir) => [path.join(dataDir, 'postmaster.pid')],
 };
 
 /** The official `postgres` image's contract: POSTGRES_* variables, initdb on first start, `postgres` as the command. */

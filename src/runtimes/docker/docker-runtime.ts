@@ -11,7 +11,7 @@ import { GoneHomeResources } from './gone-homes.js';
 import { HelperContainers } from './helper-containers.js';
 import { homeLabels, LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from './labels.js';
 import { homeKey } from '../home-mark.js';
-import type { GoneHomeLeftover, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
+import type { GoneHomeLeftover, RestartRequest, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
 
 export type NetworkSetting = 'auto' | 'bridge' | 'host';
 type NetworkMode = 'bridge' | 'host';
@@ -125,21 +125,33 @@ export class DockerRuntime implements Runtime {
     const files = engine.serverFiles(req.serving);
     if (Object.keys(files).length > 0) await this.call(() => putFiles(container, spec.filesDir, files, spec.serverUid));
     signal?.throwIfAborted();
+    await this.startContainer(container, copyId, image, engine);
+    // Published where copies are served (bridge), or listening there itself (host network).
+    return { host: localAddress(listen), port: req.port };
+  }
+
+  /** The copy's container started again: its data, command, files and port are the container's own. */
+  async restart(req: RestartRequest): Promise<{ remounted: boolean }> {
+    const info = await this.inspect(req.copyId);
+    if (!info) throw new DittoError('NOT_FOUND', 'its container is gone');
+    if (!info.State.Running) await this.startContainer(this.docker.getContainer(containerName(req.copyId)), req.copyId, info.Config.Image, req.engine);
+    return { remounted: false };
+  }
+
+  private async startContainer(container: Docker.Container, copyId: string, image: string, engine: Engine): Promise<void> {
     try {
       await container.start();
     } catch (err) {
       if (isConnectError(err)) throw unreachable(this.opts.address, connectReason(err));
       const message = engineMessage(err);
       // A published port someone else holds: leave the container stopped, so startFailure reports
-      // portTaken and the Manager retries on another port.
-      if (!(network === 'bridge' && PORT_ALLOCATED.test(message))) {
+      // portTaken (a new copy then tries another port; a restarted one fails).
+      if (!PORT_ALLOCATED.test(message)) {
         throw new DittoError('PROVISION_FAILED', `the container of copy ${copyId} would not start: ${message}`, {
           hint: `check that image ${image} runs the ${engine.name} server (copy_image in ditto.yaml)`,
         });
       }
     }
-    // Published where copies are served (bridge), or listening there itself (host network).
-    return { host: localAddress(listen), port: req.port };
   }
 
   async isRunning(copyId: string): Promise<boolean> {
@@ -147,12 +159,21 @@ export class DockerRuntime implements Runtime {
     return info?.State.Running === true;
   }
 
+  async running(copyIds: readonly string[]): Promise<Set<string>> {
+    if (copyIds.length === 0) return new Set();
+    // A paused container's server is there, only frozen: not one to start again.
+    const running = new Set(await this.listCopyIds({ status: ['running', 'paused'] }));
+    return new Set(copyIds.filter((id) => running.has(id)));
+  }
+
   async startFailure(copyId: string, engine: Engine): Promise<{ error: DittoError; portTaken: boolean }> {
     const info = await this.inspect(copyId);
     if (!info) {
       return { error: new DittoError('PROVISION_FAILED', `the container of copy ${copyId} disappeared while starting`), portTaken: false };
     }
-    const raw = await this.call(() => this.docker.getContainer(containerName(copyId)).logs({ stdout: true, stderr: true, tail: 200, follow: false }));
+    // The log of its last start only: a restarted container's log holds what its killed server wrote too.
+    const since = Math.max(0, Math.floor(Date.parse(info.State.StartedAt) / 1000) || 0);
+    const raw = await this.call(() => this.docker.getContainer(containerName(copyId)).logs({ stdout: true, stderr: true, tail: 200, follow: false, since }));
     const log = demuxLogs(raw);
     const state = info.State;
     const read = engine.startFailure(log);
@@ -214,8 +235,13 @@ export class DockerRuntime implements Runtime {
   }
 
   async listResources(): Promise<string[]> {
+    return this.listCopyIds({});
+  }
+
+  /** The copy ids of this home's containers that pass `filters` (running ones, say), in one call. */
+  private async listCopyIds(filters: Record<string, string[]>): Promise<string[]> {
     const containers = await this.call(() =>
-      this.docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_HOME}=${this.homeKey}`] } }),
+      this.docker.listContainers({ all: true, filters: { ...filters, label: [`${LABEL_MANAGED}=true`, `${LABEL_HOME}=${this.homeKey}`] } }),
     );
     return containers.map((c) => c.Labels[LABEL_COPY_ID]).filter((id): id is string => typeof id === 'string' && id.length > 0);
   }

@@ -61,13 +61,12 @@ async function cloneBy(method: CloneMethod, source: string, copyDir: string, acc
   switch (method) {
     case 'overlay': {
       const upper = path.join(copyDir, 'upper');
-      const work = path.join(copyDir, 'work');
       fs.mkdirSync(upper, { mode: 0o700 });
-      fs.mkdirSync(work, { mode: 0o700 });
+      fs.mkdirSync(path.join(copyDir, 'work'), { mode: 0o700 });
       fs.mkdirSync(data, { mode: 0o700 });
       // The merged root takes the upper root's owner and mode: the server's account, 0700, as PostgreSQL demands.
       if (account) fs.chownSync(upper, account.uid, account.gid);
-      await execa(systemTool('mount'), ['-t', 'overlay', 'overlay', '-o', `lowerdir=${source},upperdir=${upper},workdir=${work}`, data]);
+      await mountOverlay(source, copyDir);
       return;
     }
     case 'reflink':
@@ -79,6 +78,27 @@ async function cloneBy(method: CloneMethod, source: string, copyDir: string, acc
     case 'image':
       throw new Error('images are a Docker clone method');
   }
+}
+
+/** Mounts `<copyDir>/data`: the copy's own writes (`upper`) over the golden snapshot `source`. */
+async function mountOverlay(source: string, copyDir: string): Promise<void> {
+  const { execa } = await import('execa');
+  const at = (sub: string) => path.join(copyDir, sub);
+  await execa(systemTool('mount'), ['-t', 'overlay', 'overlay', '-o', `lowerdir=${source},upperdir=${at('upper')},workdir=${at('work')}`, at('data')]);
+}
+
+/**
+ * Mounts an overlay clone again where its mount is gone (the machine restarted; the copy's own
+ * writes are in its upper layer, on disk); true when it did. Nothing to do for a clone of
+ * another kind, or one still mounted. NOT_FOUND when the snapshot under it is gone.
+ */
+export async function remountOverlay(copyDir: string, source: string | null): Promise<boolean> {
+  const data = path.join(copyDir, 'data');
+  if (!fs.existsSync(path.join(copyDir, 'upper')) || mountsUnder(data).includes(data)) return false;
+  if (source === null || !fs.existsSync(source)) throw new DittoError('NOT_FOUND', 'the golden snapshot under its overlay clone is gone');
+  fs.mkdirSync(data, { recursive: true, mode: 0o700 });
+  await mountOverlay(source, copyDir);
+  return true;
 }
 
 /** Mount points (overlay clones) at or below `dir`, deepest first; `mounts` is another process's table (its mount namespace). */

@@ -1,18 +1,16 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine, ToolRunner } from '../../engines/engine.js';
 import { DittoError } from '../../errors.js';
-import { processIdentity } from '../../model/process-identity.js';
 import { localAddress, type Endpoint } from '../../model/endpoint.js';
 import { firstLine } from '../../support/text.js';
 import { hostTools, runTool } from '../host-tools.js';
 import { markOf, type HomeMark } from '../home-mark.js';
-import type { GoneHomeLeftover, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
+import type { GoneHomeLeftover, RestartRequest, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
 import { serverAccount, type Account } from './account.js';
-import { DirCloner, mountsUnder, unmount, type ClonePreference } from './clone.js';
+import { DirCloner, mountsUnder, remountOverlay, unmount, type ClonePreference } from './clone.js';
 import { diskUsage, goneDataDirs, markDataDir, removeIfOnlyMarked } from './data-dirs.js';
-import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, waitGone, writeServerRecord } from './processes.js';
+import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, spawnServer, waitGone, writeServerRecord } from './processes.js';
 
 export interface LocalRuntimeOptions {
   /** local.bin_dir: where every engine's binaries are looked for first. */
@@ -116,28 +114,35 @@ export class LocalRuntime implements Runtime {
     else await this.initDataDir(req, dir, account);
     signal?.throwIfAborted();
 
-    const binDir = this.binDir(engine);
     writePrivateFiles(dir, engine.serverFiles(req.serving), account);
-    const server = engine.local.serverCommand(binDir, data, req.port, dir, req.serving);
-    const log = fs.openSync(path.join(dir, 'server.log'), 'a', 0o600);
-    try {
-      const child = spawn(server.file, server.args, {
-        cwd: dir,
-        detached: true, // its own process group, so it outlives us and can be killed as a group
-        stdio: ['ignore', log, log],
-        env: ENV,
-        ...(account ? { uid: account.uid, gid: account.gid } : {}),
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
-      writeServerRecord(record, { stop: engine.local.stopSignals, pid: child.pid!, identity: processIdentity(child.pid!) ?? String(child.pid) });
-      child.unref();
-    } finally {
-      fs.closeSync(log);
-    }
+    const command = engine.local.serverCommand(this.binDir(engine), data, req.port, dir, req.serving);
+    await spawnServer(dir, { stop: engine.local.stopSignals, command }, account, ENV);
     return { host: localAddress(req.serving.listen), port: req.port };
+  }
+
+  /**
+   * The copy's recorded server command run again on its data directory: the same port, listen
+   * address and files (certificate, access rules), which are still beside it.
+   */
+  async restart(req: RestartRequest): Promise<{ remounted: boolean }> {
+    const dir = this.copyDir(req.copyId);
+    if (!fs.existsSync(dir)) throw dataGone();
+    const record = readServerRecord(path.join(dir, 'server.json'));
+    if (recordedPid(record) !== null) return { remounted: false };
+    // What is left of the killed server (PostgreSQL's backends outlive their postmaster a moment) holds its data: it goes first.
+    await this.stopServer(req.copyId, 'now', STOP_GRACE_MS);
+    const remounted = await remountOverlay(dir, req.from ? this.goldenDir(req.from) : null);
+    const data = path.join(dir, 'data');
+    const { local } = req.engine;
+    if (!fs.existsSync(path.join(data, local.dataMarker))) throw dataGone();
+    if (!record?.command) throw new DittoError('PROVISION_FAILED', 'it was made by an earlier ditto, which kept no record of how its server was started');
+    for (const file of local.lockFiles(data, dir)) fs.rmSync(file, { force: true });
+    // A start failure is read from the log of this start, not from what the killed server wrote.
+    const log = path.join(dir, 'server.log');
+    if (fs.existsSync(log)) fs.renameSync(log, `${log}.1`);
+    req.signal?.throwIfAborted();
+    await spawnServer(dir, { stop: record.stop, command: record.command }, this.account(req.engine), ENV);
+    return { remounted };
   }
 
   /** A fresh data directory whose superuser has the copy's password. */
@@ -154,6 +159,14 @@ export class LocalRuntime implements Runtime {
   }
 
   async isRunning(copyId: string): Promise<boolean> {
+    return this.runs(copyId);
+  }
+
+  async running(copyIds: readonly string[]): Promise<Set<string>> {
+    return new Set(copyIds.filter((id) => this.runs(id)));
+  }
+
+  private runs(copyId: string): boolean {
     // The recorded server's own pid when there is one: its backends may outlive it a moment. A
     // scan finds a server started but never recorded.
     const record = readServerRecord(path.join(this.copyDir(copyId), 'server.json'));
@@ -298,6 +311,10 @@ export class LocalRuntime implements Runtime {
     for (const point of mountsUnder(this.opts.root)) await unmount(point);
     await fs.promises.rm(this.opts.root, { recursive: true, force: true });
   }
+}
+
+function dataGone(): DittoError {
+  return new DittoError('NOT_FOUND', 'its data directory is gone');
 }
 
 function chown(file: string, account: Account | null): void {

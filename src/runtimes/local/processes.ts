@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isDriverAlive, isPidAlive } from '../../model/process-identity.js';
+import { isDriverAlive, isPidAlive, processIdentity } from '../../model/process-identity.js';
+import type { Account } from './account.js';
 
 /** What the local runtime records of a server it started, in `<copy dir>/server.json`. */
 export interface ServerRecord {
@@ -9,6 +11,8 @@ export interface ServerRecord {
   pid?: number;
   /** The engine's stop signals, so the server can be stopped without knowing its engine. */
   stop: { now: NodeJS.Signals; clean: NodeJS.Signals };
+  /** The server's command line (no secret is ever in it), so a restart serves the copy as it was. */
+  command?: { file: string; args: string[] };
 }
 
 export function writeServerRecord(file: string, record: ServerRecord): void {
@@ -20,6 +24,31 @@ export function readServerRecord(file: string): ServerRecord | null {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as ServerRecord;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Starts `server.command` in the copy's directory `dir`, detached, as `account`, its output
+ * appended to server.log; records it (with its pid) in server.json once it runs.
+ */
+export async function spawnServer(dir: string, server: Required<Pick<ServerRecord, 'stop' | 'command'>>, account: Account | null, env: Record<string, string>): Promise<void> {
+  const log = fs.openSync(path.join(dir, 'server.log'), 'a', 0o600);
+  try {
+    const child = spawn(server.command.file, server.command.args, {
+      cwd: dir,
+      detached: true, // its own process group, so it outlives us and can be killed as a group
+      stdio: ['ignore', log, log],
+      env,
+      ...(account ? { uid: account.uid, gid: account.gid } : {}),
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    writeServerRecord(path.join(dir, 'server.json'), { ...server, pid: child.pid!, identity: processIdentity(child.pid!) ?? String(child.pid) });
+    child.unref();
+  } finally {
+    fs.closeSync(log);
   }
 }
 

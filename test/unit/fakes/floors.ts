@@ -9,7 +9,7 @@ import { DittoError } from '../../../src/errors.js';
 import type { EngineName } from '../../../src/model/copy.js';
 import type { Endpoint } from '../../../src/model/endpoint.js';
 import type { RuntimeChoice, RuntimeSource } from '../../../src/runtimes/registry.js';
-import type { Runtime, RuntimeSnapshots, StartRequest, Storage } from '../../../src/runtimes/runtime.js';
+import type { RestartRequest, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../../../src/runtimes/runtime.js';
 import { openState } from '../../../src/state/store.js';
 import { saysNoSpace } from '../../../src/support/no-space.js';
 
@@ -36,6 +36,8 @@ export class FakeEngine implements Engine {
     initCommand: () => ({ file: 'init', args: [], files: {} }),
     serverCommand: () => ({ file: 'server', args: [] }),
     stopSignals: { now: 'SIGKILL' as const, clean: 'SIGTERM' as const },
+    dataMarker: 'fake',
+    lockFiles: () => [],
   };
   readonly container = { defaultImage: 'fake:1', port: 1, dataDir: '/data', filesDir: '/conf', serverUid: 999, env: () => ({}), secretEnv: [], command: () => [], hostTools: [] };
   connectionString(e: Endpoint, c: { user: string; password: string; database: string }): string {
@@ -89,6 +91,7 @@ export class FakeRuntime implements Runtime {
   readonly snapshotKeys = new Set<string>();
   started: StartRequest[] = [];
   removed: string[] = [];
+  restarted: string[] = [];
   /** The next starts fail with this error. */
   failStart: DittoError | null = null;
 
@@ -116,6 +119,16 @@ export class FakeRuntime implements Runtime {
   }
   async isRunning(copyId: string): Promise<boolean> {
     return this.servers.get(copyId) === true;
+  }
+  async running(copyIds: readonly string[]): Promise<Set<string>> {
+    return new Set(copyIds.filter((id) => this.servers.get(id) === true));
+  }
+  /** A server stopped outside ditto starts again; one removed has no data left. */
+  async restart(req: RestartRequest): Promise<{ remounted: boolean }> {
+    if (!this.servers.has(req.copyId)) throw new DittoError('NOT_FOUND', 'its data directory is gone');
+    this.restarted.push(req.copyId);
+    this.servers.set(req.copyId, true);
+    return { remounted: false };
   }
   async startFailure(): Promise<{ error: DittoError; portTaken: boolean }> {
     return { error: new DittoError('PROVISION_FAILED', 'fake server stopped'), portTaken: false };
