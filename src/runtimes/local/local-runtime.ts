@@ -7,7 +7,7 @@ import { firstLine } from '../../support/text.js';
 import { hostTools, runTool } from '../host-tools.js';
 import { markOf, type HomeMark } from '../home-mark.js';
 import type { GoneHomeLeftover, RestartRequest, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
-import { serverAccount, type Account } from './account.js';
+import { chown, serverAccount, writePrivateFiles, type Account } from './account.js';
 import { DirCloner, mountsUnder, remountOverlay, unmount, type ClonePreference } from './clone.js';
 import { diskUsage, goneDataDirs, markDataDir, removeIfOnlyMarked } from './data-dirs.js';
 import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, spawnServer, waitGone, writeServerRecord } from './processes.js';
@@ -315,18 +315,4 @@ export class LocalRuntime implements Runtime {
 
 function dataGone(): DittoError {
   return new DittoError('NOT_FOUND', 'its data directory is gone');
-}
-
-function chown(file: string, account: Account | null): void {
-  if (account) fs.chownSync(file, account.uid, account.gid);
-}
-
-/** Writes `files` (name -> content) into `dir`, readable by the server's account only; returns their paths. */
-function writePrivateFiles(dir: string, files: Record<string, string>, account: Account | null): string[] {
-  return Object.entries(files).map(([name, content]) => {
-    const file = path.join(dir, name);
-    fs.writeFileSync(file, content, { mode: 0o600 });
-    chown(file, account);
-    return file;
-  });
 }
