@@ -11,10 +11,16 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   if (declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof DittoError) throw err;
+    // The connection ended mid-body ('aborted'): the caller's doing, not a failure of the host.
+    throw new DittoError('INTERRUPTED', 'the client went away before its request body was read', { cause: err });
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
   if (text === '') return {};
