@@ -237,11 +237,15 @@ export const ROUTES: Route[] = [
 ];
 
 function decodeParam(raw: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(raw);
+    decoded = decodeURIComponent(raw);
   } catch {
     throw new DittoError('BAD_INPUT', `'${raw}' is not a valid path segment`);
   }
+  // An id or a name is echoed in errors that reach a terminal: none holds a control character (DESIGN 13).
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(decoded)) throw new DittoError('BAD_INPUT', `'${raw}' is not a valid path segment: it decodes to a control character`);
+  return decoded;
 }
 
 /** The route for a request, with its path parameters; NOT_FOUND when none serves it. */
