@@ -3,6 +3,7 @@ import type { Caller } from '../model/caller.js';
 import type { CopyClient, IssuedCopy } from '../model/copy-client.js';
 import { currentDumpPath, dumpFreshness } from '../dump/location.js';
 import { DittoError } from '../errors.js';
+import { isPrintable } from '../support/printable.js';
 import { VERSION } from '../version.js';
 import type { CallerLimits } from './limits.js';
 import { PUBLIC_ROUTES } from './public-routes.js';
@@ -238,11 +239,15 @@ export const ROUTES: Route[] = [
 ];
 
 function decodeParam(raw: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(raw);
+    decoded = decodeURIComponent(raw);
   } catch {
     throw new DittoError('BAD_INPUT', `'${raw}' is not a valid path segment`);
   }
+  // An id or a name is echoed in errors that reach a terminal: none holds a control character (DESIGN 13).
+  if (!isPrintable(decoded)) throw new DittoError('BAD_INPUT', `'${raw}' is not a valid path segment: it decodes to a control character`);
+  return decoded;
 }
 
 const API_HINT = 'the API is under /v2: POST, GET /v2/copies; GET, PATCH, DELETE /v2/copies/{id}; POST /v2/copies/{id}/reset; POST /v2/copies/{id}/databases; POST /v2/targets/{name}/refresh; GET /v2/status';

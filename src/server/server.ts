@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Caller } from '../model/caller.js';
 import { DittoError } from '../errors.js';
 import { AuthRefused, type TokenAuth } from './auth.js';
-import { hidesPaths, readJson, sendError, sendJson } from './http-io.js';
+import { answerUnparsable, hidesPaths, readJson, sendError, sendJson } from './http-io.js';
 import { MethodNotAllowed, matchRoute, type HostServices } from './routes.js';
 
 export interface ServerOptions {
@@ -29,6 +29,18 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const RECEIVE_TIMEOUT_MS = 30_000;
 
 /**
+ * A request's target as a URL: origin-form (`/path?query`) is a path even when it starts with `//`
+ * (resolved against a base, `//x` would name a host, and `//` alone is no URL); absolute-form is parsed as it is.
+ */
+function requestUrl(target: string): URL {
+  try {
+    return new URL(target.startsWith('/') ? `http://host${target}` : target);
+  } catch {
+    throw new DittoError('BAD_INPUT', 'malformed request target', { hint: 'send a path such as /v2/copies' });
+  }
+}
+
+/**
  * The /v2 HTTP server: authentication, body limit, per-request deadline, and a shutdown that
  * stops accepting and lets requests in flight finish (a copy being made is completed, or failed
  * and removed by its own request when the deadline forces it).
@@ -43,6 +55,7 @@ export class HostServer {
     this.server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handle) : http.createServer(handle);
     this.server.headersTimeout = HEADERS_TIMEOUT_MS;
     this.server.requestTimeout = RECEIVE_TIMEOUT_MS;
+    this.server.on('clientError', answerUnparsable);
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
@@ -118,7 +131,7 @@ export class HostServer {
     let unreadBody = false;
     let refused: string | undefined;
     try {
-      const url = new URL(req.url ?? '/', 'http://host');
+      const url = requestUrl(req.url ?? '/');
       const { route, params } = matchRoute(method, url.pathname);
       routeName = route.name;
       unreadBody = route.readsBody === true;
