@@ -315,7 +315,7 @@ describe('ditto host: graceful shutdown', () => {
   it('SIGTERM during a POST: the request completes, then the host exits 0 with nothing half-made', async () => {
     await restart();
     const { answer, copyId } = await postWhileProvisioning();
-    host.child.kill('SIGTERM');
+    host.signal('SIGTERM');
     const res = await answer;
     expect(res.status).toBe(201);
     expect(res.json.id).toBe(copyId);
@@ -330,9 +330,9 @@ describe('ditto host: graceful shutdown', () => {
   it('a second SIGTERM cuts the POST short: its copy is failed and removed, and the host exits 0', async () => {
     await restart();
     const { answer, copyId } = await postWhileProvisioning();
-    host.child.kill('SIGTERM');
+    host.signal('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));
-    host.child.kill('SIGTERM');
+    host.signal('SIGTERM');
     const res = await answer;
     expect(res.status).toBe(503);
     expect(res.json.error).toMatch(/shutting down/);
