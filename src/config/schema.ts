@@ -177,7 +177,12 @@ const local = z
     bin_dir: z.string().min(1).optional().describe('Directory holding the server binaries (initdb, postgres, pg_restore, psql).'),
     user: z.string().min(1).optional().describe("The unprivileged account servers run as when ditto runs as root (default: the engine's own, postgres or mysql)."),
     data_dir: z.string().min(1).optional().describe("Where copies' and golden snapshots' data directories live (default: <home>/local, or /var/tmp/ditto-* as root)."),
-    clone: z.enum(['auto', 'overlay', 'reflink', 'copy']).default('auto').describe('How copies are cloned from a golden snapshot; auto: overlay mount (as root), reflink, else a plain copy.'),
+    clone: z
+      .enum(['auto', 'btrfs', 'reflink', 'overlay', 'copy'])
+      .default('auto')
+      .describe(
+        'How copies are cloned from a golden snapshot; auto: the cheapest the data directory allows: a btrfs snapshot (data_dir on btrfs), a reflink copy (its filesystem clones blocks: XFS with reflink, btrfs), an overlay mount (as root), else a plain copy.',
+      ),
   })
   .default({ clone: 'auto' })
   .describe('The local runtime: a database server of its own per copy, from the binaries on this machine.');

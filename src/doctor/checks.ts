@@ -10,7 +10,7 @@ import { findBinDirOrNull } from '../engines/bin-dirs.js';
 import type { Engine } from '../engines/engine.js';
 import { asDittoError } from '../errors.js';
 import { engineAddress, probeEngine, type Probe } from '../runtimes/docker/docker-endpoint.js';
-import type { GoneHomeLeftover } from '../runtimes/runtime.js';
+import type { GoneHomeLeftover, RuntimeSnapshots } from '../runtimes/runtime.js';
 import { STATE_FILE, stateProblem } from '../state/store.js';
 import { formatBytes } from '../support/byte-size.js';
 
@@ -133,6 +133,9 @@ async function checkRuntime(shared: Shared, engine: Engine, probe: Probe): Promi
   try {
     const choice = await shared.runtimes.choose(engine);
     checks.push({ name: 'runtime', status: 'ok', detail: `${choice.runtime.name}: ${choice.runtime.describe(engine)} (${choice.reason})` });
+    const clones = choice.runtime.snapshots ? await checkClones(choice.runtime.snapshots) : null;
+    // The runtime's line says how copies are cloned: a line of its own only for a warning.
+    if (clones) checks.push(clones);
   } catch (err) {
     const e = asDittoError(err);
     checks.push({ name: 'runtime', status: 'fail', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) });
@@ -141,6 +144,27 @@ async function checkRuntime(shared: Shared, engine: Engine, probe: Probe): Promi
   if (config.runtime !== 'docker') checks.push(binaries);
   if (config.runtime !== 'local') checks.push(docker);
   return checks;
+}
+
+/** Past this, a golden snapshot cloned by whole files makes a copy's first writes slow and large. */
+const LARGE_SNAPSHOT_BYTES = 2 ** 30;
+
+/** A warning where a copy's first write to a file copies all of it and the golden snapshots are large; else null. */
+async function checkClones(snapshots: RuntimeSnapshots): Promise<Check | null> {
+  const { method, why } = await snapshots.cloneMethod();
+  if (method !== 'overlay' && method !== 'copy') return null;
+  let largest: { key: string; bytes: number } | null = null;
+  for (const key of await snapshots.list()) {
+    const bytes = (await snapshots.size(key)) ?? 0;
+    if (bytes > LARGE_SNAPSHOT_BYTES && bytes > (largest?.bytes ?? 0)) largest = { key, bytes };
+  }
+  if (!largest) return null;
+  return {
+    name: 'clones',
+    status: 'warn',
+    detail: `${why}; golden snapshot ${largest.key} is ${formatBytes(largest.bytes)}: each copy's first write to a table copies the table's whole file`,
+    hint: 'put the data directory on a filesystem that clones blocks: `ditto storage init --size 100G` (as root), or local.data_dir on XFS or btrfs',
+  };
 }
 
 /** What homes that are gone left in the runtimes this config may use (the rule: runtimes/home-mark.ts), and the disk it takes. */

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { DittoError } from '../../errors.js';
 
 export interface Account {
@@ -46,4 +47,18 @@ function lookup(name: string): Account | null {
   const gid = Number(fields[3]);
   if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid === 0) return null;
   return { name, uid, gid };
+}
+
+export function chown(file: string, account: Account | null): void {
+  if (account) fs.chownSync(file, account.uid, account.gid);
+}
+
+/** Writes `files` (name -> content) into `dir`, readable by the server's account only; returns their paths. */
+export function writePrivateFiles(dir: string, files: Record<string, string>, account: Account | null): string[] {
+  return Object.entries(files).map(([name, content]) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, content, { mode: 0o600 });
+    chown(file, account);
+    return file;
+  });
 }

@@ -9,8 +9,9 @@ import { firstLine } from '../../support/text.js';
 import { hostTools, runTool } from '../host-tools.js';
 import { markOf, type HomeMark } from '../home-mark.js';
 import type { GoneHomeLeftover, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
-import { serverAccount, type Account } from './account.js';
+import { chown, serverAccount, writePrivateFiles, type Account } from './account.js';
 import { DirCloner, mountsUnder, unmount, type ClonePreference } from './clone.js';
+import { deleteSubvolume } from './filesystems.js';
 import { diskUsage, goneDataDirs, markDataDir, removeIfOnlyMarked } from './data-dirs.js';
 import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, waitGone, writeServerRecord } from './processes.js';
 
@@ -53,7 +54,7 @@ export class LocalRuntime implements Runtime {
   constructor(private readonly opts: LocalRuntimeOptions) {
     this.copiesRoot = path.join(opts.root, 'copies');
     this.goldenRoot = path.join(opts.root, 'golden');
-    this.cloner = new DirCloner(opts.clone, this.asRoot);
+    this.cloner = new DirCloner(opts.clone, this.asRoot, opts.root);
     this.storage = { dir: opts.root, remedy: 'set local.data_dir to a directory on a larger disk' };
     this.mark = markOf(opts.home);
     this.snapshots = {
@@ -63,7 +64,7 @@ export class LocalRuntime implements Runtime {
       list: async () => listDirs(this.goldenRoot),
       size: (key) => diskUsage(path.join(this.goldenRoot, key)),
       flavor: (engine) => this.binDir(engine),
-      cloneMethod: async () => this.cloner.method(),
+      cloneMethod: async () => this.cloner.describe(),
     };
   }
 
@@ -75,7 +76,7 @@ export class LocalRuntime implements Runtime {
   describe(engine: Engine): string {
     const account = this.account(engine);
     const as = account ? `, servers run as ${account.name}` : '';
-    return `${engine.name} binaries in ${this.binDir(engine)}${as}; copies cloned by ${this.cloner.method()}`;
+    return `${engine.name} binaries in ${this.binDir(engine)}${as}; copies cloned by ${this.cloner.describe().why}`;
   }
 
   hostBinDir(engine: Engine): string | null {
@@ -142,6 +143,7 @@ export class LocalRuntime implements Runtime {
 
   /** A fresh data directory whose superuser has the copy's password. */
   private async initDataDir(req: StartRequest, dir: string, account: Account | null): Promise<void> {
+    this.cloner.prepareFresh(path.join(dir, 'data'), account);
     const init = req.engine.local.initCommand(this.binDir(req.engine), path.join(dir, 'data'), req.credentials, dir);
     const files = writePrivateFiles(dir, init.files, account);
     const result = await runTool(init.file, init.args, ENV, { signal: req.signal, cwd: dir, ...(account ? { uid: account.uid, gid: account.gid } : {}) });
@@ -197,6 +199,7 @@ export class LocalRuntime implements Runtime {
 
   private async removeFiles(dir: string): Promise<void> {
     for (const point of mountsUnder(dir)) await unmount(point);
+    await deleteSubvolume(path.join(dir, 'data'));
     // Asynchronously: a shared host keeps serving requests while a copy's files go.
     await fs.promises.rm(dir, { recursive: true, force: true });
     this.removeEmptyRoots();
@@ -229,6 +232,7 @@ export class LocalRuntime implements Runtime {
   private async removeSnapshot(key: string): Promise<void> {
     // A server still running in it (a builder that crashed mid-promote cannot be; this is a guard).
     for (const { pid } of scanServers(this.goldenRoot).filter((s) => s.name === key)) signalPid(pid, 'SIGKILL');
+    await deleteSubvolume(this.goldenDir(key));
     fs.rmSync(path.join(this.goldenRoot, key), { recursive: true, force: true });
     this.removeEmptyRoots();
   }
@@ -292,24 +296,10 @@ export class LocalRuntime implements Runtime {
   }
 
   /** Removes every copy and snapshot, then the root itself with its marks. */
-  private async removeAll(): Promise<void> {
+  async removeAll(): Promise<void> {
     for (const id of await this.listResources()) await this.remove(id);
     for (const key of listDirs(this.goldenRoot)) await this.removeSnapshot(key);
     for (const point of mountsUnder(this.opts.root)) await unmount(point);
     await fs.promises.rm(this.opts.root, { recursive: true, force: true });
   }
-}
-
-function chown(file: string, account: Account | null): void {
-  if (account) fs.chownSync(file, account.uid, account.gid);
-}
-
-/** Writes `files` (name -> content) into `dir`, readable by the server's account only; returns their paths. */
-function writePrivateFiles(dir: string, files: Record<string, string>, account: Account | null): string[] {
-  return Object.entries(files).map(([name, content]) => {
-    const file = path.join(dir, name);
-    fs.writeFileSync(file, content, { mode: 0o600 });
-    chown(file, account);
-    return file;
-  });
 }
