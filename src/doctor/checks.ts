@@ -10,6 +10,7 @@ import { findBinDirOrNull } from '../engines/bin-dirs.js';
 import type { Engine } from '../engines/engine.js';
 import { asDittoError } from '../errors.js';
 import { engineAddress, probeEngine, type Probe } from '../runtimes/docker/docker-endpoint.js';
+import { describeSpace, storageReport } from '../runtimes/local/storage-image.js';
 import type { GoneHomeLeftover, RuntimeSnapshots } from '../runtimes/runtime.js';
 import { STATE_FILE, stateProblem } from '../state/store.js';
 import { formatBytes } from '../support/byte-size.js';
@@ -61,6 +62,8 @@ export async function runChecks(opts: LoadOptions): Promise<DoctorReport> {
   }
   const docker = await probeEngine(engineAddress(), DOCKER_PROBE_MS);
   checks.push(...(await checkRuntime(shared, engine, docker)));
+  const storage = checkStorage(loaded.home);
+  if (storage) checks.push(storage);
   checks.push(await checkGoneHomes(shared, docker));
   checks.push(await checkDump(loaded, engine));
   if (loaded.config.source.url) checks.push(await checkSource(loaded.config.source.url, engine));
@@ -165,6 +168,16 @@ async function checkClones(snapshots: RuntimeSnapshots): Promise<Check | null> {
     detail: `${why}; golden snapshot ${largest.key} is ${formatBytes(largest.bytes)}: each copy's first write to a table copies the table's whole file`,
     hint: 'put the data directory on a filesystem that clones blocks: `ditto storage init --size 100G` (as root), or local.data_dir on XFS or btrfs',
   };
+}
+
+/** The home's storage image (`ditto storage init`), if it has one: mounted at the data directory, and its space. */
+function checkStorage(home: string): Check | null {
+  const report = storageReport(home);
+  if (!report) return null;
+  const what = `${report.image} at ${report.mountPoint}`;
+  if (report.mounted) return { name: 'storage', status: 'ok', detail: `${what}: ${describeSpace(report)}` };
+  if (report.imageBytes === null) return { name: 'storage', status: 'fail', detail: `${what}: the image is gone`, hint: 'forget it with `ditto storage remove --force`' };
+  return { name: 'storage', status: 'warn', detail: `${what} is not mounted`, hint: 'any ditto command run as root mounts it again' };
 }
 
 /** What homes that are gone left in the runtimes this config may use (the rule: runtimes/home-mark.ts), and the disk it takes. */

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isSubvolume } from '../../src/runtimes/local/filesystems.js';
 import { mountsUnder } from '../../src/runtimes/local/clone.js';
@@ -63,6 +64,20 @@ describe.runIf(asRoot)('clones by block where the data directory allows', () => 
     expect((await home.run(['prune'])).exitCode).toBe(0);
     expect(await leftovers(home, copies.map((c) => c.port!))).toEqual([]);
     expect(fs.existsSync(root), `${root} is left`).toBe(false);
+  });
+
+  it('doctor warns where copies are cloned by whole files and a golden snapshot is over 1 GB, pointing at storage init', async () => {
+    const { home } = await homeOn(null, (dir) => writePagilaSql(path.join(dir, 'pagila.sql')));
+    await home.upJson();
+    expect((await home.run(['doctor'])).stdout).not.toMatch(/clones/);
+    // A snapshot grown past 1 GB without writing it: allocated blocks, as du counts them.
+    const golden = path.join(localRootOf(home), 'golden');
+    const [key] = fs.readdirSync(golden);
+    await execa('fallocate', ['-l', '1100M', path.join(golden, key!, 'data', 'ballast')]);
+    const doctor = await home.run(['doctor']);
+    expect(doctor.stdout).toMatch(new RegExp(`! clones +overlay: .* is on \\w+, which does not clone blocks .*; golden snapshot ${key} is 1\\.\\d GiB`));
+    expect(doctor.stdout).toContain('ditto storage init --size 100G');
+    await home.run(['down', '--all']);
   });
 
   it.each([

@@ -300,6 +300,9 @@ export class LocalRuntime implements Runtime {
     for (const id of await this.listResources()) await this.remove(id);
     for (const key of listDirs(this.goldenRoot)) await this.removeSnapshot(key);
     for (const point of mountsUnder(this.opts.root)) await unmount(point);
-    await fs.promises.rm(this.opts.root, { recursive: true, force: true });
+    // A storage image's mount point is left empty: `ditto storage remove` unmounts it.
+    await fs.promises.rm(this.opts.root, { recursive: true, force: true }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EBUSY') throw err;
+    });
   }
 }
