@@ -92,8 +92,11 @@ describe.runIf(asRoot)('clones by block where the data directory allows', () => 
     const [{ bytes }] = (await query(dsn, "SELECT pg_relation_size('big')::bigint AS bytes")) as [{ bytes: string }];
     expect(Number(bytes)).toBeGreaterThan(200 * 2 ** 20);
 
+    // The builder left no work to the copy: no count of rows to vacuum, no hint bits for a scan to set.
+    expect(await query(dsn, "SELECT n_ins_since_vacuum::int AS n FROM pg_stat_user_tables WHERE relname = 'big'")).toEqual([{ n: 0 }]);
     await query(dsn, 'CHECKPOINT');
     const before = await fsys!.usedBytes();
+    expect(await query(dsn, "SELECT count(*)::int AS n FROM big WHERE pad LIKE 'x%'")).toEqual([{ n: 1000000 }]);
     await query(dsn, "UPDATE big SET pad = 'changed' WHERE id = 500000");
     await query(dsn, 'CHECKPOINT');
     const grown = (await fsys!.usedBytes()) - before;
