@@ -8,6 +8,7 @@ import { TestHome, writePagilaSql } from '../helpers/ditto.js';
 import { leftovers, localRootOf } from '../helpers/leaks.js';
 import { LoopFilesystem, loopDevicesUnder, type LoopKind } from '../helpers/loop-filesystems.js';
 import { query } from '../helpers/pg.js';
+import { readCopies, waitFor } from '../helpers/state.js';
 
 /**
  * `local.clone: auto` picks the cheapest block-level clone the data directory's filesystem has,
@@ -66,6 +67,27 @@ describe.runIf(asRoot)('clones by block where the data directory allows', () => 
     expect(fs.existsSync(root), `${root} is left`).toBe(false);
   });
 
+  it.each(['xfs', 'btrfs'] as const)('on %s, what a provisioning process killed at each failpoint leaves is removed by the next command', async (kind) => {
+    const { home, fsys } = await homeOn(kind, (dir) => writeBigTableSql(path.join(dir, 'small.sql'), 1000));
+    // Killed with a golden snapshot's builder stopped before its promotion (its data a subvolume on btrfs),
+    // then with a clone made and its server started.
+    for (const [failpoint, golden] of [['before-promote', false], ['after-server-start', true]] as const) {
+      if (golden) await home.run(['down', (await home.upJson()).id]);
+      const marker = path.join(home.dir, `at-${failpoint}`);
+      const child = home.spawn(['up'], { DITTO_FAILPOINT: failpoint, DITTO_FAILPOINT_FILE: marker });
+      await waitFor(() => fs.existsSync(marker) || undefined, failpoint);
+      const crashed = readCopies(home, { builders: true }).at(-1)!;
+      process.kill(child.pid!, 'SIGKILL');
+      await child;
+      expect((await home.run(['ls'])).exitCode).toBe(0);
+      expect(readCopies(home, { builders: true }).find((c) => c.id === crashed.id)!.status).toBe('failed');
+      expect(await leftovers(home, [crashed.port!], [crashed.id])).toEqual([]);
+    }
+    expect((await home.run(['prune'])).exitCode).toBe(0);
+    if (kind === 'btrfs') expect((await execa('btrfs', ['subvolume', 'list', fsys!.point])).stdout).toBe('');
+    expect(fs.existsSync(localRootOf(home))).toBe(false);
+  });
+
   it('doctor warns where copies are cloned by whole files and a golden snapshot is over 1 GB, pointing at storage init', async () => {
     const { home } = await homeOn(null, (dir) => writePagilaSql(path.join(dir, 'pagila.sql')));
     await home.upJson();
@@ -108,8 +130,8 @@ describe.runIf(asRoot)('clones by block where the data directory allows', () => 
   }, 120_000);
 });
 
-/** A dump of one table of 1 M rows, about 250 MB, with a primary key: an UPDATE by id reads one page. */
-function writeBigTableSql(file: string): string {
-  fs.writeFileSync(file, "CREATE TABLE big (id int PRIMARY KEY, pad text);\nINSERT INTO big SELECT g, repeat('x', 200) FROM generate_series(1, 1000000) g;\n");
+/** A dump of one table of `rows` rows (1 M: about 250 MB), with a primary key: an UPDATE by id reads one page. */
+function writeBigTableSql(file: string, rows = 1_000_000): string {
+  fs.writeFileSync(file, `CREATE TABLE big (id int PRIMARY KEY, pad text);\nINSERT INTO big SELECT g, repeat('x', 200) FROM generate_series(1, ${rows}) g;\n`);
   return file;
 }
