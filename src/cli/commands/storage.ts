@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DittoError } from '../../errors.js';
 import { formatBytes, parseByteSize } from '../../support/byte-size.js';
+import type { LoadedConfig } from '../../config/locate.js';
 import { loadFor, type GlobalArgs } from '../context.js';
 import { note, printJson, say } from '../output.js';
 
@@ -13,9 +14,9 @@ const storageImage = () => import('../../runtimes/local/storage-image.js');
 const registry = () => import('../../runtimes/registry.js');
 
 /** How copies clone in the data directory, as the local runtime says it. */
-async function cloneWhy(args: GlobalArgs): Promise<string> {
+async function cloneWhy(loaded: LoadedConfig): Promise<string> {
   const { composeShared } = await import('../../compose.js');
-  const local = await composeShared(await loadFor(args)).runtimes.get('local');
+  const local = await composeShared(loaded).runtimes.get('local');
   return (await local.snapshots!.cloneMethod()).why;
 }
 
@@ -35,7 +36,7 @@ const init: CommandModule<GlobalArgs, InitArgs> = {
     const { localRoot } = await registry();
     const record = initStorage(loaded.home, localRoot(loaded.config, loaded.home), size, args.path ?? defaultImage(loaded.home));
     note(`made ${record.image} (XFS, up to ${formatBytes(size)}) and mounted it at ${record.mountPoint}`);
-    note(`copies clone by ${await cloneWhy(args)}`);
+    note(`copies clone by ${await cloneWhy(loaded)}`);
   },
 };
 
@@ -49,7 +50,7 @@ const status: CommandModule<GlobalArgs, StatusArgs> = {
     // As any command would: mounted again if it is gone.
     if (process.getuid?.() === 0) ensureStorageMounted(loaded.home);
     const report = storageReport(loaded.home);
-    const clones = await cloneWhy(args);
+    const clones = await cloneWhy(loaded);
     if (args.json) return printJson({ ...report, clones });
     if (!report) {
       const { localRoot } = await registry();
