@@ -4,7 +4,7 @@ import type { LoadedConfig } from './config/locate.js';
 import type { Log } from './copies/context.js';
 import { openCopies, type Copies } from './copies/house.js';
 import { Engines } from './engines/registry.js';
-import { Runtimes } from './runtimes/registry.js';
+import { ensureStorageMounted, Runtimes } from './runtimes/registry.js';
 import type { HostHouse } from './server/host.js';
 import type { Golden } from './state/goldens-repo.js';
 import { openState } from './state/store.js';
@@ -44,6 +44,8 @@ export interface OpenOptions {
 /** The copies floor of this home over a state connection of its own. */
 export function openHome(shared: Shared, opts: OpenOptions): Copies {
   const { config, home, file } = shared.loaded;
+  // After a reboot the data directory's storage image is mounted again before anything is written there.
+  ensureStorageMounted(home);
   const copies: Copies = openCopies({
     config,
     home,

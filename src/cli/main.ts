@@ -20,6 +20,7 @@ import { reseedCommand } from './commands/reseed.js';
 import { lsCommand } from './commands/ls.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
+import { storageCommand } from './commands/storage.js';
 import { upCommand } from './commands/up.js';
 import { erdCommand } from './commands/erd.js';
 import { targetCommand } from './commands/target.js';
@@ -51,6 +52,7 @@ export function buildParser(): Argv<GlobalArgs> {
     .command(targetCommand)
     .command(hostCommand)
     .command(doctorCommand)
+    .command(storageCommand)
     .command(initCommand)
     .completion(COMPLETION_COMMAND, COMPLETION_DESCRIBE, completeWords)
     .demandCommand(1, 'name a command (ditto --help lists them)')

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ENGINE_NAMES } from '../model/copy.js';
 import { tryParseDuration } from './duration.js';
+import { parseByteSize } from '../support/byte-size.js';
 import { isPrintable } from '../support/printable.js';
 
 /*
@@ -24,19 +25,16 @@ const duration = z
 
 const port = z.number().int().min(1).max(65535);
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
-
 /** A size in bytes: a number, or `500MB`, `20GiB`. */
 const byteSize = z
   .union([z.string(), z.number()])
   .transform((value, ctx) => {
-    const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(String(value).trim());
-    const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
-    if (!match || unit === undefined || Number(match[1]) <= 0) {
+    const bytes = parseByteSize(value);
+    if (bytes === null) {
       ctx.addIssue({ code: 'custom', message: `expected a size like 500MB, 20GiB or a number of bytes; got '${value}'` });
       return z.NEVER;
     }
-    return Math.floor(Number(match[1]) * unit);
+    return bytes;
   })
   .meta({ kind: 'size' });
 
@@ -177,7 +175,12 @@ const local = z
     bin_dir: z.string().min(1).optional().describe('Directory holding the server binaries (initdb, postgres, pg_restore, psql).'),
     user: z.string().min(1).optional().describe("The unprivileged account servers run as when ditto runs as root (default: the engine's own, postgres or mysql)."),
     data_dir: z.string().min(1).optional().describe("Where copies' and golden snapshots' data directories live (default: <home>/local, or /var/tmp/ditto-* as root)."),
-    clone: z.enum(['auto', 'overlay', 'reflink', 'copy']).default('auto').describe('How copies are cloned from a golden snapshot; auto: overlay mount (as root), reflink, else a plain copy.'),
+    clone: z
+      .enum(['auto', 'btrfs', 'reflink', 'overlay', 'copy'])
+      .default('auto')
+      .describe(
+        'How copies are cloned from a golden snapshot; auto: the cheapest the data directory allows: a btrfs snapshot (data_dir on btrfs), a reflink copy (its filesystem clones blocks: XFS with reflink, btrfs), an overlay mount (as root), else a plain copy.',
+      ),
   })
   .default({ clone: 'auto' })
   .describe('The local runtime: a database server of its own per copy, from the binaries on this machine.');

@@ -48,7 +48,7 @@ pool:
 #  bin_dir: /usr/lib/postgresql/15/bin
 #  user: postgres            # the account servers run as when ditto runs as root
 #  data_dir: /var/tmp/ditto  # where copies' data directories live
-#  clone: auto               # overlay, reflink or copy: how copies are made from a dump's snapshot
+#  clone: auto               # btrfs, reflink, overlay or copy: how copies are made from a dump's snapshot
 
 # The Docker runtime: the image copies run (default: the official postgres image)
 # and the network: bridge (port published on 127.0.0.1), host (the server listens

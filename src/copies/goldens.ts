@@ -12,7 +12,7 @@ import { runtimesInUse, type CopiesContext, type Log } from './context.js';
 import { failpoint } from './failpoint.js';
 import { fillCopy } from './fill.js';
 import { prepareIdentity } from './prepare.js';
-import { type Act, type CopyFields, Lifecycle } from './lifecycle.js';
+import { credentialsOf, endpointOf, type Act, type CopyFields, Lifecycle } from './lifecycle.js';
 
 /** What a snapshot holds besides its data, in the key so older snapshots are not reused: 2 keeps a template for per-test databases. */
 const SNAPSHOT_FORMAT = 'format-2';
@@ -93,6 +93,7 @@ export class Goldens {
       // Served on loopback in clear: the snapshot's data, and a committed image, carry no certificate.
       let started = await this.lifecycle.start(runtime, engine, builder, act, { from: null, serving: INTERNAL_SERVING });
       started = await fillCopy(this.ctx, runtime, engine, started, dump, act, { forUsers: true });
+      await engine.settle?.(endpointOf(started), credentialsOf(started));
       await failpoint('before-promote');
       await runtime.snapshots!.promote(builder.id, key, engine);
       const golden: Golden = { key, runtime: runtime.name, engine: engine.name, dumpPath: dump?.path ?? null, user: builder.user, password: builder.password, database: started.database, createdAt: Date.now() };

@@ -10,7 +10,8 @@ import { findBinDirOrNull } from '../engines/bin-dirs.js';
 import type { Engine } from '../engines/engine.js';
 import { asDittoError } from '../errors.js';
 import { engineAddress, probeEngine, type Probe } from '../runtimes/docker/docker-endpoint.js';
-import type { GoneHomeLeftover } from '../runtimes/runtime.js';
+import { describeSpace, storageReport } from '../runtimes/local/storage-image.js';
+import type { GoneHomeLeftover, RuntimeSnapshots } from '../runtimes/runtime.js';
 import { STATE_FILE, stateProblem } from '../state/store.js';
 import { formatBytes } from '../support/byte-size.js';
 
@@ -61,6 +62,8 @@ export async function runChecks(opts: LoadOptions): Promise<DoctorReport> {
   }
   const docker = await probeEngine(engineAddress(), DOCKER_PROBE_MS);
   checks.push(...(await checkRuntime(shared, engine, docker)));
+  const storage = checkStorage(loaded.home);
+  if (storage) checks.push(storage);
   checks.push(await checkGoneHomes(shared, docker));
   checks.push(await checkDump(loaded, engine));
   if (loaded.config.source.url) checks.push(await checkSource(loaded.config.source.url, engine));
@@ -133,6 +136,9 @@ async function checkRuntime(shared: Shared, engine: Engine, probe: Probe): Promi
   try {
     const choice = await shared.runtimes.choose(engine);
     checks.push({ name: 'runtime', status: 'ok', detail: `${choice.runtime.name}: ${choice.runtime.describe(engine)} (${choice.reason})` });
+    const clones = choice.runtime.snapshots ? await checkClones(choice.runtime.snapshots) : null;
+    // The runtime's line says how copies are cloned: a line of its own only for a warning.
+    if (clones) checks.push(clones);
   } catch (err) {
     const e = asDittoError(err);
     checks.push({ name: 'runtime', status: 'fail', detail: e.message, ...(e.hint ? { hint: e.hint } : {}) });
@@ -141,6 +147,37 @@ async function checkRuntime(shared: Shared, engine: Engine, probe: Probe): Promi
   if (config.runtime !== 'docker') checks.push(binaries);
   if (config.runtime !== 'local') checks.push(docker);
   return checks;
+}
+
+/** Past this, a golden snapshot cloned by whole files makes a copy's first writes slow and large. */
+const LARGE_SNAPSHOT_BYTES = 2 ** 30;
+
+/** A warning where a copy's first write to a file copies all of it and the golden snapshots are large; else null. */
+async function checkClones(snapshots: RuntimeSnapshots): Promise<Check | null> {
+  const { method, why } = await snapshots.cloneMethod();
+  if (method !== 'overlay' && method !== 'copy') return null;
+  let largest: { key: string; bytes: number } | null = null;
+  for (const key of await snapshots.list()) {
+    const bytes = (await snapshots.size(key)) ?? 0;
+    if (bytes > LARGE_SNAPSHOT_BYTES && bytes > (largest?.bytes ?? 0)) largest = { key, bytes };
+  }
+  if (!largest) return null;
+  return {
+    name: 'clones',
+    status: 'warn',
+    detail: `${why}; golden snapshot ${largest.key} is ${formatBytes(largest.bytes)}: each copy's first write to a table copies the table's whole file`,
+    hint: 'put the data directory on a filesystem that clones blocks: `ditto storage init --size 100G` (as root), or local.data_dir on XFS or btrfs',
+  };
+}
+
+/** The home's storage image (`ditto storage init`), if it has one: mounted at the data directory, and its space. */
+function checkStorage(home: string): Check | null {
+  const report = storageReport(home);
+  if (!report) return null;
+  const what = `${report.image} at ${report.mountPoint}`;
+  if (report.mounted) return { name: 'storage', status: 'ok', detail: `${what}: ${describeSpace(report)}` };
+  if (report.imageBytes === null) return { name: 'storage', status: 'fail', detail: `${what}: the image is gone`, hint: 'forget it with `ditto storage remove --force`' };
+  return { name: 'storage', status: 'warn', detail: `${what} is not mounted`, hint: 'any ditto command run as root mounts it again' };
 }
 
 /** What homes that are gone left in the runtimes this config may use (the rule: runtimes/home-mark.ts), and the disk it takes. */

@@ -230,6 +230,12 @@ export interface Engine {
   schemaOf(url: string): Promise<DbSchema>;
   /** Refreshing targets; null where the engine cannot replace a database's contents all or nothing. */
   readonly targetRestore: TargetRestore | null;
+  /**
+   * Does in a golden snapshot's builder, before its clean stop, the work its data would leave to
+   * every copy cloned from it: written once there rather than into each copy's clone (a first
+   * write to a file copies all of it on overlay). Absent where the clean stop does it all.
+   */
+  settle?(endpoint: Endpoint, credentials: Credentials): Promise<void>;
   /** Applies obfuscation rules to the database in place, checking every rule before anything is written. */
   scrub(endpoint: Endpoint, credentials: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport>;
 }

@@ -5,11 +5,12 @@ import type { Engine } from '../engines/engine.js';
 import { DittoError } from '../errors.js';
 import { engineAddress, probeEngine, unreachable } from './docker/docker-endpoint.js';
 import { defaultLocalRoot } from './local/data-dirs.js';
-import { LocalRuntime } from './local/local-runtime.js';
+import { LocalRuntime, type LocalRuntimeOptions } from './local/local-runtime.js';
 import type { Runtime } from './runtime.js';
 
 export { homeKey } from './home-mark.js';
 export { defaultLocalRoot };
+export { ensureStorageMounted } from './local/storage-image.js';
 
 export interface RuntimeChoice {
   runtime: Runtime;
@@ -91,13 +92,7 @@ export class Runtimes implements RuntimeSource {
     const { config, home } = this;
     switch (name) {
       case 'local':
-        return new LocalRuntime({
-          binDir: config.local.bin_dir,
-          user: config.local.user,
-          root: config.local.data_dir ?? defaultLocalRoot(home, process.getuid?.() === 0),
-          clone: config.local.clone,
-          home,
-        });
+        return new LocalRuntime(localOptions(config, home));
       case 'docker': {
         // Loaded on first use only: dockerode and its dependencies cost ~150 ms to load.
         const { DockerRuntime } = await import('./docker/docker-runtime.js');
@@ -111,6 +106,20 @@ export class Runtimes implements RuntimeSource {
       }
     }
   }
+}
+
+function localOptions(config: Config, home: string): LocalRuntimeOptions {
+  return { binDir: config.local.bin_dir, user: config.local.user, root: localRoot(config, home), clone: config.local.clone, home };
+}
+
+/** Where the local runtime of `home` keeps copies and golden snapshots: local.data_dir, else the default. */
+export function localRoot(config: Config, home: string): string {
+  return config.local.data_dir ?? defaultLocalRoot(home, process.getuid?.() === 0);
+}
+
+/** Stops every server of the local runtime of `home` and removes all its copies and snapshots (`ditto storage remove --force`). */
+export function clearLocalData(config: Config, home: string): Promise<void> {
+  return new LocalRuntime(localOptions(config, home)).removeAll();
 }
 
 /** The image copies of `engine` run: copy_image when it is for that engine (the configured one), else the official image. */

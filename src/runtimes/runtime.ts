@@ -4,7 +4,7 @@ import type { RuntimeName } from '../model/copy.js';
 import type { Credentials, Endpoint, Serving } from '../model/endpoint.js';
 
 /** How a runtime clones a golden snapshot into a copy, for `ditto status` and the benchmarks. */
-export type CloneMethod = 'overlay' | 'reflink' | 'copy' | 'image';
+export type CloneMethod = 'btrfs' | 'reflink' | 'overlay' | 'copy' | 'image';
 
 /** Where a runtime writes copies' data: a directory on this machine, or a place known by name; and how to move it. */
 export interface Storage {
@@ -55,7 +55,8 @@ export interface RuntimeSnapshots {
   size(key: string): Promise<number | null>;
   /** What a snapshot of `engine` depends on besides the dump (server binaries, image): part of its key. */
   flavor(engine: Engine): string;
-  cloneMethod(): Promise<CloneMethod>;
+  /** How copies are cloned here, and why (`status`, `doctor`). */
+  cloneMethod(): Promise<{ method: CloneMethod; why: string }>;
 }
 
 /** What a runtime holds for ditto homes that are gone (the rule: home-mark.ts). */

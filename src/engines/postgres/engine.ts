@@ -131,6 +131,30 @@ export class PostgresEngine implements Engine {
     return splitPassword(url);
   }
 
+  /**
+   * A restore leaves tuples without hint bits, pages out of the visibility map and counts of rows
+   * inserted since the last vacuum: a copy's first reads would write every page they touch, and
+   * its autovacuum would rewrite each large table. VACUUM ANALYZE sets them all; the checkpoint
+   * then writes them out, so the clean stop that follows is short (a builder that outlasts its
+   * stop deadline is killed, and every copy would replay its WAL).
+   */
+  async settle(e: Endpoint, c: Credentials): Promise<void> {
+    const { default: pg } = await import('pg');
+    const run = async (database: string, sql: string) => {
+      const client = new pg.Client(clientConfig(e, { ...c, database }, 10_000));
+      client.on('error', () => {}); // a dropped connection also rejects the query under way
+      try {
+        await client.connect();
+        return (await client.query<{ datname: string }>(sql)).rows;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    };
+    const databases = await run(c.database, 'SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname');
+    for (const { datname } of databases) await run(datname, 'VACUUM (ANALYZE)');
+    await run(c.database, 'CHECKPOINT');
+  }
+
   testDatabases(e: Endpoint, c: Credentials): TestDatabases {
     return postgresTestDatabases(async (database) => {
       const { default: pg } = await import('pg');

@@ -67,7 +67,7 @@ export class DockerRuntime implements Runtime {
       list: () => this.images.listGoldens(),
       size: async (key) => (await this.images.inspect(this.images.golden(key)))?.Size ?? null,
       flavor: (engine) => this.opts.image(engine),
-      cloneMethod: async () => 'image',
+      cloneMethod: async () => ({ method: 'image', why: 'image: each copy is a container of the golden image' }),
     };
   }
 

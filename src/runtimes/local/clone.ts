@@ -2,40 +2,54 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DittoError } from '../../errors.js';
 import { systemTool } from '../../support/system-tools.js';
-import type { Account } from './account.js';
+import { chown, type Account } from './account.js';
 import type { CloneMethod } from '../runtime.js';
+import { chooseClone, type CloneChoice, type ClonePreference } from './clone-choice.js';
+import { deleteSubvolume, isSubvolume, makeSubvolume } from './filesystems.js';
 
-export type ClonePreference = 'auto' | 'overlay' | 'reflink' | 'copy';
+export type { ClonePreference };
 
 /**
- * Clones a golden data directory into a copy's directory, by the cheapest method the platform
- * allows: an overlay mount (root only; copy-on-write per file, constant time), a reflink copy
- * (btrfs, xfs: copy-on-write per block), else a plain copy. `auto` tries them in that order once
- * and keeps what worked.
+ * Clones a golden data directory into a copy's directory, by the cheapest method the data
+ * directory allows (clone-choice.ts): a btrfs snapshot, a reflink copy, an overlay mount, else a
+ * plain copy. `auto` tries them in that order once and keeps what worked.
  */
 export class DirCloner {
   private chosen: CloneMethod | undefined;
+  private choice: CloneChoice | undefined;
 
   constructor(
     private readonly preference: ClonePreference,
     /** Overlay mounts need root. */
     private readonly asRoot: boolean,
+    /** The data directory copies are cloned in: its filesystem decides. */
+    private readonly root: string,
   ) {}
 
-  /** The method `auto` settled on, or would try first. */
-  method(): CloneMethod {
-    return this.chosen ?? this.candidates()[0]!;
+  /** The method `auto` settled on, or would try first, and why. */
+  describe(): { method: CloneMethod; why: string } {
+    const choice = this.choose();
+    if (!this.chosen || this.chosen === choice.method) return { method: choice.method, why: choice.why };
+    return { method: this.chosen, why: `${this.chosen}: ${choice.method} failed here` };
   }
 
-  private candidates(): CloneMethod[] {
-    if (this.preference !== 'auto') return [this.preference];
-    return this.asRoot ? ['overlay', 'reflink', 'copy'] : ['reflink', 'copy'];
+  /** Makes a fresh data directory (one a server initializes) a btrfs subvolume where snapshots are, so a golden snapshot made of it is cloned by a snapshot. */
+  prepareFresh(data: string, account: Account | null): void {
+    if (!this.choose().subvolumes || !makeSubvolume(data)) return;
+    fs.chmodSync(data, 0o700);
+    chown(data, account);
+  }
+
+  private choose(): CloneChoice {
+    return (this.choice ??= chooseClone(this.preference, this.asRoot, this.root));
   }
 
   /** Makes `<copyDir>/data` a clone of `source`, owned by `account` (the servers' account, as root). */
   async clone(source: string, copyDir: string, account: Account | null): Promise<CloneMethod> {
     const tried: string[] = [];
-    for (const method of this.chosen ? [this.chosen] : this.candidates()) {
+    // A snapshot made before its data directory was on btrfs, or by a ditto that made none, is no subvolume.
+    const order = this.choose().order.filter((m) => m !== 'btrfs' || this.preference === 'btrfs' || isSubvolume(source));
+    for (const method of this.chosen && order.includes(this.chosen) ? [this.chosen] : order) {
       try {
         await cloneBy(method, source, copyDir, account);
         this.chosen = method;
@@ -46,6 +60,7 @@ export class DirCloner {
         tried.push(`${method}: ${said}`);
         // Leave the directory as it was for the next method.
         await unmount(path.join(copyDir, 'data')).catch(() => {});
+        await deleteSubvolume(path.join(copyDir, 'data'));
         for (const sub of ['data', 'upper', 'work']) fs.rmSync(path.join(copyDir, sub), { recursive: true, force: true });
       }
     }
@@ -69,6 +84,11 @@ async function cloneBy(method: CloneMethod, source: string, copyDir: string, acc
       await mountOverlay(source, copyDir);
       return;
     }
+    case 'btrfs':
+      if (!isSubvolume(source)) throw new Error(`${source} is not a btrfs subvolume (a golden snapshot made before; \`ditto reseed\` makes a new one)`);
+      // The snapshot takes the subvolume's root as it is: owned by the server account, 0700.
+      await execa(systemTool('btrfs'), ['subvolume', 'snapshot', source, data]);
+      return;
     case 'reflink':
       await execa(systemTool('cp'), ['-a', '--reflink=always', source, data]);
       return;

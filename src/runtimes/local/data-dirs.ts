@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomically, removeQuietly } from '../../support/files.js';
 import { systemTool } from '../../support/system-tools.js';
+import { PROBE_FILE } from './clone-choice.js';
 import { goneFromHere, homeKey, parseMark, type HomeMark } from '../home-mark.js';
 
 /** Where data directories go when servers run as another account (ditto is root): /var/tmp/ditto-<key of home>. */
@@ -39,7 +40,9 @@ export function markDataDir(root: string, mark: HomeMark): void {
  */
 export function removeIfOnlyMarked(root: string, mark: HomeMark): void {
   const marks = path.join(root, MARKS);
-  if (!sameEntries(root, [MARKS]) || !sameEntries(marks, [homeKey(mark.home)])) return;
+  // What its filesystem offers clones is found again when the root is made again.
+  if (!(sameEntries(root, [MARKS]) || sameEntries(root, [MARKS, PROBE_FILE])) || !sameEntries(marks, [homeKey(mark.home)])) return;
+  removeQuietly(path.join(root, PROBE_FILE));
   removeQuietly(path.join(marks, homeKey(mark.home)));
   if (rmdir(marks) && rmdir(root)) return;
   if (fs.existsSync(root)) markDataDir(root, mark);
@@ -137,4 +140,16 @@ function readText(file: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * `dir` and any parent it makes, 0711 as root (the server account must traverse them to reach
+ * its own 0700 directory), else 0700. Set with chmod: mkdir's mode is cut by the umask, and a
+ * root shell with umask 077 would leave the servers locked out.
+ */
+export function makeRoot(dir: string, asRoot: boolean): void {
+  const mode = asRoot ? 0o711 : 0o700;
+  const made = fs.mkdirSync(dir, { recursive: true, mode });
+  if (made === undefined) return;
+  for (let at = dir; at.length >= made.length; at = path.dirname(at)) fs.chmodSync(at, mode);
 }

@@ -9,7 +9,8 @@ import { markOf, type HomeMark } from '../home-mark.js';
 import type { GoneHomeLeftover, RestartRequest, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
 import { chown, serverAccount, writePrivateFiles, type Account } from './account.js';
 import { DirCloner, mountsUnder, remountOverlay, unmount, type ClonePreference } from './clone.js';
-import { diskUsage, goneDataDirs, markDataDir, removeIfOnlyMarked } from './data-dirs.js';
+import { deleteSubvolume } from './filesystems.js';
+import { diskUsage, goneDataDirs, makeRoot, markDataDir, removeIfOnlyMarked } from './data-dirs.js';
 import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, spawnServer, waitGone, writeServerRecord } from './processes.js';
 
 export interface LocalRuntimeOptions {
@@ -51,7 +52,7 @@ export class LocalRuntime implements Runtime {
   constructor(private readonly opts: LocalRuntimeOptions) {
     this.copiesRoot = path.join(opts.root, 'copies');
     this.goldenRoot = path.join(opts.root, 'golden');
-    this.cloner = new DirCloner(opts.clone, this.asRoot);
+    this.cloner = new DirCloner(opts.clone, this.asRoot, opts.root);
     this.storage = { dir: opts.root, remedy: 'set local.data_dir to a directory on a larger disk' };
     this.mark = markOf(opts.home);
     this.snapshots = {
@@ -61,7 +62,7 @@ export class LocalRuntime implements Runtime {
       list: async () => listDirs(this.goldenRoot),
       size: (key) => diskUsage(path.join(this.goldenRoot, key)),
       flavor: (engine) => this.binDir(engine),
-      cloneMethod: async () => this.cloner.method(),
+      cloneMethod: async () => this.cloner.describe(),
     };
   }
 
@@ -73,7 +74,7 @@ export class LocalRuntime implements Runtime {
   describe(engine: Engine): string {
     const account = this.account(engine);
     const as = account ? `, servers run as ${account.name}` : '';
-    return `${engine.name} binaries in ${this.binDir(engine)}${as}; copies cloned by ${this.cloner.method()}`;
+    return `${engine.name} binaries in ${this.binDir(engine)}${as}; copies cloned by ${this.cloner.describe().why}`;
   }
 
   hostBinDir(engine: Engine): string | null {
@@ -147,6 +148,7 @@ export class LocalRuntime implements Runtime {
 
   /** A fresh data directory whose superuser has the copy's password. */
   private async initDataDir(req: StartRequest, dir: string, account: Account | null): Promise<void> {
+    this.cloner.prepareFresh(path.join(dir, 'data'), account);
     const init = req.engine.local.initCommand(this.binDir(req.engine), path.join(dir, 'data'), req.credentials, dir);
     const files = writePrivateFiles(dir, init.files, account);
     const result = await runTool(init.file, init.args, ENV, { signal: req.signal, cwd: dir, ...(account ? { uid: account.uid, gid: account.gid } : {}) });
@@ -210,6 +212,7 @@ export class LocalRuntime implements Runtime {
 
   private async removeFiles(dir: string): Promise<void> {
     for (const point of mountsUnder(dir)) await unmount(point);
+    await deleteSubvolume(path.join(dir, 'data'));
     // Asynchronously: a shared host keeps serving requests while a copy's files go.
     await fs.promises.rm(dir, { recursive: true, force: true });
     this.removeEmptyRoots();
@@ -226,7 +229,7 @@ export class LocalRuntime implements Runtime {
   private async promote(copyId: string, key: string, engine: Engine): Promise<void> {
     await this.stopServer(copyId, 'clean', PROMOTE_STOP_MS);
     await this.removeSnapshot(key);
-    this.makeRoot(path.join(this.goldenRoot, key));
+    makeRoot(path.join(this.goldenRoot, key), this.asRoot);
     markDataDir(this.opts.root, this.mark);
     fs.renameSync(path.join(this.copyDir(copyId), 'data'), this.goldenDir(key));
     try {
@@ -242,6 +245,7 @@ export class LocalRuntime implements Runtime {
   private async removeSnapshot(key: string): Promise<void> {
     // A server still running in it (a builder that crashed mid-promote cannot be; this is a guard).
     for (const { pid } of scanServers(this.goldenRoot).filter((s) => s.name === key)) signalPid(pid, 'SIGKILL');
+    await deleteSubvolume(this.goldenDir(key));
     fs.rmSync(path.join(this.goldenRoot, key), { recursive: true, force: true });
     this.removeEmptyRoots();
   }
@@ -268,20 +272,8 @@ export class LocalRuntime implements Runtime {
   }
 
   private makeRoots(): void {
-    this.makeRoot(this.copiesRoot);
+    makeRoot(this.copiesRoot, this.asRoot);
     markDataDir(this.opts.root, this.mark);
-  }
-
-  /**
-   * `dir` and any parent it makes, 0711 as root (the server account must traverse them to reach
-   * its own 0700 directory), else 0700. Set with chmod: mkdir's mode is cut by the umask, and a
-   * root shell with umask 077 would leave the servers locked out.
-   */
-  private makeRoot(dir: string): void {
-    const mode = this.asRoot ? 0o711 : 0o700;
-    const made = fs.mkdirSync(dir, { recursive: true, mode });
-    if (made === undefined) return;
-    for (let at = dir; at.length >= made.length; at = path.dirname(at)) fs.chmodSync(at, mode);
   }
 
   private removeEmptyRoots(): void {
@@ -305,11 +297,14 @@ export class LocalRuntime implements Runtime {
   }
 
   /** Removes every copy and snapshot, then the root itself with its marks. */
-  private async removeAll(): Promise<void> {
+  async removeAll(): Promise<void> {
     for (const id of await this.listResources()) await this.remove(id);
     for (const key of listDirs(this.goldenRoot)) await this.removeSnapshot(key);
     for (const point of mountsUnder(this.opts.root)) await unmount(point);
-    await fs.promises.rm(this.opts.root, { recursive: true, force: true });
+    // A storage image's mount point is left empty: `ditto storage remove` unmounts it.
+    await fs.promises.rm(this.opts.root, { recursive: true, force: true }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EBUSY') throw err;
+    });
   }
 }
 

@@ -104,7 +104,7 @@ export class FakeRuntime implements Runtime {
     remove: async (key) => void this.snapshotKeys.delete(key),
     list: async () => [...this.snapshotKeys],
     flavor: () => 'fake-build-1',
-    cloneMethod: async () => 'copy',
+    cloneMethod: async () => ({ method: 'copy', why: 'copy: a fake' }),
     size: async () => 64 * 2 ** 20,
   };
   /** A directory the test gives, so the error of a full disk can name it and its free space. */
