@@ -30,6 +30,7 @@ const COPY_FIELDS: { [K in keyof CopyInfo]: { name: string; kind: Kind; absent?:
   expiresAt: { name: 'expires_at', kind: 'time' },
   destroyedAt: { name: 'destroyed_at', kind: 'time' },
   errorMessage: { name: 'error_message', kind: 'text' },
+  diskBytes: { name: 'disk_bytes', kind: 'number' },
 };
 const COPY_ENTRIES = Object.entries(COPY_FIELDS) as [keyof CopyInfo, (typeof COPY_FIELDS)[keyof CopyInfo]][];
 

@@ -24,6 +24,7 @@ import { runHostMaintenance, scheduleReseed } from './maintenance.js';
 import { CallerLimits } from './limits.js';
 import { Metrics, type Family } from './metrics.js';
 import { MirrorReads } from './reads.js';
+import { withDiskBytes } from '../copies/disk-bytes.js';
 import type { HostServices } from './routes.js';
 import { HostServer } from './server.js';
 
@@ -116,6 +117,7 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
     limits: new CallerLimits(config.host),
     copies: requests.manager,
     afterWrite: () => mirror.reload(),
+    diskBytes: (copies) => withDiskBytes(house.runtimes, copies),
     runtime: () => {
       if (!runtimeSeen || Date.now() - runtimeSeen.at > RUNTIME_CACHE_MS) {
         const engine = house.engines.current(config);

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Caller } from '../model/caller.js';
-import type { CopyClient, IssuedCopy } from '../model/copy-client.js';
+import type { CopyClient, CopyInfo, IssuedCopy } from '../model/copy-client.js';
 import { currentDumpPath, dumpFreshness } from '../dump/location.js';
 import { DittoError } from '../errors.js';
 import { isPrintable } from '../support/printable.js';
@@ -27,6 +27,8 @@ export interface HostServices {
   /** Publishes a write to the mirror before its answer goes out, so no read after it is stale. */
   afterWrite(): Promise<void>;
   runtime(): Promise<{ name: string; reason: string; detail: string }>;
+  /** The copies with the bytes each owns on disk, measured (GET /v2/copies?disk_bytes=true, as `ditto ls` asks). */
+  diskBytes?(copies: CopyInfo[]): Promise<CopyInfo[]>;
   /** Figures for /metrics beyond the request counters. */
   families(): Promise<Family[]>;
   /** Replaces a target's contents with the host's dump (`ditto target refresh`); the request is its confirmation. */
@@ -112,7 +114,8 @@ export const ROUTES: Route[] = [
     path: /^\/v2\/copies$/,
     name: 'list_copies',
     async handle(host, req) {
-      const copies = await host.reads.list(callerOf(req), truthy(req.query.get('all')));
+      const listed = await host.reads.list(callerOf(req), truthy(req.query.get('all')));
+      const copies = truthy(req.query.get('disk_bytes')) && host.diskBytes ? await host.diskBytes(listed) : listed;
       return { status: 200, body: copies.map((c) => copyWire(c, host.advertiseHost)) };
     },
   },

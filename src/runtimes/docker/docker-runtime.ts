@@ -234,6 +234,19 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /** A copy owns its container's writable layer (SizeRw), over the golden image it shares. */
+  async copyBytes(copyIds: readonly string[]): Promise<Map<string, number | null>> {
+    const sizes = new Map<string, number | null>(copyIds.map((id) => [id, null]));
+    if (copyIds.length === 0) return sizes;
+    // One listing with sizes: the engine walks each container's layer, so it is asked only when a size is wanted.
+    const containers = await this.call(() => this.docker.listContainers({ all: true, size: true, filters: { label: this.homeFilter() } }));
+    for (const c of containers) {
+      const id = c.Labels[LABEL_COPY_ID];
+      if (id !== undefined && sizes.has(id)) sizes.set(id, (c as { SizeRw?: number }).SizeRw ?? null);
+    }
+    return sizes;
+  }
+
   async listResources(): Promise<string[]> {
     return this.listCopyIds({});
   }
@@ -241,9 +254,13 @@ export class DockerRuntime implements Runtime {
   /** The copy ids of this home's containers that pass `filters` (running ones, say), in one call. */
   private async listCopyIds(filters: Record<string, string[]>): Promise<string[]> {
     const containers = await this.call(() =>
-      this.docker.listContainers({ all: true, filters: { ...filters, label: [`${LABEL_MANAGED}=true`, `${LABEL_HOME}=${this.homeKey}`] } }),
+      this.docker.listContainers({ all: true, filters: { ...filters, label: this.homeFilter() } }),
     );
     return containers.map((c) => c.Labels[LABEL_COPY_ID]).filter((id): id is string => typeof id === 'string' && id.length > 0);
+  }
+
+  private homeFilter(): string[] {
+    return [`${LABEL_MANAGED}=true`, `${LABEL_HOME}=${this.homeKey}`];
   }
 
   goneHomes(): Promise<GoneHomeLeftover[]> {

@@ -9,6 +9,7 @@ import { markOf, type HomeMark } from '../home-mark.js';
 import type { GoneHomeLeftover, RestartRequest, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
 import { chown, serverAccount, writePrivateFiles, type Account } from './account.js';
 import { DirCloner, mountsUnder, remountOverlay, unmount, type ClonePreference } from './clone.js';
+import { copyOwnBytes } from './copy-bytes.js';
 import { diskUsage, goneDataDirs, markDataDir, removeIfOnlyMarked } from './data-dirs.js';
 import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, spawnServer, waitGone, writeServerRecord } from './processes.js';
 
@@ -213,6 +214,10 @@ export class LocalRuntime implements Runtime {
     // Asynchronously: a shared host keeps serving requests while a copy's files go.
     await fs.promises.rm(dir, { recursive: true, force: true });
     this.removeEmptyRoots();
+  }
+
+  async copyBytes(copyIds: readonly string[]): Promise<Map<string, number | null>> {
+    return new Map(await Promise.all(copyIds.map(async (id) => [id, await copyOwnBytes(this.copyDir(id))] as const)));
   }
 
   async listResources(): Promise<string[]> {
