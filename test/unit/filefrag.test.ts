@@ -35,10 +35,20 @@ File size of x is 10000 (3 blocks of 4096 bytes)
 x: 1 extent found
 File size of y is 2048 (2 blocks of 1024 bytes)
  ext:     logical_offset:        physical_offset: length:   expected: flags:
-   0:        0..       1:       9000..      9001:      2:             last,unknown_loc,delalloc,eof
+   0:        0..       1:       9000..      9001:      2:             last,eof
 y: 1 extent found
 `;
     expect(parseFilefrag(ext4)).toBe(3 * 4096 + 2 * 1024);
+  });
+
+  it('counts data not yet written out (delayed allocation, length 0) by its logical range', () => {
+    const delalloc = `Filesystem type is: ef53
+File size of b is 30000000 (7325 blocks of 4096 bytes)
+ ext:     logical_offset:        physical_offset: length:   expected: flags:
+   0:        0..    7324:          0..         0:      0:             last,unknown_loc,delalloc,eof
+b: 1 extent found
+`;
+    expect(parseFilefrag(delalloc)).toBe(7325 * 4096);
   });
 
   it('cannot tell when a file with data shows no extent table (no FIEMAP: filefrag fell back to FIBMAP)', () => {

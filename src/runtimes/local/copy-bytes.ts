@@ -36,7 +36,8 @@ async function unsharedBytes(files: string[]): Promise<number | null> {
 /**
  * The unshared bytes in `filefrag -v` output: per file a header `File size of F is N (B blocks of
  * S bytes)`, then its extents, each `i: a.. b: c.. d: length: [expected:] flags`, where the
- * length counts blocks of S bytes and the flags may say `shared`. Null when a file with data
+ * length counts blocks of S bytes and the flags may say `shared` (or `delalloc`: not written out
+ * yet, length 0). Null when a file with data
  * shows no extent table: FIEMAP is not supported (filefrag fell back to FIBMAP, which has no flags).
  */
 export function parseFilefrag(output: string): number | null {
@@ -55,8 +56,11 @@ export function parseFilefrag(output: string): number | null {
       awaitingTable = false;
       continue;
     }
-    const extent = /^\s*\d+:\s+\d+\.\.\s*\d+:\s+\d+\.\.\s*\d+:\s+(\d+):(.*)$/.exec(line);
-    if (extent && !/\bshared\b/.test(extent[2]!)) bytes += Number(extent[1]) * blockSize;
+    const extent = /^\s*\d+:\s+(\d+)\.\.\s*(\d+):\s+\d+\.\.\s*\d+:\s+(\d+):(.*)$/.exec(line);
+    if (!extent || /\bshared\b/.test(extent[4]!)) continue;
+    // Data not yet written out (delayed allocation) has no blocks, so length 0: its logical range is what it will take.
+    const blocks = /\bdelalloc\b/.test(extent[4]!) ? Number(extent[2]) - Number(extent[1]) + 1 : Number(extent[3]);
+    bytes += blocks * blockSize;
   }
   return awaitingTable ? null : bytes;
 }
