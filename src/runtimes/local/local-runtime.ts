@@ -10,7 +10,7 @@ import type { GoneHomeLeftover, RestartRequest, Runtime, RuntimeSnapshots, Start
 import { chown, serverAccount, writePrivateFiles, type Account } from './account.js';
 import { DirCloner, mountsUnder, remountOverlay, unmount, type ClonePreference } from './clone.js';
 import { copyOwnBytes } from './copy-bytes.js';
-import { diskUsage, goneDataDirs, markDataDir, removeIfOnlyMarked } from './data-dirs.js';
+import { diskUsage, goneDataDirs, makeRoot, markDataDir, removeIfOnlyMarked } from './data-dirs.js';
 import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, spawnServer, waitGone, writeServerRecord } from './processes.js';
 
 export interface LocalRuntimeOptions {
@@ -231,7 +231,7 @@ export class LocalRuntime implements Runtime {
   private async promote(copyId: string, key: string, engine: Engine): Promise<void> {
     await this.stopServer(copyId, 'clean', PROMOTE_STOP_MS);
     await this.removeSnapshot(key);
-    this.makeRoot(path.join(this.goldenRoot, key));
+    makeRoot(path.join(this.goldenRoot, key), this.asRoot);
     markDataDir(this.opts.root, this.mark);
     fs.renameSync(path.join(this.copyDir(copyId), 'data'), this.goldenDir(key));
     try {
@@ -273,20 +273,8 @@ export class LocalRuntime implements Runtime {
   }
 
   private makeRoots(): void {
-    this.makeRoot(this.copiesRoot);
+    makeRoot(this.copiesRoot, this.asRoot);
     markDataDir(this.opts.root, this.mark);
-  }
-
-  /**
-   * `dir` and any parent it makes, 0711 as root (the server account must traverse them to reach
-   * its own 0700 directory), else 0700. Set with chmod: mkdir's mode is cut by the umask, and a
-   * root shell with umask 077 would leave the servers locked out.
-   */
-  private makeRoot(dir: string): void {
-    const mode = this.asRoot ? 0o711 : 0o700;
-    const made = fs.mkdirSync(dir, { recursive: true, mode });
-    if (made === undefined) return;
-    for (let at = dir; at.length >= made.length; at = path.dirname(at)) fs.chmodSync(at, mode);
   }
 
   private removeEmptyRoots(): void {
