@@ -27,6 +27,8 @@ export interface HostServices {
   /** Publishes a write to the mirror before its answer goes out, so no read after it is stale. */
   afterWrite(): Promise<void>;
   runtime(): Promise<{ name: string; reason: string; detail: string }>;
+  /** The golden snapshot copies are cloned from now, with its size; null before it is made. */
+  golden?(): Promise<{ key: string; bytes: number | null } | null>;
   /** The copies with the bytes each owns on disk, measured (GET /v2/copies?disk_bytes=true, as `ditto ls` asks). */
   diskBytes?(copies: CopyInfo[]): Promise<CopyInfo[]>;
   /** Figures for /metrics beyond the request counters. */
@@ -215,6 +217,7 @@ export const ROUTES: Route[] = [
         port_range: { min: host.config.ports.min, max: host.config.ports.max },
         runtime: await host.runtime(),
         dump: { path: fresh.path, age_seconds: fresh.ageSeconds, stale: fresh.stale, stale_threshold_seconds: fresh.staleThresholdSeconds },
+        ...(host.golden ? { golden: await host.golden().catch(() => null) } : {}),
       };
       return { status: 200, body };
     },
