@@ -18,8 +18,9 @@ for pkg in python3-pytest python3-venv python3-setuptools python3-wheel; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 command -v openssl >/dev/null || missing+=(openssl)
-# XFS images with reflink for the tests of block-level clones and what a copy owns (filefrag: e2fsprogs).
+# XFS (reflink) and btrfs images for the tests of block-level clones and what a copy owns (filefrag: e2fsprogs).
 [ -x /usr/sbin/mkfs.xfs ] || [ -x /sbin/mkfs.xfs ] || missing+=(xfsprogs)
+[ -x /usr/sbin/mkfs.btrfs ] || [ -x /sbin/mkfs.btrfs ] || missing+=(btrfs-progs)
 command -v filefrag >/dev/null || [ -x /usr/sbin/filefrag ] || missing+=(e2fsprogs)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq

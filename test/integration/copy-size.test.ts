@@ -77,22 +77,28 @@ describe.skipIf(!asRoot)('the bytes a local copy owns', () => {
     });
   });
 
-  describe('reflink clone on XFS (local.clone: reflink)', () => {
-    const hasMkfs = fs.existsSync('/usr/sbin/mkfs.xfs') || fs.existsSync('/sbin/mkfs.xfs');
+  /** Block-level filesystems on a loop image, made by their Debian tools (skipped where a tool is missing). */
+  const FILESYSTEMS = [
+    { name: 'XFS', mkfs: 'mkfs.xfs', args: ['-q', '-m', 'reflink=1'] },
+    { name: 'btrfs', mkfs: 'mkfs.btrfs', args: ['-q'] },
+  ];
+
+  describe.each(FILESYSTEMS)('reflink clone on $name (local.clone: reflink)', ({ mkfs, args }) => {
+    const hasMkfs = ['/usr/sbin', '/sbin'].some((dir) => fs.existsSync(path.join(dir, mkfs)));
     let scratch: string;
     let mounted = false;
     let home: TestHome;
 
     beforeAll(async () => {
       if (!hasMkfs) return;
-      scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-xfs-'));
+      scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-fs-'));
       // The servers' account reaches its directories on the image through it.
       fs.chmodSync(scratch, 0o711);
-      const image = path.join(scratch, 'xfs.img');
+      const image = path.join(scratch, 'fs.img');
       const mnt = path.join(scratch, 'mnt');
       fs.mkdirSync(mnt);
       await execa('truncate', ['-s', '1G', image]);
-      await execa('mkfs.xfs', ['-q', '-m', 'reflink=1', image]);
+      await execa(mkfs, [...args, image]);
       await execa('mount', ['-o', 'loop', image, mnt]);
       mounted = true;
       home = homeWithBigTable({ clone: 'reflink', data_dir: path.join(mnt, 'ditto') });

@@ -51,6 +51,16 @@ b: 1 extent found
     expect(parseFilefrag(delalloc)).toBe(7325 * 4096);
   });
 
+  it("counts a btrfs file inline in the metadata as its size, not as the 4096 'blocks' filefrag shows", () => {
+    const inline = `Filesystem type is: 9123683e
+File size of pg_hba.conf is 300 (1 block of 4096 bytes)
+ ext:     logical_offset:        physical_offset: length:   expected: flags:
+   0:        0..    4095:          0..      4095:   4096:             last,not_aligned,inline,eof
+pg_hba.conf: 1 extent found
+`;
+    expect(parseFilefrag(inline)).toBe(300);
+  });
+
   it('cannot tell when a file with data shows no extent table (no FIEMAP: filefrag fell back to FIBMAP)', () => {
     const fibmap = `Filesystem type is: 1021994
 File size of t is 5000 (2 blocks of 4096 bytes)

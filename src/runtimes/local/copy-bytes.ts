@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { systemTool } from '../../support/system-tools.js';
+import { mountsUnder } from './clone.js';
 import { diskUsage } from './data-dirs.js';
 
 /** Files per filefrag run: a data directory holds thousands, and a command line has a limit. */
@@ -37,11 +38,12 @@ async function unsharedBytes(files: string[]): Promise<number | null> {
  * The unshared bytes in `filefrag -v` output: per file a header `File size of F is N (B blocks of
  * S bytes)`, then its extents, each `i: a.. b: c.. d: length: [expected:] flags`, where the
  * length counts blocks of S bytes and the flags may say `shared` (or `delalloc`: not written out
- * yet, length 0). Null when a file with data
+ * yet, length 0; or `inline`: in btrfs's metadata). Null when a file with data
  * shows no extent table: FIEMAP is not supported (filefrag fell back to FIBMAP, which has no flags).
  */
 export function parseFilefrag(output: string): number | null {
   let blockSize = 0;
+  let fileSize = 0;
   let bytes = 0;
   let awaitingTable = false;
   for (const line of output.split('\n')) {
@@ -49,7 +51,8 @@ export function parseFilefrag(output: string): number | null {
     if (header) {
       if (awaitingTable) return null;
       blockSize = Number(header[2]);
-      awaitingTable = Number(header[1]) > 0;
+      fileSize = Number(header[1]);
+      awaitingTable = fileSize > 0;
       continue;
     }
     if (/^\s*ext:\s+logical_offset:/.test(line)) {
@@ -58,16 +61,21 @@ export function parseFilefrag(output: string): number | null {
     }
     const extent = /^\s*\d+:\s+(\d+)\.\.\s*(\d+):\s+\d+\.\.\s*\d+:\s+(\d+):(.*)$/.exec(line);
     if (!extent || /\bshared\b/.test(extent[4]!)) continue;
+    const flags = extent[4]!;
+    // A small file's data inline in btrfs's metadata: filefrag shows its length in bytes as blocks; the file is that small.
+    if (/\binline\b/.test(flags)) bytes += Math.min(fileSize, blockSize);
     // Data not yet written out (delayed allocation) has no blocks, so length 0: its logical range is what it will take.
-    const blocks = /\bdelalloc\b/.test(extent[4]!) ? Number(extent[2]) - Number(extent[1]) + 1 : Number(extent[3]);
-    bytes += blocks * blockSize;
+    else bytes += (/\bdelalloc\b/.test(flags) ? Number(extent[2]) - Number(extent[1]) + 1 : Number(extent[3])) * blockSize;
   }
   return awaitingTable ? null : bytes;
 }
 
-/** Every regular file under `dir`, not through a mount point or a link. */
+/**
+ * Every regular file under `dir`, not through a mount point or a link. A btrfs subvolume below
+ * (a snapshot clone) has a device number of its own but is no mount: it is walked.
+ */
 function regularFiles(dir: string): string[] {
-  const device = fs.statSync(dir).dev;
+  const mounts = new Set(mountsUnder(dir));
   const files: string[] = [];
   const walk = (at: string) => {
     let entries: fs.Dirent[];
@@ -79,7 +87,7 @@ function regularFiles(dir: string): string[] {
     for (const entry of entries) {
       const full = path.join(at, entry.name);
       if (entry.isFile()) files.push(full);
-      else if (entry.isDirectory() && fs.lstatSync(full, { throwIfNoEntry: false })?.dev === device) walk(full);
+      else if (entry.isDirectory() && !mounts.has(full)) walk(full);
     }
   };
   walk(dir);
