@@ -217,7 +217,10 @@ export class LocalRuntime implements Runtime {
   }
 
   async copyBytes(copyIds: readonly string[]): Promise<Map<string, number | null>> {
-    return new Map(await Promise.all(copyIds.map(async (id) => [id, await copyOwnBytes(this.copyDir(id))] as const)));
+    // One after another: each is a walk and a du or filefrag run, and the machine serves the copies meanwhile.
+    const sizes = new Map<string, number | null>();
+    for (const id of copyIds) sizes.set(id, await copyOwnBytes(this.copyDir(id)));
+    return sizes;
   }
 
   async listResources(): Promise<string[]> {
