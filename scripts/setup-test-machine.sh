@@ -18,9 +18,10 @@ for pkg in python3-pytest python3-venv python3-setuptools python3-wheel; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 command -v openssl >/dev/null || missing+=(openssl)
-# Block-level clones (test/integration/thin-clones.test.ts, `ditto storage init`): XFS and btrfs on loop devices.
-PATH="$PATH:/usr/sbin:/sbin" command -v mkfs.xfs >/dev/null || missing+=(xfsprogs)
-PATH="$PATH:/usr/sbin:/sbin" command -v mkfs.btrfs >/dev/null || missing+=(btrfs-progs)
+# XFS (reflink) and btrfs images for the tests of block-level clones and what a copy owns (filefrag: e2fsprogs).
+[ -x /usr/sbin/mkfs.xfs ] || [ -x /sbin/mkfs.xfs ] || missing+=(xfsprogs)
+[ -x /usr/sbin/mkfs.btrfs ] || [ -x /sbin/mkfs.btrfs ] || missing+=(btrfs-progs)
+command -v filefrag >/dev/null || [ -x /usr/sbin/filefrag ] || missing+=(e2fsprogs)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # The packages would start a cluster of their own on 5432 and a server on 3306; ditto needs only

@@ -30,6 +30,7 @@ const COPY_FIELDS: { [K in keyof CopyInfo]: { name: string; kind: Kind; absent?:
   expiresAt: { name: 'expires_at', kind: 'time' },
   destroyedAt: { name: 'destroyed_at', kind: 'time' },
   errorMessage: { name: 'error_message', kind: 'text' },
+  diskBytes: { name: 'disk_bytes', kind: 'number' },
 };
 const COPY_ENTRIES = Object.entries(COPY_FIELDS) as [keyof CopyInfo, (typeof COPY_FIELDS)[keyof CopyInfo]][];
 
@@ -110,6 +111,8 @@ export interface StatusWire {
   port_range?: { min: number; max: number };
   runtime?: { name: string; reason: string; detail: string };
   dump?: { path: string | null; age_seconds: number | null; stale: boolean; stale_threshold_seconds: number };
+  /** The golden snapshot copies are cloned from, and its size in bytes; null before it is made. */
+  golden?: { key: string; bytes: number | null } | null;
 }
 
 // The other way: what ditto's HTTP client makes of the host's answers.
@@ -152,5 +155,7 @@ export function statusFromWire(w: StatusWire, url: string): StatusReport {
     pool: { ready: w.warm_copies, target: w.pool_target ?? 0 },
     ports: { min: w.port_range?.min ?? 0, max: w.port_range?.max ?? 0, free: w.port_pool_free },
     copies: { active: w.active_copies, provisioning: w.provisioning_copies ?? 0 },
+    // A host before this field says nothing of its snapshot: no line rather than a wrong one.
+    ...(w.golden !== undefined ? { golden: w.golden } : {}),
   };
 }

@@ -5,7 +5,7 @@ import { DittoError, isErrorCode, type ErrorCode } from '../errors.js';
 import { trustedCas } from '../config/trusted-cas.js';
 import type { Dispatcher } from 'undici';
 import { copyFromWire, eventFromWire, issuedFromWire, statusFromWire, testDatabaseFromWire, type StatusWire } from '../api/wire.js';
-import { selects, type CopyClient, type CopyInfo, type DownResult, type DownSelector, type IssuedCopy, type StatusReport, type TestDatabase, type UpOptions, type UpRequest } from '../model/copy-client.js';
+import { selects, type CopyClient, type CopyInfo, type DownResult, type DownSelector, type IssuedCopy, type ListOptions, type StatusReport, type TestDatabase, type UpOptions, type UpRequest } from '../model/copy-client.js';
 
 /** A copy can take a while to make (restore, a wait for the pool); everything else answers quickly. */
 const CREATE_TIMEOUT_MS = 10 * 60_000;
@@ -110,8 +110,9 @@ export class HttpClient implements CopyClient {
     return { destroyed, alreadyGone };
   }
 
-  async list(options: { all?: boolean } = {}): Promise<CopyInfo[]> {
-    const answer = await this.call('GET', options.all ? 'v2/copies?all=true' : 'v2/copies');
+  async list(options: ListOptions = {}): Promise<CopyInfo[]> {
+    const query = new URLSearchParams({ ...(options.all ? { all: 'true' } : {}), ...(options.diskBytes ? { disk_bytes: 'true' } : {}) }).toString();
+    const answer = await this.call('GET', query ? `v2/copies?${query}` : 'v2/copies');
     if (!Array.isArray(answer)) throw new DittoError('REMOTE', `the host at ${this.url} answered GET /v2/copies with something other than a list`);
     return (answer as Wire[]).map(copyFromWire);
   }

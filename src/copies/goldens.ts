@@ -46,6 +46,13 @@ export class Goldens {
     return { prepare: { command: prepared.command, files: prepared.files.length, inputsHash: prepared.hash, snapshot: this.ctx.goldens.get(key) ? key : null } };
   }
 
+  /** For `status`: the snapshot copies of `dumpPath` are cloned from, with the bytes it takes; null until it is made. */
+  async current(runtime: Runtime, engine: Engine, dumpPath: string | null): Promise<{ key: string; bytes: number | null } | null> {
+    const key = await this.key(runtime, engine, dumpPath);
+    if (!this.ctx.goldens.get(key)) return null;
+    return { key, bytes: (await runtime.snapshots?.size(key).catch(() => null)) ?? null };
+  }
+
   /**
    * The golden snapshot of `dump` in this runtime, made now if there is none. One process makes
    * it (under a lease); others wait, and take over if that process dies.

@@ -12,6 +12,7 @@ import {
   type DownResult,
   type DownSelector,
   type IssuedCopy,
+  type ListOptions,
   type StatusReport,
   type TestDatabase,
   type UpOptions,
@@ -29,6 +30,7 @@ import type { Upkeep } from './upkeep.js';
 import type { Goldens } from './goldens.js';
 import type { InPlace } from './in-place.js';
 import { checkTtl } from './ttl-policy.js';
+import { withDiskBytes } from './disk-bytes.js';
 import { checkPrintable } from '../support/printable.js';
 
 const NO_DUMP_NOTICE = 'no dump configured: this copy is an empty database; run `ditto reseed --source URL` (or set dump.path) to give copies your data';
@@ -113,9 +115,10 @@ export class Manager implements CopyClient {
     }
   }
 
-  async list(options: { all?: boolean } & CallOptions = {}): Promise<CopyInfo[]> {
+  async list(options: ListOptions = {}): Promise<CopyInfo[]> {
     await this.parts.upkeep.heal();
-    return this.ctx.repo.list({ includeFinal: options.all ?? false, owner: visibleOwner(options.caller), usersOnly: true }).map(toInfo);
+    const copies = this.ctx.repo.list({ includeFinal: options.all ?? false, owner: visibleOwner(options.caller), usersOnly: true }).map(toInfo);
+    return options.diskBytes ? withDiskBytes(this.ctx.runtimes, copies) : copies;
   }
 
   async events(id: string, options: CallOptions = {}): Promise<CopyEvent[]> {
@@ -139,6 +142,7 @@ export class Manager implements CopyClient {
         provisioning: copies.filter((c) => c.status === 'pending' || c.status === 'creating').length,
       },
       ...(await this.parts.goldens.preparedReport(choice.runtime, engine, this.parts.provisioner.currentDump())),
+      golden: await this.parts.goldens.current(choice.runtime, engine, this.parts.provisioner.currentDump()),
     };
   }
 

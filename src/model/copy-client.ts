@@ -48,12 +48,23 @@ export interface CopyInfo {
   expiresAt: number | null;
   destroyedAt: number | null;
   errorMessage: string | null;
+  /**
+   * The bytes the copy owns on disk (what destroying it frees: its own writes, not the golden
+   * snapshot it shares), measured when a list asks for it (`diskBytes`); null when not measured or
+   * not measurable.
+   */
+  diskBytes: number | null;
 }
 
 /** A copy handed to its user: with the connection string, and notes worth a line on stderr. */
 export interface IssuedCopy extends CopyInfo {
   connectionString: string;
   notices: string[];
+}
+
+export interface ListOptions extends CallOptions {
+  all?: boolean;
+  diskBytes?: boolean;
 }
 
 export interface DownSelector {
@@ -87,6 +98,8 @@ export interface StatusReport {
   copies: { active: number; provisioning: number };
   /** With `prepare` configured: the command, how many files its inputs match and their hash, and the snapshot of them (null until built). */
   prepare?: { command: string; files: number; inputsHash: string; snapshot: string | null };
+  /** The golden snapshot copies of the current dump are cloned from, and the bytes it takes (null when unknown); null before it is made. */
+  golden?: { key: string; bytes: number | null } | null;
 }
 
 /**
@@ -109,21 +122,22 @@ export interface CopyClient {
   reset(id: string, options?: UpOptions): Promise<IssuedCopy>;
   createDatabase(id: string, options?: CallOptions): Promise<TestDatabase>;
   dropDatabase(id: string, name: string, options?: CallOptions): Promise<void>;
-  list(options?: { all?: boolean } & CallOptions): Promise<CopyInfo[]>;
+  /** `diskBytes`: measure each copy's own bytes on disk (a walk of its files), as `ls` shows them. */
+  list(options?: ListOptions): Promise<CopyInfo[]>;
   events(id: string, options?: CallOptions): Promise<CopyEvent[]>;
   status(options?: CallOptions): Promise<StatusReport>;
   close(): Promise<void>;
 }
 
-/** The fields of a copy its clients see: every CopyInfo field, once (the check below keeps it so). */
+/** The fields of a copy its clients see, as its record keeps them: every CopyInfo field but the measured ones, once (the check below keeps it so). */
 export const COPY_INFO_FIELDS = [
   'id', 'status', 'warm', 'runtime', 'host', 'port', 'label', 'owner', 'runId', 'jobName',
   'ttlSeconds', 'createdAt', 'readyAt', 'expiresAt', 'destroyedAt', 'errorMessage',
 ] as const satisfies readonly (keyof CopyInfo)[];
 // A CopyInfo field left out of the list fails to compile here.
-export const _everyInfoField: Record<Exclude<keyof CopyInfo, (typeof COPY_INFO_FIELDS)[number]>, never> = {};
+export const _everyInfoField: Record<Exclude<keyof CopyInfo, (typeof COPY_INFO_FIELDS)[number] | 'diskBytes'>, never> = {};
 
-/** A copy as its clients see it: everything but its password and ditto's own bookkeeping. */
+/** A copy as its clients see it: everything but its password and ditto's own bookkeeping; its disk bytes not measured. */
 export function toInfo(copy: Copy): CopyInfo {
-  return Object.fromEntries(COPY_INFO_FIELDS.map((field) => [field, copy[field]])) as unknown as CopyInfo;
+  return { ...(Object.fromEntries(COPY_INFO_FIELDS.map((field) => [field, copy[field]])) as unknown as CopyInfo), diskBytes: null };
 }

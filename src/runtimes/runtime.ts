@@ -116,6 +116,11 @@ export interface Runtime {
    * a crash leaves aside is found by `listResources` under an id no record has.
    */
   retire?(copyId: string): Promise<{ gone: Promise<void> }>;
+  /**
+   * The bytes each copy owns on disk, what removing it would free (a clone's own writes, not the
+   * snapshot it shares), measured in one pass; null for a copy that cannot be measured.
+   */
+  copyBytes?(copyIds: readonly string[]): Promise<Map<string, number | null>>;
   /** Ids of every copy this runtime holds resources for, tracked or not. */
   listResources(): Promise<string[]>;
   /** A throwaway container of `image` that runs one of its tools with `file` mounted: present where the runtime has containers. */

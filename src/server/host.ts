@@ -24,6 +24,7 @@ import { runHostMaintenance, scheduleReseed } from './maintenance.js';
 import { CallerLimits } from './limits.js';
 import { Metrics, type Family } from './metrics.js';
 import { MirrorReads } from './reads.js';
+import { withDiskBytes } from '../copies/disk-bytes.js';
 import type { HostServices } from './routes.js';
 import { HostServer } from './server.js';
 
@@ -55,6 +56,15 @@ export interface RunningHost {
 
 /** How long the runtime the host reports in /v2/status is reused before asking again (a Docker probe). */
 const RUNTIME_CACHE_MS = 10_000;
+
+/** `load`'s answer, asked again once it is older than `ms`. */
+function recentFor<T>(ms: number, load: () => Promise<T>): () => Promise<T> {
+  let seen: { at: number; value: Promise<T> } | null = null;
+  return () => {
+    if (!seen || Date.now() - seen.at > ms) seen = { at: Date.now(), value: load() };
+    return seen.value;
+  };
+}
 
 /**
  * Starts `ditto host`: the /v2 server over a state connection of its own (whose writes the
@@ -106,7 +116,6 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
   });
   const reads = new MirrorReads(mirror, config);
 
-  let runtimeSeen: { at: number; value: Promise<{ name: string; reason: string; detail: string }> } | null = null;
   const services: HostServices = {
     config,
     home,
@@ -116,17 +125,20 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
     limits: new CallerLimits(config.host),
     copies: requests.manager,
     afterWrite: () => mirror.reload(),
-    runtime: () => {
-      if (!runtimeSeen || Date.now() - runtimeSeen.at > RUNTIME_CACHE_MS) {
-        const engine = house.engines.current(config);
-        const value = house.runtimes.choose(engine).then(
-          (c) => ({ name: c.runtime.name, reason: c.reason, detail: c.runtime.describe(engine) }),
-          (err: unknown) => ({ name: 'unavailable', reason: asDittoError(err).message, detail: '' }),
-        );
-        runtimeSeen = { at: Date.now(), value };
-      }
-      return runtimeSeen.value;
-    },
+    diskBytes: (copies) => withDiskBytes(house.runtimes, copies),
+    runtime: recentFor(RUNTIME_CACHE_MS, () => {
+      const engine = house.engines.current(config);
+      return house.runtimes.choose(engine).then(
+        (c) => ({ name: c.runtime.name, reason: c.reason, detail: c.runtime.describe(engine) }),
+        (err: unknown) => ({ name: 'unavailable', reason: asDittoError(err).message, detail: '' }),
+      );
+    }),
+    // Its size is a walk of its files: measured again at most as often as the runtime is asked.
+    golden: recentFor(RUNTIME_CACHE_MS, async () => {
+      const engine = house.engines.current(config);
+      const { runtime } = await house.runtimes.choose(engine);
+      return requests.goldens.current(runtime, engine, requests.provisioner.currentDump());
+    }),
     refreshTarget: async (name, { dryRun, signal }) => {
       const { refreshTarget } = await import('../reseed/targets.js');
       return refreshTarget({ copies: requests, engines: house.engines, runtimes: house.runtimes, signal }, { name, dryRun, confirm: async () => true });

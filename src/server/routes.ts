@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Caller } from '../model/caller.js';
-import type { CopyClient, IssuedCopy } from '../model/copy-client.js';
+import type { CopyClient, CopyInfo, IssuedCopy } from '../model/copy-client.js';
 import { currentDumpPath, dumpFreshness } from '../dump/location.js';
 import { DittoError } from '../errors.js';
 import { isPrintable } from '../support/printable.js';
@@ -27,6 +27,10 @@ export interface HostServices {
   /** Publishes a write to the mirror before its answer goes out, so no read after it is stale. */
   afterWrite(): Promise<void>;
   runtime(): Promise<{ name: string; reason: string; detail: string }>;
+  /** The golden snapshot copies are cloned from now, with its size; null before it is made. */
+  golden?(): Promise<{ key: string; bytes: number | null } | null>;
+  /** The copies with the bytes each owns on disk, measured (GET /v2/copies?disk_bytes=true, as `ditto ls` asks). */
+  diskBytes?(copies: CopyInfo[]): Promise<CopyInfo[]>;
   /** Figures for /metrics beyond the request counters. */
   families(): Promise<Family[]>;
   /** Replaces a target's contents with the host's dump (`ditto target refresh`); the request is its confirmation. */
@@ -112,7 +116,8 @@ export const ROUTES: Route[] = [
     path: /^\/v2\/copies$/,
     name: 'list_copies',
     async handle(host, req) {
-      const copies = await host.reads.list(callerOf(req), truthy(req.query.get('all')));
+      const listed = await host.reads.list(callerOf(req), truthy(req.query.get('all')));
+      const copies = truthy(req.query.get('disk_bytes')) && host.diskBytes ? await host.diskBytes(listed) : listed;
       return { status: 200, body: copies.map((c) => copyWire(c, host.advertiseHost)) };
     },
   },
@@ -212,6 +217,7 @@ export const ROUTES: Route[] = [
         port_range: { min: host.config.ports.min, max: host.config.ports.max },
         runtime: await host.runtime(),
         dump: { path: fresh.path, age_seconds: fresh.ageSeconds, stale: fresh.stale, stale_threshold_seconds: fresh.staleThresholdSeconds },
+        ...(host.golden ? { golden: await host.golden().catch(() => null) } : {}),
       };
       return { status: 200, body };
     },

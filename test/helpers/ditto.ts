@@ -150,6 +150,8 @@ export interface CopyJson {
   job_name: string | null;
   error_message: string | null;
   expires_at: string | null;
+  /** The bytes the copy owns on disk, as `ls --json` measures them. */
+  disk_bytes?: number | null;
 }
 
 /**

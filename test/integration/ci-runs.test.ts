@@ -39,7 +39,7 @@ describe('run tagging', () => {
     expect(runOf(listed, plain)).toEqual({ run_id: null, job_name: null });
     expect(runOf(await home.ls(true), ranId)).toEqual({ run_id: '9001', job_name: 'shard-2' });
     const table = (await home.run(['ls'])).stdout;
-    expect(table).toMatch(/^ID\s+STATUS\s+AGE\s+TTL LEFT\s+PORT\s+RUNTIME\s+LABEL\s+RUN\s+JOB\s+ERROR$/m);
+    expect(table).toMatch(/^ID\s+STATUS\s+AGE\s+TTL LEFT\s+PORT\s+SIZE\s+RUNTIME\s+LABEL\s+RUN\s+JOB\s+ERROR$/m);
     expect(table).toMatch(new RegExp(`^${gitlabId}\\s.*\\s4242\\s+rspec 1/2\\s*$`, 'm'));
 
     const down = await home.run(['down', '--run-id', '9001']);

@@ -94,9 +94,9 @@ describe.each(ENGINE_RUNTIME_CASES)('lifecycle of $name', ({ runtime: name, conf
     const table = await home.run(['ls']);
     expect(table.exitCode).toBe(0);
     const lines = table.stdout.split('\n');
-    expect(lines[0]).toMatch(/^ID\s+STATUS\s+AGE\s+TTL LEFT\s+PORT\s+RUNTIME\s+LABEL/);
+    expect(lines[0]).toMatch(/^ID\s+STATUS\s+AGE\s+TTL LEFT\s+PORT\s+SIZE\s+RUNTIME\s+LABEL/);
     const labelled = lines.find((l) => l.includes('iso-a'));
-    expect(labelled).toMatch(new RegExp(`^\\w+\\s+ready\\s+\\d+s\\s+\\S+\\s+\\d+\\s+${name}\\s+iso-a`));
+    expect(labelled).toMatch(new RegExp(`^\\w+\\s+ready\\s+\\d+s\\s+\\S+\\s+\\d+\\s+[\\d.]+ [KMG]?i?B\\s+${name}\\s+iso-a`));
     const copies = await home.ls();
     expect(copies.length).toBeGreaterThanOrEqual(6);
     expect(new Set(copies.map((c) => c.port)).size).toBe(copies.length);
@@ -203,11 +203,13 @@ describe.each(ENGINE_RUNTIME_CASES)('lifecycle of $name', ({ runtime: name, conf
   });
 
   it('run destroys the copy when the command cannot be started', async () => {
-    const before = await home.ls();
+    // The same copies as before; what each owns on disk moves as its server writes.
+    const copies = async () => (await home.ls()).map((c) => ({ ...c, disk_bytes: undefined }));
+    const before = await copies();
     const result = await home.run(['run', '--', 'no-such-command-ditto']);
     expect(result.exitCode).toBe(127);
     expect(result.stderr.trim().split('\n').at(-1)).toBe('ditto: command not found: no-such-command-ditto');
-    expect(await home.ls()).toEqual(before);
+    expect(await copies()).toEqual(before);
   });
 
   it('a copy past its TTL is destroyed by the next ditto command', async () => {

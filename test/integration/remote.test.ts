@@ -89,6 +89,8 @@ describe('the CLI with --remote / DITTO_SERVER', () => {
     const json = JSON.parse((await remote(['ls', '--json'])).stdout) as CopyJson[];
     const localJson = JSON.parse((await local(['ls', '--json'])).stdout) as CopyJson[];
     expect(Object.keys(json[0]!)).toEqual(Object.keys(localJson[0]!));
+    // The host measures what each copy owns on its disk, as a local ls does.
+    expect(json[0]!.disk_bytes).toBeGreaterThan(0);
     expect(json.every((c) => c.label !== 'bobs')).toBe(true);
     expect((await remote(['down', '--label', 'bobs'], BOB)).stdout).toMatch(/^destroyed /);
   });

@@ -180,7 +180,8 @@ function copyFromWire(value, source) {
     readyAt: text(w.ready_at),
     expiresAt: text(w.expires_at),
     destroyedAt: text(w.destroyed_at),
-    errorMessage: text(w.error_message)
+    errorMessage: text(w.error_message),
+    diskBytes: num(w.disk_bytes)
   };
 }
 function issuedFromWire(value, source, notices = []) {

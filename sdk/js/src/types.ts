@@ -17,6 +17,8 @@ export interface Copy {
   expiresAt: string | null;
   destroyedAt: string | null;
   errorMessage: string | null;
+  /** The bytes the copy owns on disk (its own writes, not the golden snapshot it shares); null unless the list measured it (`ditto ls --json`). */
+  diskBytes: number | null;
 }
 
 /** A copy just handed out: with its connection string (which holds its password), and ditto's notes on it. */

@@ -42,6 +42,7 @@ export function copyFromWire(value: unknown, source: string): Copy {
     expiresAt: text(w.expires_at),
     destroyedAt: text(w.destroyed_at),
     errorMessage: text(w.error_message),
+    diskBytes: num(w.disk_bytes),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { StatusReport } from '../../model/copy-client.js';
 import { formatDuration } from '../../config/duration.js';
+import { formatBytes } from '../../support/byte-size.js';
 import { withClient, type GlobalArgs } from '../context.js';
 import { printJson, say } from '../output.js';
 
@@ -26,6 +27,7 @@ export function renderStatus(r: StatusReport): string {
     ['pool', `${r.pool.ready}/${r.pool.target} warm copies ready`],
     ['ports', `${r.ports.free} free of ${r.ports.min}-${r.ports.max}`],
     ['copies', `${r.copies.active} active, ${r.copies.provisioning} being made`],
+    ...(r.golden !== undefined ? [['golden', r.golden ? `${r.golden.key} (${r.golden.bytes === null ? 'size unknown' : formatBytes(r.golden.bytes)})` : 'none yet (the next up makes it)']] : []),
     ...(r.prepare ? [['prepare', `${r.prepare.command} (${r.prepare.files} input files, sha256 ${r.prepare.inputsHash.slice(0, 12)}): ${r.prepare.snapshot ? `snapshot ${r.prepare.snapshot}` : 'no snapshot yet (the next up makes it)'}`]] : []),
   ];
   return lines.map(([k, v]) => `${k!.padEnd(8)}${v}`).join('\n') + '\n';

@@ -50,15 +50,17 @@ export class DockerRuntime implements Runtime {
   private readonly helpers: HelperContainers;
   private readonly images: Images;
   private readonly goneHomeResources: GoneHomeResources;
-  private readonly homeKey: string;
+  /** The labels of this home's copy containers, to list them by. */
+  private readonly homeFilter: string[];
   private readonly call: <T>(fn: () => Promise<T>) => Promise<T>;
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     if (opts.network !== 'auto') this.network = opts.network;
     this.call = (fn) => engineCall(opts.address, fn);
-    this.homeKey = homeKey(opts.home);
+    const key = homeKey(opts.home);
+    this.homeFilter = [`${LABEL_MANAGED}=true`, `${LABEL_HOME}=${key}`];
     this.helpers = new HelperContainers(this.docker, opts.address, opts.home);
-    this.images = new Images(this.docker, opts.address, this.homeKey);
+    this.images = new Images(this.docker, opts.address, key);
     this.goneHomeResources = new GoneHomeResources(this.docker, opts.address);
     this.snapshots = {
       promote: (copyId, key, engine) => this.promote(copyId, key, engine),
@@ -234,6 +236,15 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /** A copy owns its container's writable layer (SizeRw), over the golden image it shares. */
+  async copyBytes(copyIds: readonly string[]): Promise<Map<string, number | null>> {
+    if (copyIds.length === 0) return new Map();
+    // One listing with sizes: the engine walks each container's layer, so it is asked only when a size is wanted.
+    const containers = await this.call(() => this.docker.listContainers({ all: true, size: true, filters: { label: this.homeFilter } }));
+    const layers = new Map(containers.map((c) => [c.Labels[LABEL_COPY_ID], (c as { SizeRw?: number }).SizeRw ?? null]));
+    return new Map(copyIds.map((id) => [id, layers.get(id) ?? null]));
+  }
+
   async listResources(): Promise<string[]> {
     return this.listCopyIds({});
   }
@@ -241,7 +252,7 @@ export class DockerRuntime implements Runtime {
   /** The copy ids of this home's containers that pass `filters` (running ones, say), in one call. */
   private async listCopyIds(filters: Record<string, string[]>): Promise<string[]> {
     const containers = await this.call(() =>
-      this.docker.listContainers({ all: true, filters: { ...filters, label: [`${LABEL_MANAGED}=true`, `${LABEL_HOME}=${this.homeKey}`] } }),
+      this.docker.listContainers({ all: true, filters: { ...filters, label: this.homeFilter } }),
     );
     return containers.map((c) => c.Labels[LABEL_COPY_ID]).filter((id): id is string => typeof id === 'string' && id.length > 0);
   }

@@ -23,6 +23,18 @@ export function defaultLocalRoot(home: string, otherAccount: boolean): string {
   return path.join(SHARED_PARENT, `${PREFIX}${homeKey(home)}`);
 }
 
+/**
+ * Makes `dir` and any parent it needs, 0711 as root (the server account must traverse them to reach
+ * its own 0700 directory), else 0700. Set with chmod: mkdir's mode is cut by the umask, and a
+ * root shell with umask 077 would leave the servers locked out.
+ */
+export function makeRoot(dir: string, asRoot: boolean): void {
+  const mode = asRoot ? 0o711 : 0o700;
+  const made = fs.mkdirSync(dir, { recursive: true, mode });
+  if (made === undefined) return;
+  for (let at = dir; at.length >= made.length; at = path.dirname(at)) fs.chmodSync(at, mode);
+}
+
 /** Records in `root` that `mark`'s home keeps data there; called after each directory it makes in it. */
 export function markDataDir(root: string, mark: HomeMark): void {
   const file = path.join(root, MARKS, homeKey(mark.home));
@@ -140,16 +152,4 @@ function readText(file: string): string | null {
   } catch {
     return null;
   }
-}
-
-/**
- * `dir` and any parent it makes, 0711 as root (the server account must traverse them to reach
- * its own 0700 directory), else 0700. Set with chmod: mkdir's mode is cut by the umask, and a
- * root shell with umask 077 would leave the servers locked out.
- */
-export function makeRoot(dir: string, asRoot: boolean): void {
-  const mode = asRoot ? 0o711 : 0o700;
-  const made = fs.mkdirSync(dir, { recursive: true, mode });
-  if (made === undefined) return;
-  for (let at = dir; at.length >= made.length; at = path.dirname(at)) fs.chmodSync(at, mode);
 }

@@ -10,6 +10,7 @@ import type { GoneHomeLeftover, RestartRequest, Runtime, RuntimeSnapshots, Start
 import { chown, serverAccount, writePrivateFiles, type Account } from './account.js';
 import { DirCloner, mountsUnder, remountOverlay, unmount, type ClonePreference } from './clone.js';
 import { deleteSubvolume } from './filesystems.js';
+import { copyOwnBytes } from './copy-bytes.js';
 import { diskUsage, goneDataDirs, makeRoot, markDataDir, removeIfOnlyMarked } from './data-dirs.js';
 import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, spawnServer, waitGone, writeServerRecord } from './processes.js';
 
@@ -105,7 +106,8 @@ export class LocalRuntime implements Runtime {
     const account = this.account(engine);
     const dir = this.copyDir(req.copyId);
     const data = path.join(dir, 'data');
-    this.makeRoots();
+    makeRoot(this.copiesRoot, this.asRoot);
+    markDataDir(this.opts.root, this.mark);
     fs.mkdirSync(dir, { mode: 0o700 });
     chown(dir, account);
     // The stop signals first: a server found before its pid is recorded can still be stopped the engine's way.
@@ -218,6 +220,13 @@ export class LocalRuntime implements Runtime {
     this.removeEmptyRoots();
   }
 
+  async copyBytes(copyIds: readonly string[]): Promise<Map<string, number | null>> {
+    // One after another: each is a walk and a du or filefrag run, and the machine serves the copies meanwhile.
+    const sizes = new Map<string, number | null>();
+    for (const id of copyIds) sizes.set(id, await copyOwnBytes(this.copyDir(id)));
+    return sizes;
+  }
+
   async listResources(): Promise<string[]> {
     const ids = new Set(listDirs(this.copiesRoot));
     for (const { name } of scanServers(this.copiesRoot)) ids.add(name);
@@ -269,11 +278,6 @@ export class LocalRuntime implements Runtime {
     if (recorded !== null) pids.add(recorded);
     for (const found of scanServers(this.copiesRoot)) if (found.name === copyId) pids.add(found.pid);
     return [...pids];
-  }
-
-  private makeRoots(): void {
-    makeRoot(this.copiesRoot, this.asRoot);
-    markDataDir(this.opts.root, this.mark);
   }
 
   private removeEmptyRoots(): void {

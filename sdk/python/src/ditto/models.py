@@ -62,6 +62,8 @@ class Copy:
     expires_at: Optional[datetime] = None
     destroyed_at: Optional[datetime] = None
     error_message: Optional[str] = None
+    #: The bytes the copy owns on disk, when the list measured them (``ditto ls --json``); else None.
+    disk_bytes: Optional[int] = None
     #: Advice ditto gave with the copy (e.g. that no dump is configured).
     notices: List[str] = field(default_factory=list, repr=False)
     #: The answer as it came, unknown fields included.
@@ -103,6 +105,7 @@ class Copy:
             expires_at=_time(w.get("expires_at")),
             destroyed_at=_time(w.get("destroyed_at")),
             error_message=_text(w.get("error_message")),
+            disk_bytes=_int(w.get("disk_bytes")),
             notices=list(notices) if notices is not None else [str(n) for n in wire_notices] if isinstance(wire_notices, list) else [],
             raw=dict(w),
         )
