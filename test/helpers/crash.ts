@@ -32,9 +32,14 @@ export async function killServer(home: TestHome, runtime: 'local' | 'docker', co
     return;
   }
   const name = containerName(copyId);
-  process.kill(Number((await execa('docker', ['inspect', '-f', '{{.State.Pid}}', name])).stdout.trim()), 'SIGKILL');
-  // A stopped container stays until ditto removes it: its state says it stopped.
-  await eventually(async () => (await execa('docker', ['inspect', '-f', '{{.State.Running}}', name])).stdout.trim() === 'false', `copy ${copyId}'s container to stop`);
+  const pid = Number((await execa('docker', ['inspect', '-f', '{{.State.Pid}}', name])).stdout.trim());
+  process.kill(pid, 'SIGKILL');
+  // A stopped container stays until ditto removes it: its state says it stopped, or (a maintainer
+  // was quicker than this look) it runs again with another process.
+  await eventually(async () => {
+    const [running, now] = (await execa('docker', ['inspect', '-f', '{{.State.Running}} {{.State.Pid}}', name])).stdout.trim().split(' ');
+    return running === 'false' || Number(now) !== pid;
+  }, `copy ${copyId}'s container to stop`);
 }
 
 /** SIGKILL to the home's detached maintainers, so only the commands a test runs heal. */
