@@ -25,6 +25,9 @@ export interface CloneChoice {
   subvolumes: boolean;
 }
 
+/** The methods whose clone shares blocks: a copy's first write to a file costs a block, not the file. */
+export const BLOCK_METHODS: readonly CloneMethod[] = ['btrfs', 'reflink'];
+
 /** Kept in the data directory's root; a filesystem mounted over it later hides it, and is probed afresh. */
 export const PROBE_FILE = 'clone-probe.json';
 

@@ -4,7 +4,7 @@ import { DittoError } from '../../errors.js';
 import { systemTool } from '../../support/system-tools.js';
 import { chown, type Account } from './account.js';
 import type { CloneMethod } from '../runtime.js';
-import { chooseClone, type CloneChoice, type ClonePreference } from './clone-choice.js';
+import { BLOCK_METHODS, chooseClone, type CloneChoice, type ClonePreference } from './clone-choice.js';
 import { deleteSubvolume, isSubvolume, makeSubvolume } from './filesystems.js';
 
 export type { ClonePreference };
@@ -38,6 +38,11 @@ export class DirCloner {
     if (!this.choose().subvolumes || !makeSubvolume(data)) return;
     fs.chmodSync(data, 0o700);
     chown(data, account);
+  }
+
+  /** Whether copies here are block-level clones (a btrfs snapshot or reflink): a first write costs a block, not a file. */
+  blockLevel(): boolean {
+    return BLOCK_METHODS.includes(this.choose().method);
   }
 
   private choose(): CloneChoice {
@@ -98,6 +103,14 @@ async function cloneBy(method: CloneMethod, source: string, copyDir: string, acc
     case 'image':
       throw new Error('images are a Docker clone method');
   }
+}
+
+/** Removes a clone's directory (`<dir>/data` the clone): its overlay unmounted, its subvolume deleted, its files. */
+export async function removeCloneDir(dir: string): Promise<void> {
+  for (const point of mountsUnder(dir)) await unmount(point);
+  await deleteSubvolume(path.join(dir, 'data'));
+  // Asynchronously: a shared host keeps serving requests while a copy's files go.
+  await fs.promises.rm(dir, { recursive: true, force: true });
 }
 
 /** Mounts `<copyDir>/data`: the copy's own writes (`upper`) over the golden snapshot `source`. */

@@ -12,6 +12,13 @@ const PREFIX = 'ditto-';
 const NAME = /^ditto-[\w.-]+$/;
 /** `<root>/homes/<key of home>`: a mark (JSON) per home that keeps copies or snapshots in the root. */
 const MARKS = 'homes';
+/** A data directory's folders: each runtime's copies (`<id>/data`) and golden snapshots (`<key>/data`). */
+export const LAYOUT = {
+  local: { copies: 'copies', golden: 'golden' },
+  docker: { copies: 'docker-copies', golden: 'docker-golden' },
+} as const;
+/** Written into a golden snapshot's directory (`<key>/`, its data in `<key>/data`) once its data is complete. */
+export const SNAPSHOT_MARKER = 'complete';
 
 /**
  * The local runtime's copies and golden snapshots live under the home, except when servers run as

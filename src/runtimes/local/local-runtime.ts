@@ -8,10 +8,9 @@ import { hostTools, runTool } from '../host-tools.js';
 import { markOf, type HomeMark } from '../home-mark.js';
 import type { GoneHomeLeftover, RestartRequest, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
 import { chown, serverAccount, writePrivateFiles, type Account } from './account.js';
-import { DirCloner, mountsUnder, remountOverlay, unmount, type ClonePreference } from './clone.js';
-import { deleteSubvolume } from './filesystems.js';
+import { DirCloner, mountsUnder, remountOverlay, removeCloneDir, unmount, type ClonePreference } from './clone.js';
 import { copyOwnBytes } from './copy-bytes.js';
-import { diskUsage, goneDataDirs, makeRoot, markDataDir, removeIfOnlyMarked } from './data-dirs.js';
+import { diskUsage, goneDataDirs, LAYOUT, makeRoot, markDataDir, removeIfOnlyMarked, SNAPSHOT_MARKER } from './data-dirs.js';
 import { listDirs, readServerRecord, readTail, recordedPid, removeIfEmpty, scanServers, signalPid, spawnServer, waitGone, writeServerRecord } from './processes.js';
 
 export interface LocalRuntimeOptions {
@@ -30,8 +29,6 @@ const STOP_GRACE_MS = 5000;
 /** A clean shutdown checkpoints: a large restored snapshot may take a while to write out. */
 const PROMOTE_STOP_MS = 120_000;
 const ENV = { LC_ALL: 'C', TZ: 'UTC' };
-/** Written into a golden snapshot's directory once its data is complete. */
-const SNAPSHOT_MARKER = 'complete';
 /** A retired copy's directory is `<copy id>.retired-<pid>-<ms>` until its files are gone. */
 const RETIRED = '.retired-';
 
@@ -51,8 +48,8 @@ export class LocalRuntime implements Runtime {
   private readonly mark: HomeMark;
 
   constructor(private readonly opts: LocalRuntimeOptions) {
-    this.copiesRoot = path.join(opts.root, 'copies');
-    this.goldenRoot = path.join(opts.root, 'golden');
+    this.copiesRoot = path.join(opts.root, LAYOUT.local.copies);
+    this.goldenRoot = path.join(opts.root, LAYOUT.local.golden);
     this.cloner = new DirCloner(opts.clone, this.asRoot, opts.root);
     this.storage = { dir: opts.root, remedy: 'set local.data_dir to a directory on a larger disk' };
     this.mark = markOf(opts.home);
@@ -213,10 +210,7 @@ export class LocalRuntime implements Runtime {
   }
 
   private async removeFiles(dir: string): Promise<void> {
-    for (const point of mountsUnder(dir)) await unmount(point);
-    await deleteSubvolume(path.join(dir, 'data'));
-    // Asynchronously: a shared host keeps serving requests while a copy's files go.
-    await fs.promises.rm(dir, { recursive: true, force: true });
+    await removeCloneDir(dir);
     this.removeEmptyRoots();
   }
 
@@ -254,8 +248,7 @@ export class LocalRuntime implements Runtime {
   private async removeSnapshot(key: string): Promise<void> {
     // A server still running in it (a builder that crashed mid-promote cannot be; this is a guard).
     for (const { pid } of scanServers(this.goldenRoot).filter((s) => s.name === key)) signalPid(pid, 'SIGKILL');
-    await deleteSubvolume(this.goldenDir(key));
-    fs.rmSync(path.join(this.goldenRoot, key), { recursive: true, force: true });
+    await removeCloneDir(path.join(this.goldenRoot, key));
     this.removeEmptyRoots();
   }
 

@@ -8,6 +8,7 @@ import { ensurePrivateDir } from '../../support/private-dir.js';
 import { systemTool } from '../../support/system-tools.js';
 import { firstLine } from '../../support/text.js';
 import { mountTable } from './filesystems.js';
+import { LAYOUT } from './data-dirs.js';
 
 /**
  * `ditto storage`: a data directory that clones by block on any Linux disk. An XFS filesystem
@@ -173,8 +174,10 @@ export function describeSpace(report: StorageReport): string {
 /** The copies and golden snapshots in a data directory, for people: `2 copies`, `1 golden snapshot`. */
 function holdings(root: string): string[] {
   const count = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).length : 0);
-  const copies = count(path.join(root, 'copies'));
-  const snapshots = count(path.join(root, 'golden'));
+  // The local runtime's, and the Docker runtime's block-level clones and golden directories.
+  const runtimes = Object.values(LAYOUT);
+  const copies = runtimes.reduce((n, r) => n + count(path.join(root, r.copies)), 0);
+  const snapshots = runtimes.reduce((n, r) => n + count(path.join(root, r.golden)), 0);
   return [...(copies ? [`${copies} ${copies === 1 ? 'copy' : 'copies'}`] : []), ...(snapshots ? [`${snapshots} golden ${snapshots === 1 ? 'snapshot' : 'snapshots'}`] : [])];
 }
 
