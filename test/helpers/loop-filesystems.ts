@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import type { TestHome } from './ditto.js';
 
 /** The filesystems a test makes on a loop device: XFS with reflink, btrfs, or XFS without reflink (no block clones). */
 export type LoopKind = 'xfs' | 'btrfs' | 'xfs-noreflink';
@@ -69,4 +70,19 @@ export function isMounted(point: string): boolean {
 export async function loopDevicesUnder(dir: string): Promise<string[]> {
   const { stdout } = await execa('losetup', ['-a']);
   return stdout.split('\n').filter((line) => line.includes(`(${dir}`));
+}
+
+/**
+ * Cleans up `homes` (their copies go first: they hold files on the filesystems), then unmounts
+ * and deletes `filesystems` whatever happened; returns the loop devices left (there should be none).
+ */
+export async function disposeHomesAndFilesystems(homes: TestHome[], filesystems: LoopFilesystem[]): Promise<string[]> {
+  try {
+    for (const home of homes) await home.cleanup();
+  } finally {
+    for (const fsys of filesystems) await fsys.dispose();
+  }
+  const left: string[] = [];
+  for (const fsys of filesystems) left.push(...(await loopDevicesUnder(fsys.dir)));
+  return left;
 }

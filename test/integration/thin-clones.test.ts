@@ -6,7 +6,7 @@ import { isSubvolume } from '../../src/runtimes/local/filesystems.js';
 import { mountsUnder } from '../../src/runtimes/local/clone.js';
 import { TestHome, writePagilaSql } from '../helpers/ditto.js';
 import { leftovers, localRootOf } from '../helpers/leaks.js';
-import { LoopFilesystem, loopDevicesUnder, type LoopKind } from '../helpers/loop-filesystems.js';
+import { disposeHomesAndFilesystems, LoopFilesystem, type LoopKind } from '../helpers/loop-filesystems.js';
 import { query } from '../helpers/pg.js';
 import { readCopies, waitFor } from '../helpers/state.js';
 
@@ -21,12 +21,7 @@ describe.runIf(asRoot)('clones by block where the data directory allows', () => 
   const homes: TestHome[] = [];
 
   afterAll(async () => {
-    try {
-      for (const home of homes) await home.cleanup();
-    } finally {
-      for (const fsys of filesystems) await fsys.dispose();
-    }
-    for (const fsys of filesystems) expect(await loopDevicesUnder(fsys.dir)).toEqual([]);
+    expect(await disposeHomesAndFilesystems(homes, filesystems)).toEqual([]);
   });
 
   /** A home whose data directory is on a new filesystem of `kind` (null: the default one, on the ordinary disk), with `dump`. */
