@@ -107,7 +107,11 @@ export interface ContainerServerSpec {
   defaultImage: string;
   /** The port the server listens on inside a container with a network of its own. */
   port: number;
-  /** Where the data lives in the container: outside any volume the image declares, so a committed golden image carries it. */
+  /**
+   * Where the data lives in the container: outside any volume the image declares, so a committed
+   * golden image carries it; or where a block-level clone is bind-mounted, which the image's
+   * entrypoint (as root) gives to its server account when it is empty, as the official images do.
+   */
   dataDir: string;
   /** Where the engine's `serverFiles` are put in the container (outside its data: a committed golden image has none). */
   filesDir: string;

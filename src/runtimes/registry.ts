@@ -102,6 +102,7 @@ export class Runtimes implements RuntimeSource {
           network: config.docker.network,
           home,
           hostBinDir: (engine) => findBinDirOrNull(() => engine.local.findBinDir(config.local.bin_dir, engine.container.hostTools)),
+          clones: { root: localRoot(config, home), clone: config.local.clone },
         });
       }
     }

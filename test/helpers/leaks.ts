@@ -39,14 +39,13 @@ export async function containersOf(home: TestHome): Promise<{ name: string; copy
   return containers.map((c) => ({ name: c.Names[0]?.replace(/^\//, '') ?? c.Id, copyId: c.Labels[LABEL_COPY_ID] ?? '' }));
 }
 
-/** The golden snapshots a home holds in a runtime: directories (local) or images (Docker), by key. */
+/** The golden snapshots a home holds in a runtime: directories (local; Docker on block-level clones) or images (Docker), by key. */
 export async function snapshotsOf(home: TestHome, runtime: 'local' | 'docker'): Promise<string[]> {
-  if (runtime === 'local') {
-    const dir = path.join(localRootOf(home), 'golden');
-    return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
-  }
+  const dir = path.join(localRootOf(home), runtime === 'local' ? 'golden' : 'docker-golden');
+  const dirs = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  if (runtime === 'local') return dirs.sort();
   const images = await new Docker().listImages({ filters: { label: [LABEL_GOLDEN, `${LABEL_HOME}=${homeKey(home.dir)}`] } });
-  return images.map((i) => i.Labels?.[LABEL_GOLDEN] ?? '').sort();
+  return [...dirs, ...images.map((i) => i.Labels?.[LABEL_GOLDEN] ?? '')].sort();
 }
 
 /**
@@ -66,6 +65,10 @@ export async function leftovers(home: TestHome, ports: number[] = [], copyIds?: 
   if (mounts.length) found.push(`mounts ${mounts.join(', ')}`);
   const dirs = fs.existsSync(root) ? fs.readdirSync(root).filter(mine) : [];
   if (dirs.length) found.push(`copy directories ${dirs.join(', ')}`);
+  // The Docker runtime's block-level clones, where the data directory has them.
+  const clonesRoot = path.join(localRootOf(home), 'docker-copies');
+  const clones = fs.existsSync(clonesRoot) ? fs.readdirSync(clonesRoot).filter(mine) : [];
+  if (clones.length) found.push(`Docker clone directories ${clones.join(', ')}`);
   for (const port of ports) if (await isPortHeld(port)) found.push(`port ${port} still listening`);
   const stateFile = path.join(home.dir, 'state.db');
   if (fs.existsSync(stateFile)) {

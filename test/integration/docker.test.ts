@@ -9,7 +9,7 @@ import { LABEL_DRIVER, LABEL_DRIVER_HOST, LABEL_HELPER, LABEL_HOME, LABEL_MANAGE
 import { processIdentity } from '../../src/model/process-identity.js';
 import { homeKey } from '../../src/runtimes/registry.js';
 import { TestHome, expectOneLineError, writePagilaSql } from '../helpers/ditto.js';
-import { containersOf, leftovers } from '../helpers/leaks.js';
+import { containersOf, leftovers, localRootOf } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
 import { readCopies } from '../helpers/state.js';
 import { DOCKER_CONFIG, DOCKER_TEST_IMAGE } from '../helpers/runtimes.js';
@@ -141,7 +141,7 @@ describe('a copy is a container', () => {
     await a.up();
     const [copy] = await a.ls();
     const runtimeOf = (home: TestHome) =>
-      new DockerRuntime({ address: engineAddress(), image: () => DOCKER_TEST_IMAGE, network: 'host', home: home.dir, hostBinDir: () => null });
+      new DockerRuntime({ address: engineAddress(), image: () => DOCKER_TEST_IMAGE, network: 'host', home: home.dir, hostBinDir: () => null, clones: { root: localRootOf(home), clone: 'auto' } });
     expect(await runtimeOf(a).listResources()).toEqual([copy!.id]);
     expect(await runtimeOf(b).listResources()).toEqual([]);
     // And b's `down --all` leaves a's copy alone.

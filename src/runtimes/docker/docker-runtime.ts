@@ -1,15 +1,19 @@
+import fs from 'node:fs';
 import Docker from 'dockerode';
 import type { Engine, ToolRunner } from '../../engines/engine.js';
 import { DittoError } from '../../errors.js';
 import { localAddress, type Endpoint } from '../../model/endpoint.js';
-import { firstLine, tail } from '../../support/text.js';
+import { firstLine } from '../../support/text.js';
 import { connectReason, isConnectError, unreachable, type EngineAddress } from './docker-endpoint.js';
 import { engineCall, engineMessage, type EngineError } from './engine-call.js';
+import { BlockClones, type BlockClonesOptions } from './block-clones.js';
+import { dockerGoldens } from './goldens.js';
 import { Images } from './images.js';
-import { demuxLogs, execIn, putFiles } from './docker-io.js';
+import { copyTools, DUMP_MOUNT } from './copy-tools.js';
+import { demuxLogs, putFiles } from './docker-io.js';
 import { GoneHomeResources } from './gone-homes.js';
 import { HelperContainers } from './helper-containers.js';
-import { homeLabels, LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from './labels.js';
+import { homeLabels, LABEL_COPY_ID, LABEL_HOME, LABEL_MANAGED } from './labels.js';
 import { homeKey } from '../home-mark.js';
 import type { GoneHomeLeftover, RestartRequest, Runtime, RuntimeSnapshots, StartRequest, Storage } from '../runtime.js';
 
@@ -25,13 +29,12 @@ export interface DockerRuntimeOptions {
   home: string;
   /** The engine's client binaries on this machine, when there are any. */
   hostBinDir: (engine: Engine) => string | null;
+  /** The data directory, where copies run on block-level clones when it has them. */
+  clones: Omit<BlockClonesOptions, 'home'>;
 }
-
 
 /** A published port someone else holds. */
 const PORT_ALLOCATED = /port is already allocated|address already in use/i;
-/** Where a copy's dump appears inside its container (read-only). */
-const DUMP_MOUNT = '/ditto/dump';
 const REMOVE_WAIT_MS = 15_000;
 /** A clean shutdown checkpoints: a large restored snapshot may take a while to write out. */
 const PROMOTE_STOP_S = 120;
@@ -44,12 +47,12 @@ export function containerName(copyId: string): string {
 export class DockerRuntime implements Runtime {
   readonly name = 'docker' as const;
   readonly snapshots: RuntimeSnapshots;
-  readonly storage: Storage = { dir: null, place: "the Docker engine's storage", remedy: 'remove images and containers you do not need (docker system prune), or give the Docker engine a larger disk' };
   private readonly docker = new Docker();
   private network: NetworkMode | null = null;
   private readonly helpers: HelperContainers;
   private readonly images: Images;
   private readonly goneHomeResources: GoneHomeResources;
+  private readonly clones: BlockClones;
   /** The labels of this home's copy containers, to list them by. */
   private readonly homeFilter: string[];
   private readonly call: <T>(fn: () => Promise<T>) => Promise<T>;
@@ -62,15 +65,13 @@ export class DockerRuntime implements Runtime {
     this.helpers = new HelperContainers(this.docker, opts.address, opts.home);
     this.images = new Images(this.docker, opts.address, key);
     this.goneHomeResources = new GoneHomeResources(this.docker, opts.address);
-    this.snapshots = {
-      promote: (copyId, key, engine) => this.promote(copyId, key, engine),
-      has: async (key) => this.images.exists(this.images.golden(key)),
-      remove: (key) => this.images.removeGolden(key),
-      list: () => this.images.listGoldens(),
-      size: async (key) => (await this.images.inspect(this.images.golden(key)))?.Size ?? null,
-      flavor: (engine) => this.opts.image(engine),
-      cloneMethod: async () => ({ method: 'image', why: 'image: each copy is a container of the golden image' }),
-    };
+    this.clones = new BlockClones({ ...opts.clones, home: opts.home });
+    this.snapshots = dockerGoldens(this.images, this.clones, (copyId, key, engine) => this.promote(copyId, key, engine), (engine) => this.opts.image(engine));
+  }
+
+  get storage(): Storage {
+    if (this.clones.active) return { dir: this.clones.root, remedy: 'set local.data_dir to a directory on a larger disk' };
+    return { dir: null, place: "the Docker engine's storage", remedy: 'remove images and containers you do not need (docker system prune), or give the Docker engine a larger disk' };
   }
 
   async check(): Promise<void> {}
@@ -87,7 +88,8 @@ export class DockerRuntime implements Runtime {
   describe(engine: Engine): string {
     const { address, network } = this.opts;
     const net = network === 'auto' ? `network ${this.network ?? 'auto'} (bridge if the engine has one, else host)` : `${network} network`;
-    return `Docker engine at ${address.display}, image ${this.opts.image(engine)}, ${net}`;
+    const data = this.clones.active ? `; copies cloned by ${this.clones.describe().why}` : '';
+    return `Docker engine at ${address.display}, image ${this.opts.image(engine)}, ${net}${data}`;
   }
 
   hostBinDir(engine: Engine): string | null {
@@ -97,9 +99,13 @@ export class DockerRuntime implements Runtime {
   async start(req: StartRequest): Promise<Endpoint> {
     const { copyId, engine, signal, from } = req;
     const network = await this.networkMode();
-    // A clone starts from its golden image, whose data directory is already initialized and restored.
-    const image = from ? this.images.golden(from) : this.opts.image(engine);
-    if (!from) await this.images.ensure(image);
+    const clones = this.clones.active;
+    const base = this.opts.image(engine);
+    // A clone starts from its golden snapshot, whose data directory is already initialized and
+    // restored: a committed image, or a directory whose block-level clone is mounted.
+    const image = from && !clones ? this.images.golden(from) : base;
+    if (image === base) await this.images.ensure(image);
+    const data = clones ? await this.clones.prepare(copyId, from ?? null) : null;
     signal?.throwIfAborted();
 
     const spec = engine.container;
@@ -119,7 +125,10 @@ export class DockerRuntime implements Runtime {
           // Published only where copies are served (loopback unless a host serves other machines).
           ...(network === 'bridge' ? { PortBindings: { [inner]: [{ HostIp: listen, HostPort: String(req.port) }] } } : {}),
           // A mount, not a `Binds` string: a path holding ':' or ',' stays one path.
-          Mounts: req.dumpPath ? [{ Type: 'bind', Source: req.dumpPath, Target: DUMP_MOUNT, ReadOnly: true }] : [],
+          Mounts: [
+            ...(data ? [{ Type: 'bind' as const, Source: data, Target: spec.dataDir }] : []),
+            ...(req.dumpPath ? [{ Type: 'bind' as const, Source: req.dumpPath, Target: DUMP_MOUNT, ReadOnly: true }] : []),
+          ],
           RestartPolicy: { Name: 'no' },
         },
       }),
@@ -136,6 +145,8 @@ export class DockerRuntime implements Runtime {
   async restart(req: RestartRequest): Promise<{ remounted: boolean }> {
     const info = await this.inspect(req.copyId);
     if (!info) throw new DittoError('NOT_FOUND', 'its container is gone');
+    const clone = info.Mounts.find((m) => m.Type === 'bind' && m.Destination === req.engine.container.dataDir);
+    if (clone && !fs.existsSync(clone.Source)) throw new DittoError('NOT_FOUND', 'its data directory is gone');
     if (!info.State.Running) await this.startContainer(this.docker.getContainer(containerName(req.copyId)), req.copyId, info.Config.Image, req.engine);
     return { remounted: false };
   }
@@ -192,35 +203,15 @@ export class DockerRuntime implements Runtime {
 
   tools(copyId: string, engine: Engine, dumpPath: string | null): ToolRunner {
     const container = this.docker.getContainer(containerName(copyId));
-    const port = engine.container.port;
-    const bridged = this.network === 'bridge';
-    return {
-      // An exec cannot be killed through the engine's API: an aborted one ends with the copy's container, which its maker removes.
-      run: async (tool, args, env, opts = {}) => {
-        const { signal } = opts;
-        const ran = this.call(() => execIn(this.docker, container, [tool, ...args], env, opts.input));
-        const aborted = new Promise<{ exitCode: number; stderr: string } | null>((resolve) => {
-          if (signal?.aborted) resolve(null);
-          signal?.addEventListener('abort', () => resolve(null), { once: true });
-        });
-        const result = await Promise.race([ran, aborted]);
-        if (result === null) {
-          ran.catch(() => {});
-          return { exitCode: null, signal: 'SIGTERM', stderr: '' };
-        }
-        return { exitCode: result.exitCode, signal: null, stderr: tail(result.stderr) };
-      },
-      dumpPath: (file) => {
-        // Only the copy's own dump is mounted, at start; any other path does not exist in the container.
-        if (file !== dumpPath) throw new DittoError('INTERNAL', `dump ${file} is not mounted in the container of copy ${copyId}`);
-        return DUMP_MOUNT;
-      },
-      // Inside its own network the server is on the image's port; on the host's, on the copy's.
-      endpoint: (e: Endpoint) => (bridged ? { ...e, host: '127.0.0.1', port } : e),
-    };
+    return copyTools(this.docker, container, { copyId, dumpPath, innerPort: engine.container.port, bridged: this.network === 'bridge', call: this.call });
   }
 
   async remove(copyId: string): Promise<void> {
+    await this.removeContainer(copyId);
+    await this.clones.remove(copyId);
+  }
+
+  private async removeContainer(copyId: string): Promise<void> {
     const container = this.docker.getContainer(containerName(copyId));
     try {
       // Forced: the copy is thrown away, a clean shutdown would be wasted work. `v` takes the
@@ -236,17 +227,25 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  /** A copy owns its container's writable layer (SizeRw), over the golden image it shares. */
+  /** A copy owns its container's writable layer (SizeRw), over the golden image it shares, and its clone's own blocks. */
   async copyBytes(copyIds: readonly string[]): Promise<Map<string, number | null>> {
     if (copyIds.length === 0) return new Map();
     // One listing with sizes: the engine walks each container's layer, so it is asked only when a size is wanted.
     const containers = await this.call(() => this.docker.listContainers({ all: true, size: true, filters: { label: this.homeFilter } }));
     const layers = new Map(containers.map((c) => [c.Labels[LABEL_COPY_ID], (c as { SizeRw?: number }).SizeRw ?? null]));
-    return new Map(copyIds.map((id) => [id, layers.get(id) ?? null]));
+    const sizes = new Map<string, number | null>();
+    // One after another, as the local runtime's: each clone is a walk and filefrag runs.
+    for (const id of copyIds) {
+      const layer = layers.get(id) ?? null;
+      const clone = await this.clones.ownBytes(id);
+      sizes.set(id, clone === null ? layer : clone + (layer ?? 0));
+    }
+    return sizes;
   }
 
+  /** Copies with a container or a clone: a crash may leave either without the other. */
   async listResources(): Promise<string[]> {
-    return this.listCopyIds({});
+    return [...new Set([...(await this.listCopyIds({})), ...this.clones.listCopies()])];
   }
 
   /** The copy ids of this home's containers that pass `filters` (running ones, say), in one call. */
@@ -270,14 +269,12 @@ export class DockerRuntime implements Runtime {
     return (await this.images.exists(image)) ? null : `image ${image} is not on the engine`;
   }
 
-  /** Stops the builder's container cleanly and commits it as the golden image; the container goes. */
+  /** Stops the builder's container cleanly and keeps its data as the golden snapshot: its clone's directory, else its container committed as an image. */
   private async promote(copyId: string, key: string, engine: Engine): Promise<void> {
     const container = this.docker.getContainer(containerName(copyId));
     await this.call(() => container.stop({ t: PROMOTE_STOP_S }));
-    const [repo, tag] = this.images.golden(key).split(':') as [string, string];
-    // The builder's password was in its environment: the image keeps none (clones bring their own).
-    const blanked = engine.container.secretEnv.map((name) => `ENV ${name}=`);
-    await this.call(() => container.commit({ repo, tag, changes: [`LABEL ${LABEL_GOLDEN}=${key}`, ...blanked] }));
+    if (fs.existsSync(this.clones.copyDir(copyId))) await this.clones.promote(copyId, key, engine.name);
+    else await this.images.commitGolden(container, key, engine);
     await this.remove(copyId);
   }
 

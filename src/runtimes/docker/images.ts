@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import type { Engine } from '../../engines/engine.js';
 import { DittoError } from '../../errors.js';
 import { firstLine } from '../../support/text.js';
 import { connectReason, isConnectError, unreachable, type EngineAddress } from './docker-endpoint.js';
@@ -50,6 +51,14 @@ export class Images {
         hint: `pull or build ${image} on the engine, or set copy_image in ditto.yaml to an image it has`,
       });
     }
+  }
+
+  /** Commits a stopped builder's container as golden image `key`. */
+  async commitGolden(container: Docker.Container, key: string, engine: Engine): Promise<void> {
+    const [repo, tag] = this.golden(key).split(':') as [string, string];
+    // The builder's password was in its environment: the image keeps none (clones bring their own).
+    const blanked = engine.container.secretEnv.map((name) => `ENV ${name}=`);
+    await engineCall(this.address, () => container.commit({ repo, tag, changes: [`LABEL ${LABEL_GOLDEN}=${key}`, ...blanked] }));
   }
 
   async removeGolden(key: string): Promise<void> {
