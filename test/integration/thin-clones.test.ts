@@ -9,6 +9,7 @@ import { leftovers, localRootOf } from '../helpers/leaks.js';
 import { disposeHomesAndFilesystems, LoopFilesystem, type LoopKind } from '../helpers/loop-filesystems.js';
 import { query } from '../helpers/pg.js';
 import { readCopies, waitFor } from '../helpers/state.js';
+import { DOCKER_CONFIG } from '../helpers/runtimes.js';
 
 /**
  * `local.clone: auto` picks the cheapest block-level clone the data directory's filesystem has,
@@ -25,12 +26,12 @@ describe.runIf(asRoot)('clones by block where the data directory allows', () => 
   });
 
   /** A home whose data directory is on a new filesystem of `kind` (null: the default one, on the ordinary disk), with `dump`. */
-  async function homeOn(kind: LoopKind | null, dump: (dir: string) => string, size?: string): Promise<{ home: TestHome; fsys: LoopFilesystem | null }> {
+  async function homeOn(kind: LoopKind | null, dump: (dir: string) => string, size?: string, config: Record<string, unknown> = {}): Promise<{ home: TestHome; fsys: LoopFilesystem | null }> {
     const fsys = kind ? await LoopFilesystem.make(kind, size) : null;
     if (fsys) filesystems.push(fsys);
     const home = new TestHome();
     homes.push(home);
-    home.writeConfig({ local: fsys ? { data_dir: path.join(fsys.point, 'data') } : {}, dump: { path: dump(home.dir) } });
+    home.writeConfig({ ...config, local: fsys ? { data_dir: path.join(fsys.point, 'data') } : {}, dump: { path: dump(home.dir) } });
     return { home, fsys };
   }
 
@@ -62,8 +63,14 @@ describe.runIf(asRoot)('clones by block where the data directory allows', () => 
     expect(fs.existsSync(root), `${root} is left`).toBe(false);
   });
 
-  it.each(['xfs', 'btrfs'] as const)('on %s, what a provisioning process killed at each failpoint leaves is removed by the next command', async (kind) => {
-    const { home, fsys } = await homeOn(kind, (dir) => writeBigTableSql(path.join(dir, 'small.sql'), 1000));
+  it.each([
+    { kind: 'xfs', runtime: 'local' },
+    { kind: 'btrfs', runtime: 'local' },
+    // Docker copies on the same clones: the builder's bind-mounted directory, then a copy's clone.
+    { kind: 'xfs', runtime: 'docker' },
+    { kind: 'btrfs', runtime: 'docker' },
+  ] as const)('on $kind, what a provisioning process ($runtime) killed at each failpoint leaves is removed by the next command', async ({ kind, runtime }) => {
+    const { home, fsys } = await homeOn(kind, (dir) => writeBigTableSql(path.join(dir, 'small.sql'), 1000), undefined, runtime === 'docker' ? DOCKER_CONFIG : {});
     // Killed with a golden snapshot's builder stopped before its promotion (its data a subvolume on btrfs),
     // then with a clone made and its server started.
     for (const [failpoint, golden] of [['before-promote', false], ['after-server-start', true]] as const) {
@@ -72,6 +79,9 @@ describe.runIf(asRoot)('clones by block where the data directory allows', () => 
       const child = home.spawn(['up'], { DITTO_FAILPOINT: failpoint, DITTO_FAILPOINT_FILE: marker });
       await waitFor(() => fs.existsSync(marker) || undefined, failpoint);
       const crashed = readCopies(home, { builders: true }).at(-1)!;
+      // Its data directory is there, a subvolume on btrfs (bind-mounted into its container on Docker).
+      const data = path.join(localRootOf(home), runtime === 'docker' ? 'docker-copies' : 'copies', crashed.id, 'data');
+      expect(fs.existsSync(data) && isSubvolume(data) === (kind === 'btrfs'), `${data} as the clone method makes it`).toBe(true);
       process.kill(child.pid!, 'SIGKILL');
       await child;
       expect((await home.run(['ls'])).exitCode).toBe(0);
