@@ -129,10 +129,16 @@ export class Goldens {
       for (const key of present) {
         const lease = this.ctx.meta.lease(`golden:${key}`);
         if (lease && isDriverAlive(lease.holder, lease.host)) continue; // being made
-        const tracked = this.ctx.goldens.get(key) !== undefined;
-        if (tracked && (key === current || this.ctx.repo.goldenInUse(key))) continue;
+        // The row goes first, in one transaction with the look for copies of it (see Lifecycle.insert): no copy can be recorded on it after.
+        const released = this.ctx.repo.db.immediate(() => {
+          const tracked = this.ctx.goldens.get(key) !== undefined;
+          if (tracked && (key === current || this.ctx.repo.goldenInUse(key))) return null;
+          this.ctx.goldens.delete(key);
+          return { tracked };
+        });
+        if (released === null) continue;
+        const { tracked } = released;
         await runtime.snapshots.remove(key);
-        this.ctx.goldens.delete(key);
         removed.push(key);
         opts.log?.('removed a golden snapshot', { key, reason: !tracked ? 'untracked' : opts.all ? 'pruned' : 'dump changed and no copy uses it' });
       }

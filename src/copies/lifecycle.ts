@@ -15,6 +15,13 @@ import { failpoint } from './failpoint.js';
 import { fillCopy } from './fill.js';
 import { failedForSpace, shortageError } from './shortage.js';
 
+/** The golden snapshot a copy was to be cloned from was collected before the copy was recorded: nothing was made; ask for the snapshot again. */
+export class GoldenGone extends DittoError {
+  constructor(key: string) {
+    super('CONFLICT', `golden snapshot ${key} was removed while a copy of it was being made`, { hint: 'try again' });
+  }
+}
+
 /** Ids are short enough to type and carry ~60 bits of randomness. */
 const newId = customAlphabet('0123456789abcdefghjkmnpqrstvwxyz', 12);
 const PORT_RETRIES = 3;
@@ -104,7 +111,15 @@ export class Lifecycle {
       driverHost: currentHost(),
       errorMessage: null,
     };
-    this.ctx.repo.insert(copy, { action: 'created', actor, metadata: { runtime: runtime.name, engine: engine.name, ttl_seconds: copy.ttlSeconds, dump: copy.dumpPath, warm: copy.warm } });
+    const event = { action: 'created', actor, metadata: { runtime: runtime.name, engine: engine.name, ttl_seconds: copy.ttlSeconds, dump: copy.dumpPath, warm: copy.warm } };
+    // A clone is recorded only while its snapshot is, in one transaction: collect removes a snapshot
+    // only when no record names it, in one transaction too, so neither can slip between the other's look and act.
+    const recorded = this.ctx.repo.db.immediate(() => {
+      if (goldenKey !== null && !this.ctx.goldens.get(goldenKey)) return false;
+      this.ctx.repo.insert(copy, event);
+      return true;
+    });
+    if (!recorded) throw new GoldenGone(goldenKey!);
     return copy;
   }
 

@@ -6,7 +6,7 @@ import type { Credentials, Endpoint } from '../model/endpoint.js';
 import type { Runtime } from '../runtimes/runtime.js';
 import type { CopiesContext } from './context.js';
 import type { Goldens } from './goldens.js';
-import { credentialsOf, endpointOf, type Act, type CopyFields, type Lifecycle } from './lifecycle.js';
+import { GoldenGone, credentialsOf, endpointOf, type Act, type CopyFields, type Lifecycle } from './lifecycle.js';
 
 /** A copy for ditto's own work, with where and as whom its tools reach it. */
 export type ScratchCopy = IssuedCopy & { endpoint: Endpoint; credentials: Credentials };
@@ -33,8 +33,15 @@ export class Provisioner {
   /** `direct`: restored into the copy itself, never through a golden snapshot (the dump may hold raw data). */
   async make(runtime: Runtime, engine: Engine, fields: CopyFields, dump: DumpFile | null, act: Act, opts: { direct?: boolean } = {}): Promise<Copy> {
     const cloned = runtime.snapshots && this.ctx.config.dump.golden && !opts.direct;
-    const golden = cloned ? await this.goldens.ensure(runtime, engine, dump, act) : null;
-    return this.lifecycle.provision(runtime, engine, fields, dump, golden, act);
+    for (let attempt = 1; ; attempt++) {
+      const golden = cloned ? await this.goldens.ensure(runtime, engine, dump, act) : null;
+      try {
+        return await this.lifecycle.provision(runtime, engine, fields, dump, golden, act);
+      } catch (err) {
+        // The maintainer collected the snapshot between ensure() and the copy's record: made again once.
+        if (!(err instanceof GoldenGone) || attempt > 1) throw err;
+      }
+    }
   }
 
   /**
