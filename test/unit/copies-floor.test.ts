@@ -106,6 +106,36 @@ describe('golden snapshot collection, over fakes', () => {
     expect(await home.copies.goldens.collect({ all: true })).toHaveLength(1);
     expect(home.runtime.snapshotKeys.size).toBe(0);
   });
+
+  it('a snapshot collected between a new copy\'s lookup of it and its record: the copy is not recorded on it, and asks for it again', async () => {
+    home = fakeHome({ pool: { size: 0 } });
+    const dump = withDump();
+    home.config.dump.path = dump;
+    await home.copies.manager.up({}).then((c) => home.copies.manager.down({ ids: [c.id] }));
+    const goldens = home.copies.goldens;
+    const ensure = goldens.ensure.bind(goldens);
+    let raced = false;
+    goldens.ensure = async (...args) => {
+      const golden = await ensure(...args);
+      if (!raced) {
+        raced = true;
+        // The maintainer's pass, right there: the dump is no longer the current one, and no copy uses the snapshot.
+        const other = path.join(home.dir, 'other.sql');
+        fs.writeFileSync(other, 'CREATE TABLE other (y int);\n');
+        home.config.dump.path = other;
+        expect(await goldens.collect()).toEqual([golden!.key]);
+        home.config.dump.path = dump;
+      }
+      return golden;
+    };
+    const copy = await home.copies.manager.up({});
+    expect(raced).toBe(true);
+    expect(copy.status).toBe('ready');
+    const row = home.copies.db.prepare('SELECT golden_key FROM copies WHERE id = ?').get(copy.id) as { golden_key: string };
+    expect(home.copies.db.prepare('SELECT 1 FROM goldens WHERE key = ?').get(row.golden_key)).toBeDefined();
+    expect(home.runtime.snapshotKeys.has(row.golden_key)).toBe(true);
+    expect(home.engine.restores).toHaveLength(2); // the snapshot was made again for it
+  });
 });
 
 describe('heal and expiry, over fakes', () => {
