@@ -48,6 +48,13 @@ export function actorOf(ctx: CopiesContext, caller: Caller | null | undefined): 
 /** The last time anyone asked for a copy; the pool drains once this is older than pool.idle_ttl. */
 export const LAST_DEMAND_KEY = 'last_demand_at';
 
+/** The ids of `copies` by the runtime each runs on: a runtime is then asked once for all of its own. */
+export function idsByRuntime(copies: readonly { id: string; runtime: RuntimeName }[]): Map<RuntimeName, string[]> {
+  const byRuntime = new Map<RuntimeName, string[]>();
+  for (const copy of copies) byRuntime.set(copy.runtime, [...(byRuntime.get(copy.runtime) ?? []), copy.id]);
+  return byRuntime;
+}
+
 /** Runtimes that may hold this home's resources: any a record names, and any the config may pick. */
 export function runtimesInUse(ctx: CopiesContext): RuntimeName[] {
   const names = new Set<RuntimeName>(ctx.repo.list({ includeFinal: true }).map((c) => c.runtime));

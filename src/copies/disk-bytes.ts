@@ -1,6 +1,7 @@
 import type { CopyInfo } from '../model/copy-client.js';
-import { isFinal, type RuntimeName } from '../model/copy.js';
+import { isFinal } from '../model/copy.js';
 import type { RuntimeSource } from '../runtimes/registry.js';
+import { idsByRuntime } from './context.js';
 
 /**
  * `copies` with the bytes each owns on disk, asked of each runtime once for all its copies. A
@@ -8,10 +9,7 @@ import type { RuntimeSource } from '../runtimes/registry.js';
  * list is never refused for want of a size.
  */
 export async function withDiskBytes(runtimes: RuntimeSource, copies: CopyInfo[]): Promise<CopyInfo[]> {
-  const byRuntime = new Map<RuntimeName, string[]>();
-  for (const copy of copies) {
-    if (!isFinal(copy.status)) byRuntime.set(copy.runtime, [...(byRuntime.get(copy.runtime) ?? []), copy.id]);
-  }
+  const byRuntime = idsByRuntime(copies.filter((copy) => !isFinal(copy.status)));
   const sizes = new Map<string, number | null>();
   await Promise.all(
     [...byRuntime].map(async ([name, ids]) => {

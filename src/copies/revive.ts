@@ -1,9 +1,9 @@
 import type { Engine } from '../engines/engine.js';
 import { asDittoError, type DittoError } from '../errors.js';
-import type { Copy, RuntimeName } from '../model/copy.js';
+import type { Copy } from '../model/copy.js';
 import { currentDriver, currentHost } from '../model/process-identity.js';
 import type { Runtime } from '../runtimes/runtime.js';
-import type { CopiesContext } from './context.js';
+import { idsByRuntime, type CopiesContext } from './context.js';
 import { credentialsOf, endpointOf, type Lifecycle } from './lifecycle.js';
 
 /** How many copies one heal restarts at once: after a reboot, every copy's server is down. */
@@ -26,10 +26,8 @@ export class Reviver {
    * that cannot be asked (Docker unreachable) reports none: nothing is restarted or failed on a guess.
    */
   async stopped(copies: Copy[]): Promise<Set<string>> {
-    const byRuntime = new Map<RuntimeName, string[]>();
-    for (const copy of copies) byRuntime.set(copy.runtime, [...(byRuntime.get(copy.runtime) ?? []), copy.id]);
     const stopped = new Set<string>();
-    for (const [name, ids] of byRuntime) {
+    for (const [name, ids] of idsByRuntime(copies)) {
       try {
         const running = await (await this.ctx.runtimes.get(name)).running(ids);
         for (const id of ids) if (!running.has(id)) stopped.add(id);
