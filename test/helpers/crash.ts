@@ -50,6 +50,21 @@ export async function killMaintainers(home: TestHome): Promise<void> {
 }
 
 /**
+ * What a reboot leaves of one local copy whose directory was then removed: its server's other
+ * processes (PostgreSQL's backends, still noticing their postmaster is gone) killed too, its
+ * overlay unmounted, its directory deleted.
+ */
+export async function loseLocalData(home: TestHome, copyId: string): Promise<void> {
+  const root = dataRootOf(home);
+  const mine = () => serverProcessesUnder(root).filter((s) => s.copyId === copyId);
+  for (const { pid } of mine()) process.kill(pid, 'SIGKILL');
+  await eventually(async () => mine().length === 0, `copy ${copyId}'s processes to die`);
+  const dir = path.join(root, copyId);
+  for (const point of mountsUnder(dir)) await execa('umount', [point]);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
  * What a reboot leaves of a home's local copies: no server process (every one killed) and no
  * overlay mount; their directories stay on disk.
  */

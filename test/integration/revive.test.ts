@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerName } from '../../src/runtimes/docker/docker-runtime.js';
 import { mountsUnder } from '../../src/runtimes/local/clone.js';
-import { eventually, killMaintainers, killServer, rebootLocal } from '../helpers/crash.js';
+import { eventually, killMaintainers, killServer, loseLocalData, rebootLocal } from '../helpers/crash.js';
 import { TestHome, type CopyJson } from '../helpers/ditto.js';
 import { HostProcess } from '../helpers/host-process.js';
 import { ENGINE_RUNTIME_CASES, countRows, query } from '../helpers/engines.js';
@@ -136,9 +136,7 @@ describe.each(ENGINE_RUNTIME_CASES)('a killed server of $name comes back', ({ ru
     await killBehindDitto(victim.id);
     if (runtime === 'local') {
       // As after a reboot, when the directory of an overlay clone can be removed.
-      const dir = path.join(dataRootOf(home), victim.id);
-      for (const point of mountsUnder(dir)) await execa('umount', [point]);
-      fs.rmSync(dir, { recursive: true, force: true });
+      await loseLocalData(home, victim.id);
     } else {
       await execa('docker', ['rm', '-f', containerName(victim.id)]);
     }
