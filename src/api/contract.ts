@@ -65,9 +65,9 @@ export const OPERATIONS = {
   list_copies: {
     method: 'GET',
     path: '/v2/copies',
-    summary: "The caller's live copies.",
+    summary: "The caller's copies; an admin's: every caller's.",
     query: {
-      all: '1, true or yes: every copy of the host for an admin, destroyed and failed ones too',
+      all: '1, true or yes: destroyed and failed copies too',
       disk_bytes: '1, true or yes: measure the bytes each copy owns on disk (disk_bytes)',
     },
     answers: { 200: z.array(copyWireSchema) },

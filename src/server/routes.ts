@@ -92,6 +92,7 @@ function abortReason(signal: AbortSignal, err: unknown): unknown {
   return signal.aborted && signal.reason instanceof DittoError ? signal.reason : err;
 }
 
+/** Each declared operation's handler: one missing, extra or answering what its operation does not declare is a type error. */
 const HANDLERS: Handlers = {
   ...PUBLIC_HANDLERS,
   async create_copy(host, req) {
