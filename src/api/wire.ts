@@ -2,18 +2,20 @@ import { DittoError } from '../errors.js';
 import type { CopyInfo, IssuedCopy, StatusReport, TestDatabase } from '../model/copy-client.js';
 import type { CopyEvent, CopyStatus, RuntimeName } from '../model/copy.js';
 import { withoutDiskPaths } from '../support/path-redaction.js';
+import type { CopyWire, EventWire, IssuedWire, StatusWire, TestDatabaseWire } from './wire-schemas.js';
 
 /**
  * The /v2 wire format, both ways: snake_case fields, ISO timestamps (as `ditto ls --json` prints
  * them). Fields beyond the established v2 ones (label, runtime, host, expires_at, notices, and the
- * extra status figures) are additions that v2 clients ignore and ditto's own client uses.
+ * extra status figures) are additions that v2 clients ignore and ditto's own client uses. The
+ * shapes are the schemas of ./wire-schemas.ts (their types only: no schema library loads here).
  */
 
 type Wire = Record<string, unknown>;
 type Kind = 'text' | 'number' | 'time' | 'bool';
 
 /** Each CopyInfo field on the wire: its name, its kind, and what a client assumes when it is absent. */
-const COPY_FIELDS: { [K in keyof CopyInfo]: { name: string; kind: Kind; absent?: CopyInfo[K] } } = {
+const COPY_FIELDS: { [K in keyof CopyInfo]: { name: keyof CopyWire; kind: Kind; absent?: CopyInfo[K] } } = {
   id: { name: 'id', kind: 'text' },
   status: { name: 'status', kind: 'text' },
   warm: { name: 'warm', kind: 'bool' },
@@ -54,41 +56,42 @@ function decode(kind: Kind, value: unknown): unknown {
 }
 
 /** A copy as JSON (`--json` output and the /v2 answers); the connection string after the port when there is one. */
-export function copyJson(copy: CopyInfo & { connectionString?: string }): Wire {
+export function copyJson(copy: CopyInfo & { connectionString?: string }): CopyWire & { connection_string?: string } {
   const out: Wire = {};
   for (const [field, { name, kind }] of COPY_ENTRIES) {
     out[name] = kind === 'time' ? iso(copy[field] as number | null) : copy[field];
     if (field === 'port' && copy.connectionString !== undefined) out.connection_string = copy.connectionString;
   }
-  return out;
+  return out as CopyWire & { connection_string?: string };
 }
 
-export function eventJson(event: CopyEvent): Wire {
-  return { action: event.action, actor: event.actor, metadata: event.metadata, created_at: iso(event.createdAt) };
+export function eventJson(event: CopyEvent): EventWire {
+  return { action: event.action, actor: event.actor, metadata: event.metadata, created_at: new Date(event.createdAt).toISOString() };
 }
 
 /** A copy as a host's caller sees it: on the advertised host, its error naming no path of the host's disk. */
-export function copyWire(copy: CopyInfo, advertiseHost: string): Wire {
+export function copyWire(copy: CopyInfo, advertiseHost: string): CopyWire {
   return copyJson({ ...copy, host: advertiseHost, errorMessage: copy.errorMessage === null ? null : withoutDiskPaths(copy.errorMessage) });
 }
 
 /** An event as a host's caller sees it: no path of the host's disk in its details (a dump's, a failure's). */
-export function eventWire(event: CopyEvent): Wire {
+export function eventWire(event: CopyEvent): EventWire {
   const metadata = Object.fromEntries(Object.entries(event.metadata).map(([key, value]) => [key, typeof value === 'string' ? withoutDiskPaths(value) : value]));
   return eventJson({ ...event, metadata });
 }
 
 /** POST's answer: the copy, its connection string, and `warm`: whether it came ready from the pool. */
-export function issuedWire(copy: IssuedCopy, advertiseHost: string, requestedAt: number): Wire {
+export function issuedWire(copy: IssuedCopy, advertiseHost: string, requestedAt: number): IssuedWire {
   return {
     ...copyWire(copy, advertiseHost),
+    connection_string: copy.connectionString,
     warm: copy.readyAt !== null && copy.readyAt < requestedAt,
     notices: copy.notices.map(withoutDiskPaths),
   };
 }
 
 /** A per-test database (POST /v2/copies/{id}/databases). */
-export function testDatabaseWire(db: TestDatabase): Wire {
+export function testDatabaseWire(db: TestDatabase): TestDatabaseWire {
   return { copy_id: db.copyId, database: db.database, connection_string: db.connectionString };
 }
 
@@ -99,21 +102,7 @@ export function testDatabaseFromWire(w: Wire): TestDatabase {
   return { copyId: w.copy_id, database: w.database, connectionString: w.connection_string };
 }
 
-/** GET /v2/status: the v2 figures, then what `ditto status --remote` shows besides. */
-export interface StatusWire {
-  version: string;
-  active_copies: number;
-  warm_copies: number;
-  port_pool_free: number;
-  advertise_host: string;
-  provisioning_copies?: number;
-  pool_target?: number;
-  port_range?: { min: number; max: number };
-  runtime?: { name: string; reason: string; detail: string };
-  dump?: { path: string | null; age_seconds: number | null; stale: boolean; stale_threshold_seconds: number };
-  /** The golden snapshot copies are cloned from, and its size in bytes; null before it is made. */
-  golden?: { key: string; bytes: number | null } | null;
-}
+export type { StatusWire };
 
 // The other way: what ditto's HTTP client makes of the host's answers.
 

@@ -1,13 +1,15 @@
 import type { TlsMode } from './endpoint.js';
 
 /** The life of a copy (docs/architecture.md, "A copy's life"). `warm` distinguishes ready-unclaimed from ready-claimed. */
-export type CopyStatus = 'pending' | 'creating' | 'ready' | 'destroying' | 'destroyed' | 'failed';
+export const COPY_STATUSES = ['pending', 'creating', 'ready', 'destroying', 'destroyed', 'failed'] as const;
+export type CopyStatus = (typeof COPY_STATUSES)[number];
 
 export const FINAL_STATUSES: readonly CopyStatus[] = ['destroyed', 'failed'];
 /** States in which a process is actively driving the copy and its pid matters. */
 export const DRIVEN_STATUSES: readonly CopyStatus[] = ['pending', 'creating', 'destroying'];
 
-export type RuntimeName = 'local' | 'docker';
+export const RUNTIME_NAMES = ['local', 'docker'] as const;
+export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 /** The databases ditto knows (src/engines/registry.ts holds an engine for each). */
 export const ENGINE_NAMES = ['postgres', 'mysql'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];

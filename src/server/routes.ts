@@ -6,12 +6,14 @@ import { DittoError } from '../errors.js';
 import { isPrintable } from '../support/printable.js';
 import { VERSION } from '../version.js';
 import type { CallerLimits } from './limits.js';
-import { PUBLIC_ROUTES } from './public-routes.js';
+import { PUBLIC_HANDLERS } from './public-routes.js';
 import type { Family, Metrics } from './metrics.js';
 import type { MirrorReads } from './reads.js';
-import { parseCreate, parseExtend } from '../api/request-bodies.js';
-import { copyWire, eventWire, issuedWire, testDatabaseWire, type StatusWire } from '../api/wire.js';
-import { parseTargetRefresh, targetRefreshWire } from '../api/targets.js';
+import type * as z from 'zod';
+import { OPERATIONS, type Operation, type OperationName, type TextAnswer } from '../api/contract.js';
+import { parseBody, upRequest } from '../api/request-bodies.js';
+import { copyWire, eventWire, issuedWire, testDatabaseWire } from '../api/wire.js';
+import { targetRefreshWire } from '../api/targets.js';
 import type { TargetRefreshResult } from '../reseed/targets.js';
 
 /** What the routes need from the running host. */
@@ -37,12 +39,13 @@ export interface HostServices {
   refreshTarget?(name: string, opts: { dryRun: boolean; signal: AbortSignal }): Promise<TargetRefreshResult>;
 }
 
-export interface RouteRequest {
+export interface RouteRequest<Body = unknown> {
   /** Null on the public routes (/healthz, /metrics). */
   caller: Caller | null;
   params: string[];
   query: URLSearchParams;
-  body: unknown;
+  /** The request body, checked against the route's declared schema (undefined for a route that takes none). */
+  body: Body;
   /** Aborted when the client goes away, the request times out, or the host is forced down. */
   signal: AbortSignal;
 }
@@ -54,17 +57,26 @@ export interface Reply {
   text?: { contentType: string; body: string };
 }
 
+type Declared<N extends OperationName> = (typeof OPERATIONS)[N];
+type BodyOf<N extends OperationName> = Declared<N> extends { body: { schema: infer S extends z.ZodType } } ? z.infer<S> : undefined;
+type AnswerReply<S, A> = A extends z.ZodType ? { status: S; body: z.infer<A> } : A extends TextAnswer ? { status: S; text: { contentType: A['contentType']; body: string } } : { status: S };
+type Answers<N extends OperationName> = Declared<N>['answers'];
+/** What a route's handler may answer: one of its declared statuses, with a body of that status's schema. */
+type ReplyOf<N extends OperationName> = { [S in keyof Answers<N> & number]: AnswerReply<S, Answers<N>[S]> }[keyof Answers<N> & number];
+
+export type Handler<N extends OperationName> = (host: HostServices, req: RouteRequest<BodyOf<N>>) => Promise<ReplyOf<N>>;
+export type Handlers = { [N in OperationName]: Handler<N> };
+
+/** A declared operation with its handler, as the server dispatches it. */
 export interface Route {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: Operation['method'];
   path: RegExp;
   /** The route's name in logs and metrics (never the raw path, which holds ids). */
-  name: string;
-  public?: boolean;
-  readsBody?: boolean;
+  name: OperationName;
+  public: boolean;
+  readsBody: boolean;
   handle(host: HostServices, req: RouteRequest): Promise<Reply>;
 }
-
-const ID = '([^/]+)';
 
 function callerOf(req: RouteRequest): Caller {
   if (!req.caller) throw new DittoError('INTERNAL', 'route needs a caller');
@@ -80,169 +92,112 @@ function abortReason(signal: AbortSignal, err: unknown): unknown {
   return signal.aborted && signal.reason instanceof DittoError ? signal.reason : err;
 }
 
-export const ROUTES: Route[] = [
-  {
-    method: 'POST',
-    path: /^\/v2\/copies$/,
-    name: 'create_copy',
-    readsBody: true,
-    async handle(host, req) {
-      const parsed = parseCreate(req.body);
-      const requestedAt = Date.now();
-      const caller = callerOf(req);
-      // Checked before anything is fetched, in the normal form that is then fetched.
-      const request = { ...parsed, dumpUri: parsed.dumpUri === undefined ? undefined : host.limits.dumpUris.check(parsed.dumpUri) };
-      const release = await host.limits.admit(caller, () => host.reads.list(caller, false));
-      let copy: IssuedCopy;
-      try {
-        copy = await host.copies.up(request, { signal: req.signal, caller, dumpUrls: host.limits.dumpUris });
-      } catch (err) {
-        throw abortReason(req.signal, err);
-      } finally {
-        await host.afterWrite();
-        release();
-      }
-      if (req.signal.aborted) {
-        // Made, but nobody is left to hand it to: remove it now rather than at its TTL.
-        await host.copies.down({ ids: [copy.id] }, { caller }).catch(() => {});
-        await host.afterWrite();
-        throw abortReason(req.signal, new DittoError('INTERRUPTED', 'the client went away; the copy was removed'));
-      }
-      return { status: 201, body: issuedWire(copy, host.advertiseHost, requestedAt) };
-    },
+/** Each declared operation's handler: one missing, extra or answering what its operation does not declare is a type error. */
+const HANDLERS: Handlers = {
+  ...PUBLIC_HANDLERS,
+  async create_copy(host, req) {
+    const parsed = upRequest(req.body);
+    const requestedAt = Date.now();
+    const caller = callerOf(req);
+    // Checked before anything is fetched, in the normal form that is then fetched.
+    const request = { ...parsed, dumpUri: parsed.dumpUri === undefined ? undefined : host.limits.dumpUris.check(parsed.dumpUri) };
+    const release = await host.limits.admit(caller, () => host.reads.list(caller, false));
+    let copy: IssuedCopy;
+    try {
+      copy = await host.copies.up(request, { signal: req.signal, caller, dumpUrls: host.limits.dumpUris });
+    } catch (err) {
+      throw abortReason(req.signal, err);
+    } finally {
+      await host.afterWrite();
+      release();
+    }
+    if (req.signal.aborted) {
+      // Made, but nobody is left to hand it to: remove it now rather than at its TTL.
+      await host.copies.down({ ids: [copy.id] }, { caller }).catch(() => {});
+      await host.afterWrite();
+      throw abortReason(req.signal, new DittoError('INTERRUPTED', 'the client went away; the copy was removed'));
+    }
+    return { status: 201, body: issuedWire(copy, host.advertiseHost, requestedAt) };
   },
-  {
-    method: 'GET',
-    path: /^\/v2\/copies$/,
-    name: 'list_copies',
-    async handle(host, req) {
-      const listed = await host.reads.list(callerOf(req), truthy(req.query.get('all')));
-      const copies = truthy(req.query.get('disk_bytes')) && host.diskBytes ? await host.diskBytes(listed) : listed;
-      return { status: 200, body: copies.map((c) => copyWire(c, host.advertiseHost)) };
-    },
+  async list_copies(host, req) {
+    const listed = await host.reads.list(callerOf(req), truthy(req.query.get('all')));
+    const copies = truthy(req.query.get('disk_bytes')) && host.diskBytes ? await host.diskBytes(listed) : listed;
+    return { status: 200, body: copies.map((c) => copyWire(c, host.advertiseHost)) };
   },
-  {
-    method: 'GET',
-    path: new RegExp(`^/v2/copies/${ID}$`),
-    name: 'get_copy',
-    async handle(host, req) {
-      return { status: 200, body: copyWire(await host.reads.get(callerOf(req), req.params[0]!), host.advertiseHost) };
-    },
+  async get_copy(host, req) {
+    return { status: 200, body: copyWire(await host.reads.get(callerOf(req), req.params[0]!), host.advertiseHost) };
   },
-  {
-    method: 'DELETE',
-    path: new RegExp(`^/v2/copies/${ID}$`),
-    name: 'delete_copy',
-    async handle(host, req) {
-      try {
-        await host.copies.down({ ids: [req.params[0]!] }, { caller: callerOf(req) });
-      } finally {
-        await host.afterWrite();
-      }
-      return { status: 204 };
-    },
+  async delete_copy(host, req) {
+    try {
+      await host.copies.down({ ids: [req.params[0]!] }, { caller: callerOf(req) });
+    } finally {
+      await host.afterWrite();
+    }
+    return { status: 204 };
   },
-  {
-    method: 'PATCH',
-    path: new RegExp(`^/v2/copies/${ID}$`),
-    name: 'extend_copy',
-    readsBody: true,
-    async handle(host, req) {
-      try {
-        const copy = await host.copies.extend(req.params[0]!, parseExtend(req.body), { caller: callerOf(req) });
-        return { status: 200, body: copyWire(copy, host.advertiseHost) };
-      } finally {
-        await host.afterWrite();
-      }
-    },
+  async extend_copy(host, req) {
+    try {
+      const copy = await host.copies.extend(req.params[0]!, req.body.ttl_seconds, { caller: callerOf(req) });
+      return { status: 200, body: copyWire(copy, host.advertiseHost) };
+    } finally {
+      await host.afterWrite();
+    }
   },
-  {
-    method: 'POST',
-    path: new RegExp(`^/v2/copies/${ID}/reset$`),
-    name: 'reset_copy',
-    async handle(host, req) {
-      const requestedAt = Date.now();
-      try {
-        const copy = await host.copies.reset(req.params[0]!, { caller: callerOf(req), signal: req.signal });
-        return { status: 200, body: issuedWire(copy, host.advertiseHost, requestedAt) };
-      } catch (err) {
-        throw abortReason(req.signal, err);
-      } finally {
-        await host.afterWrite();
-      }
-    },
+  async reset_copy(host, req) {
+    const requestedAt = Date.now();
+    try {
+      const copy = await host.copies.reset(req.params[0]!, { caller: callerOf(req), signal: req.signal });
+      return { status: 200, body: issuedWire(copy, host.advertiseHost, requestedAt) };
+    } catch (err) {
+      throw abortReason(req.signal, err);
+    } finally {
+      await host.afterWrite();
+    }
   },
-  {
-    method: 'POST',
-    path: new RegExp(`^/v2/copies/${ID}/databases$`),
-    name: 'create_database',
-    async handle(host, req) {
-      return { status: 201, body: testDatabaseWire(await host.copies.createDatabase(req.params[0]!, { caller: callerOf(req) })) };
-    },
+  async create_database(host, req) {
+    return { status: 201, body: testDatabaseWire(await host.copies.createDatabase(req.params[0]!, { caller: callerOf(req) })) };
   },
-  {
-    method: 'DELETE',
-    path: new RegExp(`^/v2/copies/${ID}/databases/${ID}$`),
-    name: 'drop_database',
-    async handle(host, req) {
-      await host.copies.dropDatabase(req.params[0]!, req.params[1]!, { caller: callerOf(req) });
-      return { status: 204 };
-    },
+  async drop_database(host, req) {
+    await host.copies.dropDatabase(req.params[0]!, req.params[1]!, { caller: callerOf(req) });
+    return { status: 204 };
   },
-  {
-    method: 'GET',
-    path: new RegExp(`^/v2/copies/${ID}/events$`),
-    name: 'copy_events',
-    async handle(host, req) {
-      return { status: 200, body: (await host.reads.events(callerOf(req), req.params[0]!)).map(eventWire) };
-    },
+  async copy_events(host, req) {
+    return { status: 200, body: (await host.reads.events(callerOf(req), req.params[0]!)).map(eventWire) };
   },
-  {
-    method: 'GET',
-    path: /^\/v2\/status$/,
-    name: 'status',
-    async handle(host, req) {
-      // An admin sees the whole host; another caller its own copies (and the host's free capacity).
-      const counts = await host.reads.counts(callerOf(req));
-      const dumpPath = currentDumpPath(host.config, host.home);
-      const fresh = dumpFreshness(host.config, dumpPath);
-      const body: StatusWire = {
-        version: VERSION,
-        active_copies: counts.active,
-        warm_copies: counts.warm,
-        port_pool_free: counts.portsFree,
-        advertise_host: host.advertiseHost,
-        provisioning_copies: counts.provisioning,
-        pool_target: host.config.pool.size,
-        port_range: { min: host.config.ports.min, max: host.config.ports.max },
-        runtime: await host.runtime(),
-        dump: { path: fresh.path, age_seconds: fresh.ageSeconds, stale: fresh.stale, stale_threshold_seconds: fresh.staleThresholdSeconds },
-        ...(host.golden ? { golden: await host.golden().catch(() => null) } : {}),
-      };
-      return { status: 200, body };
-    },
+  async status(host, req) {
+    // An admin sees the whole host; another caller its own copies (and the host's free capacity).
+    const counts = await host.reads.counts(callerOf(req));
+    const dumpPath = currentDumpPath(host.config, host.home);
+    const fresh = dumpFreshness(host.config, dumpPath);
+    const body = {
+      version: VERSION,
+      active_copies: counts.active,
+      warm_copies: counts.warm,
+      port_pool_free: counts.portsFree,
+      advertise_host: host.advertiseHost,
+      provisioning_copies: counts.provisioning,
+      pool_target: host.config.pool.size,
+      port_range: { min: host.config.ports.min, max: host.config.ports.max },
+      runtime: await host.runtime(),
+      dump: { path: fresh.path, age_seconds: fresh.ageSeconds, stale: fresh.stale, stale_threshold_seconds: fresh.staleThresholdSeconds },
+      ...(host.golden ? { golden: await host.golden().catch(() => null) } : {}),
+    };
+    return { status: 200, body };
   },
-  {
-    method: 'POST',
-    path: new RegExp(`^/v2/targets/${ID}/refresh$`),
-    name: 'refresh_target',
-    readsBody: true,
-    async handle(host, req) {
-      // Admins only: a target is shared (staging), and a refresh replaces everything in it.
-      if (!callerOf(req).admin) throw new DittoError('FORBIDDEN', 'refreshing a target is for admins', { hint: 'use an admin token (host.admin_tokens)' });
-      const { dryRun } = parseTargetRefresh(req.body);
-      if (!host.refreshTarget) throw new DittoError('NOT_FOUND', 'this host refreshes no targets');
-      try {
-        return { status: 200, body: targetRefreshWire(await host.refreshTarget(req.params[0]!, { dryRun, signal: req.signal })) };
-      } catch (err) {
-        throw abortReason(req.signal, err);
-      } finally {
-        await host.afterWrite();
-      }
-    },
+  async refresh_target(host, req) {
+    // Admins only: a target is shared (staging), and a refresh replaces everything in it.
+    if (!callerOf(req).admin) throw new DittoError('FORBIDDEN', 'refreshing a target is for admins', { hint: 'use an admin token (host.admin_tokens)' });
+    const dryRun = req.body.dry_run === true;
+    if (!host.refreshTarget) throw new DittoError('NOT_FOUND', 'this host refreshes no targets');
+    try {
+      return { status: 200, body: targetRefreshWire(await host.refreshTarget(req.params[0]!, { dryRun, signal: req.signal })) };
+    } catch (err) {
+      throw abortReason(req.signal, err);
+    } finally {
+      await host.afterWrite();
+    }
   },
-  ...PUBLIC_ROUTES,
-];
+};
 
 function decodeParam(raw: string): string {
   let decoded: string;
@@ -256,7 +211,34 @@ function decodeParam(raw: string): string {
   return decoded;
 }
 
-const API_HINT = 'the API is under /v2: POST, GET /v2/copies; GET, PATCH, DELETE /v2/copies/{id}; POST /v2/copies/{id}/reset; POST /v2/copies/{id}/databases; POST /v2/targets/{name}/refresh; GET /v2/status';
+/** A path template (`/v2/copies/{id}`) as the pattern that matches it, a group for each parameter. */
+function pathPattern(template: string): RegExp {
+  const escaped = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped.replace(/\{[^}]+\}/g, '([^/]+)')}$`);
+}
+
+/** Every declared operation with its handler; its body checked against the declared schema before the handler sees it. */
+export const ROUTES: Route[] = (Object.entries(OPERATIONS) as [OperationName, Operation][]).map(([name, op]) => {
+  const handler = HANDLERS[name] as (host: HostServices, req: RouteRequest) => Promise<Reply>;
+  const body = op.body;
+  return {
+    method: op.method,
+    path: pathPattern(op.path),
+    name,
+    public: op.public === true,
+    readsBody: body !== undefined,
+    handle: (host, req) => handler(host, { ...req, body: body ? parseBody(body.schema, req.body, body.hint) : undefined }),
+  };
+});
+
+/** The /v2 routes a caller with a token may ask, by path: what a wrong path or method is told. */
+const API_HINT = (() => {
+  const methods = new Map<string, string[]>();
+  for (const op of Object.values(OPERATIONS as Record<string, Operation>)) {
+    if (!op.public && op.path.startsWith('/v2/')) methods.set(op.path, [...(methods.get(op.path) ?? []), op.method]);
+  }
+  return `the API is under /v2: ${[...methods].map(([path, verbs]) => `${verbs.join(', ')} ${path}`).join('; ')}`;
+})();
 
 /** A known path asked with another method: 405, with the methods it serves (sent as Allow). */
 export class MethodNotAllowed extends DittoError {

@@ -1,5 +1,6 @@
 import type { ResultPromise } from 'execa';
 import type { TestHome } from './ditto.js';
+import { checkContract } from './openapi.js';
 
 export interface ApiResult {
   status: number;
@@ -57,12 +58,14 @@ export class HostProcess {
     return new HostProcess(child, url, lines);
   }
 
+  /** A request to the host; its answer is checked against docs/openapi.json (a mismatch throws). */
   async api(method: string, path: string, opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<ApiResult> {
     const headers: Record<string, string> = { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...opts.headers };
     const body = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(this.url + path, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(60_000) });
     const text = await response.text();
+    checkContract(method, path, response.status, response.headers.get('content-type') ?? '', text);
     let json: unknown;
     try {
       json = JSON.parse(text);

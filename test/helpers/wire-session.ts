@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { ERROR_CODES } from '../../src/errors.js';
+import { contractProblem } from './openapi.js';
 import type { IdRef, TokenSpec, WireRequest } from './wire-fuzz.js';
 
 /** What came back for one request: a status and body, or no answer (`failure`). */
@@ -28,7 +28,6 @@ export interface SessionOptions {
   destructiveOnKnown: number;
 }
 
-const SHAPE_KEYS = new Set(['error', 'code', 'hint']);
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
@@ -69,7 +68,7 @@ export class WireSession {
     if (answer.status === 201 && typeof json?.id === 'string') this.made.add(json.id);
     for (const c of [json, ...(Array.isArray(json) ? json : [])]) if (typeof c?.id === 'string' && !this.ids.includes(c.id)) this.ids.push(c.id);
     if (req.method === 'POST' && answer.status < 300 && bearers.some((b) => b.includes(this.opts.tokens[this.opts.admin]!))) this.adminWrites++;
-    return { answer, problem: this.judge(req, answer, json) };
+    return { answer, problem: this.judge(req, path, answer, json) };
   }
 
   /** One line of counts for the test's output. */
@@ -150,7 +149,7 @@ export class WireSession {
     });
   }
 
-  private judge(req: WireRequest, answer: Answer, json: any): string | null {
+  private judge(req: WireRequest, path: string, answer: Answer, json: any): string | null {
     if (answer.failure === 'hang') return `no answer within ${this.opts.timeoutMs} ms`;
     // The client closed its side mid-body, or sent bytes past its body (a malformed next request): the host
     // may answer, or close the connection (as Node.js does on garbage once it has written anything, 100 Continue included).
@@ -160,15 +159,11 @@ export class WireSession {
     if (answer.failure === 'closed') return `the connection closed without an answer (${answer.error})`;
     for (const token of Object.values(this.opts.tokens)) if (answer.text.includes(token)) return 'the answer holds a token';
     const { status } = answer;
-    const isJson = answer.contentType.startsWith('application/json');
-    if (status >= 200 && status < 300) return isJson && status !== 204 && json === undefined ? 'a 2xx with a body that is not JSON' : null;
-    if (status < 400 || status >= 500) return `status ${status}: ${answer.text.slice(0, 300)}`;
-    if (req.method === 'HEAD') return null;
-    if (!isJson || typeof json !== 'object' || json === null) return `a ${status} without a JSON error: ${JSON.stringify(answer.text.slice(0, 200))}`;
-    const extra = Object.keys(json).filter((k) => !SHAPE_KEYS.has(k));
-    if (typeof json.error !== 'string' || json.error === '' || !Object.hasOwn(ERROR_CODES, json.code) || (json.hint !== undefined && typeof json.hint !== 'string') || extra.length) {
-      return `a ${status} whose body is not {error, code, hint?}: ${answer.text.slice(0, 300)}`;
-    }
+    if (status < 200 || (status >= 300 && status < 400) || status >= 500) return `status ${status}: ${answer.text.slice(0, 300)}`;
+    // The contract decides the rest: a declared status, and a body of its schema ({error, code, hint?} for an error).
+    const broken = contractProblem(req.method, path, status, answer.contentType, answer.text);
+    if (broken) return `breaks docs/openapi.json: ${broken}`;
+    if (status < 300 || req.method === 'HEAD') return null;
     if (CONTROL.test(json.error) || CONTROL.test(json.hint ?? '')) return `a control character in the error: ${answer.text.slice(0, 300)}`;
     return null;
   }

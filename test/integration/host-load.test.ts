@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueServerCert, makeCa } from '../../src/support/certificates.js';
 import { TestHome } from '../helpers/ditto.js';
 import { HostProcess } from '../helpers/host-process.js';
+import { checkContract } from '../helpers/openapi.js';
 import { leftovers } from '../helpers/leaks.js';
 import { TestIssuer, makeKey } from '../helpers/oidc-issuer.js';
 import { readCopies } from '../helpers/state.js';
@@ -57,6 +58,7 @@ async function call(bearer: string, method: string, pathname: string, body?: unk
     signal: AbortSignal.timeout(120_000),
   });
   const text = await response.text();
+  checkContract(method, pathname, response.status, response.headers.get('content-type') ?? '', text);
   return { status: response.status, json: text ? JSON.parse(text) : null };
 }
 

@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPortHeld } from '../../src/copies/port-pool.js';
-import { TestHome } from '../helpers/ditto.js';
+import { REPO, TestHome } from '../helpers/ditto.js';
 import { HostProcess } from '../helpers/host-process.js';
 import { leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
@@ -64,6 +64,13 @@ describe('ditto host: /v2 API', () => {
     const res = await host.api('GET', '/healthz');
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ status: 'ok' });
+  });
+
+  it('serves its contract at /v2/openapi.json without a token: the committed docs/openapi.json', async () => {
+    const res = await host.api('GET', '/v2/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.json).toEqual(JSON.parse(fs.readFileSync(path.join(REPO, 'docs', 'openapi.json'), 'utf8')));
   });
 
   it('refuses a request with no token, a wrong token or another scheme with 401 and an error body', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPortHeld } from '../../src/copies/port-pool.js';
 import { TestHome, type CopyJson } from '../helpers/ditto.js';
+import { ContractProxy } from '../helpers/contract-proxy.js';
 import { HostProcess } from '../helpers/host-process.js';
 import { leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
@@ -17,10 +18,12 @@ const BOB = 'bob-remote-token';
 let server: TestHome;
 let client: TestHome;
 let host: HostProcess;
+/** The host as the CLI reaches it: every answer the CLI gets is checked against docs/openapi.json. */
+let checked: ContractProxy;
 
 /** The client's environment: a home of its own (unused in remote mode), the host, a token. */
 function remoteEnv(token: string | undefined = ALICE): Record<string, string> {
-  return { DITTO_SERVER: host.url, DITTO_TOKEN: token ?? '' };
+  return { DITTO_SERVER: checked.url, DITTO_TOKEN: token ?? '' };
 }
 
 /** A loopback port nothing listens on: one the kernel handed out and we let go. */
@@ -45,9 +48,13 @@ beforeAll(async () => {
   );
   client = new TestHome({}, { portCount: 1 });
   host = await HostProcess.start(server);
+  checked = await ContractProxy.start(host.url);
 });
 
 afterAll(async () => {
+  await checked?.close();
+  expect(checked?.checked).toBeGreaterThan(0);
+  expect(checked?.problems).toEqual([]);
   if (host?.child.exitCode === null) expect(await host.stop()).toBe(0);
   await client?.cleanup();
   await server?.cleanup();
@@ -79,7 +86,7 @@ describe('the CLI with --remote / DITTO_SERVER', () => {
   it('--remote URL works as DITTO_SERVER does; ls prints the same table as locally, only the caller’s copies', async () => {
     const bobs = await remote(['up', '--label', 'bobs'], BOB);
     expect(bobs.exitCode, bobs.stderr).toBe(0);
-    const viaFlag = await client.run(['--remote', host.url, 'ls'], { env: { DITTO_TOKEN: ALICE } });
+    const viaFlag = await client.run(['--remote', checked.url, 'ls'], { env: { DITTO_TOKEN: ALICE } });
     const viaEnv = await remote(['ls']);
     expect(viaFlag.exitCode, viaFlag.stderr).toBe(0);
     expect(viaFlag.stdout.split('\n')[0]).toBe(viaEnv.stdout.split('\n')[0]);
@@ -156,12 +163,12 @@ describe('the CLI with --remote / DITTO_SERVER', () => {
     expect(status.exitCode, status.stderr).toBe(0);
     const labels = (text: string) => text.split('\n').map((l) => l.slice(0, 8).trim());
     expect(labels(status.stdout)).toEqual(labels((await local(['status'])).stdout));
-    expect(status.stdout).toMatch(new RegExp(`^runtime remote \\(${host.url.replace(/[.]/g, '\\.')}\\)$`, 'm'));
+    expect(status.stdout).toMatch(new RegExp(`^runtime remote \\(${checked.url.replace(/[.]/g, '\\.')}\\)$`, 'm'));
     expect(status.stdout).toMatch(/copies run on the host with local/);
     expect(status.stdout).toMatch(new RegExp(`^ports {3}\\d+ free of ${server.ports.min}-${server.ports.max}$`, 'm'));
     const json = JSON.parse((await remote(['status', '--json'])).stdout);
     expect(json.runtime.name).toBe('remote');
-    expect(json.runtime.reason).toBe(host.url);
+    expect(json.runtime.reason).toBe(checked.url);
   });
 
   it('refuses a local --dump path before asking the host', async () => {

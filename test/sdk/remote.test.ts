@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DittoError, createClient, withCopy, type DittoClient } from '../../sdk/js/src/index.js';
 import { TestHome } from '../helpers/ditto.js';
+import { ContractProxy } from '../helpers/contract-proxy.js';
 import { HostProcess } from '../helpers/host-process.js';
 import { query } from '../helpers/pg.js';
 import { closeHome, closedPort, thrown } from './helpers.js';
@@ -11,15 +12,23 @@ const OTHER = 'sdk-other-token-2b9d';
 
 let home: TestHome;
 let host: HostProcess;
+/** The host as the SDK reaches it: every answer the SDK gets is checked against docs/openapi.json. */
+let checked: ContractProxy;
 let client: DittoClient;
 
 beforeAll(async () => {
   home = new TestHome({ host: { tokens: [{ name: 'sdk', token: TOKEN }, { name: 'other', token: OTHER }] } }, { portCount: 6 });
   host = await HostProcess.start(home);
-  client = createClient({ server: host.url, token: TOKEN });
+  checked = await ContractProxy.start(host.url);
+  client = createClient({ server: checked.url, token: TOKEN });
 });
 
-afterAll(() => closeHome(home, host));
+afterAll(async () => {
+  await checked?.close();
+  expect(checked?.checked).toBeGreaterThan(0);
+  expect(checked?.problems).toEqual([]);
+  await closeHome(home, host);
+});
 
 describe('the SDK in remote mode', () => {
   it('picks remote mode with a server', () => {
@@ -50,7 +59,7 @@ describe('the SDK in remote mode', () => {
   it('withCopy destroys the copy when fn throws', async () => {
     let id = '';
     const err = await thrown(() =>
-      withCopy({ server: host.url, token: TOKEN, label: 'sdk-remote-throws' }, (copy) => {
+      withCopy({ server: checked.url, token: TOKEN, label: 'sdk-remote-throws' }, (copy) => {
         id = copy.id;
         throw new Error('fn failed');
       }),
@@ -61,7 +70,7 @@ describe('the SDK in remote mode', () => {
   });
 
   it('typed errors: a bad token is UNAUTHORIZED 401, and the token is not in the error', async () => {
-    const err = await thrown(() => createClient({ server: host.url, token: 'not-a-token-x1' }).list());
+    const err = await thrown(() => createClient({ server: checked.url, token: 'not-a-token-x1' }).list());
     expect(err).toBeInstanceOf(DittoError);
     expect(err).toMatchObject({ code: 'UNAUTHORIZED', status: 401 });
     expect(`${err.message} ${String(err.hint)}`).not.toContain('not-a-token-x1');
@@ -70,11 +79,11 @@ describe('the SDK in remote mode', () => {
   it("typed errors: an unknown id is NOT_FOUND 404, another caller's copy FORBIDDEN 403", async () => {
     expect(await thrown(() => client.down('nosuchcopy1'))).toMatchObject({ code: 'NOT_FOUND', status: 404 });
     expect(await thrown(() => client.events('nosuchcopy1'))).toMatchObject({ code: 'NOT_FOUND', status: 404 });
-    const theirs = await createClient({ server: host.url, token: OTHER }).up({ label: 'other' });
+    const theirs = await createClient({ server: checked.url, token: OTHER }).up({ label: 'other' });
     try {
       expect(await thrown(() => client.down(theirs.id))).toMatchObject({ code: 'FORBIDDEN', status: 403 });
     } finally {
-      await createClient({ server: host.url, token: OTHER }).down(theirs.id);
+      await createClient({ server: checked.url, token: OTHER }).down(theirs.id);
     }
   });
 
@@ -86,7 +95,7 @@ describe('the SDK in remote mode', () => {
     const saved = process.env.DITTO_TOKEN;
     delete process.env.DITTO_TOKEN;
     try {
-      expect(await thrown(() => createClient({ server: host.url }).list())).toMatchObject({ code: 'UNAUTHORIZED', status: 77 });
+      expect(await thrown(() => createClient({ server: checked.url }).list())).toMatchObject({ code: 'UNAUTHORIZED', status: 77 });
     } finally {
       if (saved !== undefined) process.env.DITTO_TOKEN = saved;
     }
