@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { UpRequest } from '../model/copy-client.js';
+import type { SqlRequest } from '../model/sql.js';
 import { DittoError } from '../errors.js';
 
 /**
@@ -25,6 +26,15 @@ const createBody = z.object({
 
 /** PATCH /v2/copies/{id}: a new TTL, counted from now. */
 const extendBody = z.object({ ttl_seconds: z.number().int().positive().max(366 * 86400) });
+
+/** POST /v2/copies/{id}/sql: the statement or script, and the caps the caller asks (the host's mcp limits cap them in turn). */
+const sqlBody = z.object({
+  sql: z.string().min(1),
+  database: z.string().min(1).max(128).nullable().optional(),
+  max_rows: z.number().int().positive().optional(),
+  max_bytes: z.number().int().positive().optional(),
+  timeout_ms: z.number().int().positive().optional(),
+});
 
 /** `body` checked against `schema`; the first problem is one BAD_INPUT line naming its field. */
 function parseBody<T>(schema: z.ZodType<T>, body: unknown, hint: string): T {
@@ -57,5 +67,17 @@ export function parseCreate(body: unknown): UpRequest {
     label: b.label ?? undefined,
     dumpUri: b.dump_uri ?? undefined,
     obfuscate: b.obfuscate ?? undefined,
+  };
+}
+
+/** The caps of a request that names none: no looser than the host's own (the copies floor takes the tighter). */
+const NO_CAP = Number.MAX_SAFE_INTEGER;
+
+export function parseSql(body: unknown): SqlRequest {
+  const b = parseBody(sqlBody, body, 'send {"sql": "SELECT 1"}, with "database" for a per-test database');
+  return {
+    sql: b.sql,
+    database: b.database ?? undefined,
+    limits: { maxRows: b.max_rows ?? NO_CAP, maxBytes: b.max_bytes ?? NO_CAP, timeoutMs: b.timeout_ms ?? NO_CAP },
   };
 }

@@ -7,9 +7,12 @@ import { isPrintable } from '../support/printable.js';
 import { VERSION } from '../version.js';
 import type { CallerLimits } from './limits.js';
 import { PUBLIC_ROUTES } from './public-routes.js';
+import { callerCopies } from './caller-copies.js';
+import { MCP_ROUTE } from './mcp-route.js';
 import type { Family, Metrics } from './metrics.js';
 import type { MirrorReads } from './reads.js';
-import { parseCreate, parseExtend } from '../api/request-bodies.js';
+import { parseCreate, parseExtend, parseSql } from '../api/request-bodies.js';
+import { schemaWire, sqlResultWire } from '../api/sql-wire.js';
 import { copyWire, eventWire, issuedWire, testDatabaseWire, type StatusWire } from '../api/wire.js';
 import { parseTargetRefresh, targetRefreshWire } from '../api/targets.js';
 import type { TargetRefreshResult } from '../reseed/targets.js';
@@ -43,6 +46,8 @@ export interface RouteRequest {
   params: string[];
   query: URLSearchParams;
   body: unknown;
+  /** A request header's value (the first, when sent twice). */
+  header(name: string): string | undefined;
   /** Aborted when the client goes away, the request times out, or the host is forced down. */
   signal: AbortSignal;
 }
@@ -92,20 +97,16 @@ export const ROUTES: Route[] = [
       const caller = callerOf(req);
       // Checked before anything is fetched, in the normal form that is then fetched.
       const request = { ...parsed, dumpUri: parsed.dumpUri === undefined ? undefined : host.limits.dumpUris.check(parsed.dumpUri) };
-      const release = await host.limits.admit(caller, () => host.reads.list(caller, false));
+      const copies = callerCopies(host, caller, req.signal);
       let copy: IssuedCopy;
       try {
-        copy = await host.copies.up(request, { signal: req.signal, caller, dumpUrls: host.limits.dumpUris });
+        copy = await copies.up(request);
       } catch (err) {
         throw abortReason(req.signal, err);
-      } finally {
-        await host.afterWrite();
-        release();
       }
       if (req.signal.aborted) {
         // Made, but nobody is left to hand it to: remove it now rather than at its TTL.
-        await host.copies.down({ ids: [copy.id] }, { caller }).catch(() => {});
-        await host.afterWrite();
+        await copies.down({ ids: [copy.id] }).catch(() => {});
         throw abortReason(req.signal, new DittoError('INTERRUPTED', 'the client went away; the copy was removed'));
       }
       return { status: 201, body: issuedWire(copy, host.advertiseHost, requestedAt) };
@@ -134,11 +135,7 @@ export const ROUTES: Route[] = [
     path: new RegExp(`^/v2/copies/${ID}$`),
     name: 'delete_copy',
     async handle(host, req) {
-      try {
-        await host.copies.down({ ids: [req.params[0]!] }, { caller: callerOf(req) });
-      } finally {
-        await host.afterWrite();
-      }
+      await callerCopies(host, callerOf(req), req.signal).down({ ids: [req.params[0]!] });
       return { status: 204 };
     },
   },
@@ -148,12 +145,8 @@ export const ROUTES: Route[] = [
     name: 'extend_copy',
     readsBody: true,
     async handle(host, req) {
-      try {
-        const copy = await host.copies.extend(req.params[0]!, parseExtend(req.body), { caller: callerOf(req) });
-        return { status: 200, body: copyWire(copy, host.advertiseHost) };
-      } finally {
-        await host.afterWrite();
-      }
+      const copy = await callerCopies(host, callerOf(req), req.signal).extend(req.params[0]!, parseExtend(req.body));
+      return { status: 200, body: copyWire(copy, host.advertiseHost) };
     },
   },
   {
@@ -163,12 +156,10 @@ export const ROUTES: Route[] = [
     async handle(host, req) {
       const requestedAt = Date.now();
       try {
-        const copy = await host.copies.reset(req.params[0]!, { caller: callerOf(req), signal: req.signal });
+        const copy = await callerCopies(host, callerOf(req), req.signal).reset(req.params[0]!);
         return { status: 200, body: issuedWire(copy, host.advertiseHost, requestedAt) };
       } catch (err) {
         throw abortReason(req.signal, err);
-      } finally {
-        await host.afterWrite();
       }
     },
   },
@@ -177,7 +168,7 @@ export const ROUTES: Route[] = [
     path: new RegExp(`^/v2/copies/${ID}/databases$`),
     name: 'create_database',
     async handle(host, req) {
-      return { status: 201, body: testDatabaseWire(await host.copies.createDatabase(req.params[0]!, { caller: callerOf(req) })) };
+      return { status: 201, body: testDatabaseWire(await callerCopies(host, callerOf(req), req.signal).createDatabase(req.params[0]!)) };
     },
   },
   {
@@ -185,8 +176,29 @@ export const ROUTES: Route[] = [
     path: new RegExp(`^/v2/copies/${ID}/databases/${ID}$`),
     name: 'drop_database',
     async handle(host, req) {
-      await host.copies.dropDatabase(req.params[0]!, req.params[1]!, { caller: callerOf(req) });
+      await callerCopies(host, callerOf(req), req.signal).dropDatabase(req.params[0]!, req.params[1]!);
       return { status: 204 };
+    },
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^/v2/copies/${ID}/sql$`),
+    name: 'run_sql',
+    readsBody: true,
+    async handle(host, req) {
+      try {
+        return { status: 200, body: sqlResultWire(await callerCopies(host, callerOf(req), req.signal).sql(req.params[0]!, parseSql(req.body))) };
+      } catch (err) {
+        throw abortReason(req.signal, err);
+      }
+    },
+  },
+  {
+    method: 'GET',
+    path: new RegExp(`^/v2/copies/${ID}/schema$`),
+    name: 'copy_schema',
+    async handle(host, req) {
+      return { status: 200, body: schemaWire(await callerCopies(host, callerOf(req), req.signal).schema(req.params[0]!, { database: req.query.get('database') ?? undefined })) };
     },
   },
   {
@@ -241,6 +253,7 @@ export const ROUTES: Route[] = [
       }
     },
   },
+  MCP_ROUTE,
   ...PUBLIC_ROUTES,
 ];
 
@@ -256,7 +269,7 @@ function decodeParam(raw: string): string {
   return decoded;
 }
 
-const API_HINT = 'the API is under /v2: POST, GET /v2/copies; GET, PATCH, DELETE /v2/copies/{id}; POST /v2/copies/{id}/reset; POST /v2/copies/{id}/databases; POST /v2/targets/{name}/refresh; GET /v2/status';
+const API_HINT = 'the API is under /v2: POST, GET /v2/copies; GET, PATCH, DELETE /v2/copies/{id}; POST /v2/copies/{id}/reset; POST /v2/copies/{id}/databases; POST /v2/copies/{id}/sql; GET /v2/copies/{id}/schema; POST /v2/mcp; POST /v2/targets/{name}/refresh; GET /v2/status';
 
 /** A known path asked with another method: 405, with the methods it serves (sent as Allow). */
 export class MethodNotAllowed extends DittoError {
