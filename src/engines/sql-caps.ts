@@ -54,7 +54,10 @@ export async function withDeadline<T>(timeoutMs: number, signal: AbortSignal | u
   const onAbort = () => stop(new DittoError('INTERRUPTED', 'the call was interrupted; its statement was cancelled on the server'));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await work();
+    const result = await work();
+    // Some statements end without an error when cancelled (MariaDB's SLEEP returns 1).
+    if (cancelled) throw cancelled;
+    return result;
   } catch (err) {
     throw cancelled ?? err;
   } finally {
