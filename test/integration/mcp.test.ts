@@ -85,6 +85,16 @@ async function session(agent: Agent, c: EngineRuntimeCase, events: Events, actor
   return { id: copy.id, port: copy.port };
 }
 
+/** A session by `agent`, which is closed after; the copy's server, files, port and lease are gone. */
+async function sessionLeavingNothing(home: TestHome, agent: Agent, c: EngineRuntimeCase, events: Events, actor: RegExp): Promise<void> {
+  try {
+    const { id, port } = await session(agent, c, events, actor);
+    expect(await leftovers(home, [port], [id])).toEqual([]);
+  } finally {
+    await agent.close();
+  }
+}
+
 /** The statements of a copy's server still running that hold `marker`, seen from a connection of the test's own. */
 async function running(c: EngineRuntimeCase, dsn: string, marker: string): Promise<number> {
   const sql =
@@ -106,13 +116,7 @@ describe.each(CASES)('ditto mcp on stdio ($name)', (c) => {
   afterAll(async () => home.cleanup());
 
   it('initializes, lists its tools, and runs a session on a copy; nothing is left', async () => {
-    const agent = await stdioAgent(home);
-    try {
-      const { id, port } = await session(agent, c, logs, /^mcp$/);
-      expect(await leftovers(home, [port], [id])).toEqual([]);
-    } finally {
-      await agent.close();
-    }
+    await sessionLeavingNothing(home, await stdioAgent(home), c, logs, /^mcp$/);
   });
 
   it('refuses a TTL over mcp.max_ttl and a copy over mcp.max_copies, making nothing', async () => {
@@ -197,24 +201,11 @@ describe.each(CASES)('a host at /v2/mcp and ditto mcp --remote ($name)', (c) => 
     await home.cleanup();
   });
 
-  it('over streamable HTTP: initializes, lists its tools, and runs a session as its caller; nothing is left', async () => {
-    const agent = await httpAgent(host.url, ALICE);
-    try {
-      const { id, port } = await session(agent, c, events(ALICE), /^host:token:alice$/);
-      expect(await leftovers(home, [port], [id])).toEqual([]);
-    } finally {
-      await agent.close();
-    }
-  });
-
-  it('ditto mcp --remote: the same session through the host, with DITTO_TOKEN', async () => {
-    const agent = await stdioAgent(home, ['--remote', host.url], { DITTO_TOKEN: ALICE });
-    try {
-      const { id, port } = await session(agent, c, events(ALICE), /^host:token:alice$/);
-      expect(await leftovers(home, [port], [id])).toEqual([]);
-    } finally {
-      await agent.close();
-    }
+  it.each([
+    ['over streamable HTTP: initializes, lists its tools, and runs a session as its caller', () => httpAgent(host.url, ALICE)],
+    ['ditto mcp --remote: the same session through the host, with DITTO_TOKEN', () => stdioAgent(home, ['--remote', host.url], { DITTO_TOKEN: ALICE })],
+  ])('%s; nothing is left', async (_, connect) => {
+    await sessionLeavingNothing(home, await connect(), c, events(ALICE), /^host:token:alice$/);
   });
 
   it('refuses a call without a valid token (401), and another caller\'s copy, making and changing nothing', async () => {
