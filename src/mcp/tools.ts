@@ -68,7 +68,7 @@ export function registerTools(server: McpServer, setting: ToolSetting): void {
     { id, database: database.optional(), format: z.enum(['json', 'mermaid']).default('json').describe('json (default) or mermaid') },
     async (args) => {
       const schema = await client.schema(args.id, { database: args.database });
-      return args.format === 'mermaid' ? { text: renderErd(schema, 'mermaid') } : schemaWire(schema);
+      return args.format === 'mermaid' ? renderErd(schema, 'mermaid') : schemaWire(schema);
     },
     true,
   );
@@ -103,7 +103,7 @@ async function outcome(run: () => Promise<unknown>): Promise<{ value: unknown } 
   }
 }
 
-/** The tool's answer: JSON (or Mermaid) text, or an error an agent can act on: its code, message and hint. */
+/** The tool's answer: a text as it is (Mermaid), anything else as JSON; or an error an agent can act on: its code, message and hint. */
 function answer(result: { value: unknown } | { error: DittoError }, setting: ToolSetting): CallToolResult {
   if ('error' in result) {
     const { code, message, hint } = result.error;
@@ -111,6 +111,5 @@ function answer(result: { value: unknown } | { error: DittoError }, setting: Too
     return { isError: true, content: [{ type: 'text', text: setting.advertiseHost === undefined ? text : withoutDiskPaths(text) }] };
   }
   const { value } = result;
-  const text = typeof value === 'object' && value !== null && 'text' in value && Object.keys(value).length === 1 ? String(value.text) : JSON.stringify(value);
-  return { content: [{ type: 'text', text }] };
+  return { content: [{ type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value) }] };
 }
