@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   REMOTE: { exit: 69, http: 502 },
   /** `ditto run`'s command could not be started: the shell's own code for it. */
   COMMAND_NOT_FOUND: { exit: 127, http: 400 },
+  /** The database refused a statement a caller sent it (`sql`): its message is the server's own. */
+  SQL_ERROR: { exit: 1, http: 422 },
   INTERRUPTED: { exit: 130, http: 499 },
   INTERNAL: { exit: 70, http: 500 },
 } as const;

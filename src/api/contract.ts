@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { ErrorCode } from '../errors.js';
-import { createBody, extendBody, targetRefreshBody } from './request-bodies.js';
+import { createBody, extendBody, sqlBody, targetRefreshBody } from './request-bodies.js';
+import { schemaWireSchema, sqlResultWireSchema } from './sql-wire-schemas.js';
 import {
   copyWireSchema,
   eventWireSchema,
@@ -48,6 +49,9 @@ export interface Operation {
 export const EVERY_ROUTE_ERRORS: ErrorCode[] = ['BAD_INPUT', 'TOO_LARGE', 'INTERNAL', 'NO_CAPACITY'];
 /** And a route behind a token. */
 export const TOKEN_ERRORS: ErrorCode[] = ['UNAUTHORIZED'];
+
+/** One JSON-RPC message; the MCP transport checks the rest. */
+const mcpMessage = z.looseObject({ jsonrpc: z.literal('2.0') }).meta({ id: 'McpMessage' });
 
 const copyErrors: ErrorCode[] = ['FORBIDDEN', 'NOT_FOUND'];
 /** Making a copy: a dump to fetch and restore, a runtime, disk and a quota. */
@@ -115,6 +119,33 @@ export const OPERATIONS = {
     summary: 'Drops a database made by create_database.',
     answers: { 204: null },
     errors: [...copyErrors, 'CONFLICT', 'PROVISION_FAILED'],
+  },
+  run_sql: {
+    method: 'POST',
+    path: '/v2/copies/{id}/sql',
+    summary: "Runs a statement or a script in one of the caller's copies (or a per-test database of it), within the host's mcp caps and timeout.",
+    body: { schema: sqlBody, hint: 'send {"sql": "SELECT 1"}, with "database" for a per-test database' },
+    answers: { 200: sqlResultWireSchema },
+    errors: [...copyErrors, 'CONFLICT', 'SQL_ERROR'],
+  },
+  copy_schema: {
+    method: 'GET',
+    path: '/v2/copies/{id}/schema',
+    summary: "A copy's tables, columns, keys and foreign keys.",
+    query: { database: "a per-test database of the copy; the copy's own when absent" },
+    answers: { 200: schemaWireSchema },
+    errors: [...copyErrors, 'CONFLICT'],
+  },
+  mcp: {
+    method: 'POST',
+    path: '/v2/mcp',
+    summary: "ditto's Model Context Protocol tools for agents (streamable HTTP, stateless, JSON answers), on the caller's copies within the host's mcp limits.",
+    body: { schema: mcpMessage, hint: 'send a JSON-RPC 2.0 message of the Model Context Protocol' },
+    answers: {
+      200: { contentType: 'application/json', description: 'the JSON-RPC answer' },
+      202: null,
+    },
+    errors: [],
   },
   copy_events: {
     method: 'GET',

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { UpRequest } from '../model/copy-client.js';
+import type { SqlRequest } from '../model/sql.js';
 import { DittoError } from '../errors.js';
 
 /**
@@ -32,6 +33,17 @@ export const extendBody = z.object({ ttl_seconds: ttlSeconds.describe('the copy 
 /** POST /v2/targets/{name}/refresh: the POST itself is the confirmation. */
 export const targetRefreshBody = z.object({ dry_run: z.boolean().nullable().optional().describe('only say what a refresh would do') }).meta({ id: 'RefreshTarget' });
 
+/** POST /v2/copies/{id}/sql: the statement or script, and the caps the caller asks (the host's mcp limits cap them in turn). */
+export const sqlBody = z
+  .object({
+    sql: z.string().min(1).describe('a statement, or a script of several'),
+    database: z.string().min(1).max(128).nullable().optional().describe("a per-test database of the copy; the copy's own when absent"),
+    max_rows: z.number().int().positive().optional(),
+    max_bytes: z.number().int().positive().optional(),
+    timeout_ms: z.number().int().positive().optional(),
+  })
+  .meta({ id: 'RunSql' });
+
 /** `body` checked against `schema`; the first problem is one BAD_INPUT line naming its field. */
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown, hint: string): T {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new DittoError('BAD_INPUT', 'request body must be a JSON object', { hint });
@@ -59,5 +71,17 @@ export function upRequest(b: z.infer<typeof createBody>): UpRequest {
     label: b.label ?? undefined,
     dumpUri: b.dump_uri ?? undefined,
     obfuscate: b.obfuscate ?? undefined,
+  };
+}
+
+/** The caps of a request that names none: no looser than the host's own (the copies floor takes the tighter). */
+const NO_CAP = Number.MAX_SAFE_INTEGER;
+
+/** A checked POST /v2/copies/{id}/sql body as the copies floor takes it. */
+export function sqlRequest(b: z.infer<typeof sqlBody>): SqlRequest {
+  return {
+    sql: b.sql,
+    database: b.database ?? undefined,
+    limits: { maxRows: b.max_rows ?? NO_CAP, maxBytes: b.max_bytes ?? NO_CAP, timeoutMs: b.timeout_ms ?? NO_CAP },
   };
 }

@@ -41,17 +41,17 @@ export function remoteUrl(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env
   return url && url.trim() !== '' ? url.trim() : undefined;
 }
 
-/**
- * Opens the CopyClient the global options select (a host's HTTP client with --remote or
- * DITTO_SERVER, else this machine's Manager), runs `fn`, and closes it.
- */
 /** The client of a ditto host at `url`: DITTO_TOKEN, or in GitHub Actions (id-token: write) an OIDC token asked of the runner on first use; DITTO_CA_FILE trusted. */
 export async function remoteClient(url: string): Promise<HttpClient> {
   const [{ HttpClient }, { hostToken }] = await Promise.all([import('../client/http-client.js'), import('../client/actions-token.js')]);
   return new HttpClient(url, hostToken(process.env), { caFile: process.env.DITTO_CA_FILE || undefined });
 }
 
-export async function withClient<T>(args: GlobalArgs, fn: (client: CopyClient, loaded: LoadedConfig) => Promise<T>): Promise<T> {
+/**
+ * Opens the CopyClient the global options select (a host's HTTP client with --remote or
+ * DITTO_SERVER, else this machine's Manager, acting as `actor` in its events), runs `fn`, and closes it.
+ */
+export async function withClient<T>(args: GlobalArgs, fn: (client: CopyClient, loaded: LoadedConfig) => Promise<T>, opts: { actor?: string } = {}): Promise<T> {
   const loaded = await loadFor(args);
   const remote = remoteUrl(args);
   let client: CopyClient;
@@ -59,7 +59,7 @@ export async function withClient<T>(args: GlobalArgs, fn: (client: CopyClient, l
     client = await remoteClient(remote);
   } else {
     const { openLocal } = await import('../compose.js');
-    client = openLocal(loaded, { actor: 'cli', spawnMaintainer: true }).manager;
+    client = openLocal(loaded, { actor: opts.actor ?? 'cli', spawnMaintainer: true }).manager;
   }
   try {
     return await fn(client, loaded);

@@ -23,6 +23,7 @@ import { statusCommand } from './commands/status.js';
 import { storageCommand } from './commands/storage.js';
 import { upCommand } from './commands/up.js';
 import { erdCommand } from './commands/erd.js';
+import { mcpCommand } from './commands/mcp.js';
 import { targetCommand } from './commands/target.js';
 import type { GlobalArgs } from './context.js';
 import { terminalSafe } from '../support/printable.js';
@@ -49,6 +50,7 @@ export function buildParser(): Argv<GlobalArgs> {
     .command(pruneCommand)
     .command(reseedCommand)
     .command(erdCommand)
+    .command(mcpCommand)
     .command(targetCommand)
     .command(hostCommand)
     .command(doctorCommand)

@@ -4,6 +4,9 @@ import { findByIdOrPrefix } from '../model/copy-id.js';
 import { DittoError, isErrorCode, type ErrorCode } from '../errors.js';
 import { trustedCas } from '../config/trusted-cas.js';
 import type { Dispatcher } from 'undici';
+import { schemaFromWire, sqlRequestWire, sqlResultFromWire } from '../api/sql-wire.js';
+import type { DbSchema } from '../model/schema.js';
+import type { SqlRequest, SqlResult } from '../model/sql.js';
 import { copyFromWire, eventFromWire, issuedFromWire, statusFromWire, testDatabaseFromWire, type StatusWire } from '../api/wire.js';
 import { selects, type CopyClient, type CopyInfo, type DownResult, type DownSelector, type IssuedCopy, type ListOptions, type StatusReport, type TestDatabase, type UpOptions, type UpRequest } from '../model/copy-client.js';
 
@@ -138,6 +141,18 @@ export class HttpClient implements CopyClient {
 
   async dropDatabase(id: string, name: string): Promise<void> {
     await this.call('DELETE', `${this.copyPath(id)}/databases/${encodeURIComponent(name)}`);
+  }
+
+  async sql(id: string, request: SqlRequest, options: { signal?: AbortSignal | undefined } = {}): Promise<SqlResult> {
+    const body = sqlRequestWire(request.sql, request.database, request.limits);
+    // The host ends the statement at its timeout: the answer is waited for that long, and the usual time besides.
+    const timeoutMs = Math.min(request.limits.timeoutMs, CREATE_TIMEOUT_MS) + REQUEST_TIMEOUT_MS;
+    return sqlResultFromWire((await this.call('POST', `${this.copyPath(id)}/sql`, { body, signal: options.signal, timeoutMs })) as Wire);
+  }
+
+  async schema(id: string, options: { database?: string | undefined } = {}): Promise<DbSchema> {
+    const query = options.database ? `?${new URLSearchParams({ database: options.database }).toString()}` : '';
+    return schemaFromWire((await this.call('GET', `${this.copyPath(id)}/schema${query}`)) as Wire);
   }
 
   private copyPath(id: string): string {

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ENGINE_NAMES } from '../model/copy.js';
-import { tryParseDuration } from './duration.js';
-import { parseByteSize } from '../support/byte-size.js';
+import { byteSize, duration } from './values.js';
+import { mcp } from './mcp-schema.js';
 import { isPrintable } from '../support/printable.js';
 
 /*
@@ -10,33 +10,7 @@ import { isPrintable } from '../support/printable.js';
  * building blocks below carry a `kind` (meta) the reference names their values by.
  */
 
-/** A duration in config (`15m`, `2h`, `1d`, or seconds), validated and held as whole seconds. */
-const duration = z
-  .union([z.string(), z.number()])
-  .transform((value, ctx) => {
-    const seconds = tryParseDuration(value);
-    if (seconds === null) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like 90s, 15m, 2h, 1d; got '${value}'` });
-      return z.NEVER;
-    }
-    return seconds;
-  })
-  .meta({ kind: 'duration' });
-
 const port = z.number().int().min(1).max(65535);
-
-/** A size in bytes: a number, or `500MB`, `20GiB`. */
-const byteSize = z
-  .union([z.string(), z.number()])
-  .transform((value, ctx) => {
-    const bytes = parseByteSize(value);
-    if (bytes === null) {
-      ctx.addIssue({ code: 'custom', message: `expected a size like 500MB, 20GiB or a number of bytes; got '${value}'` });
-      return z.NEVER;
-    }
-    return bytes;
-  })
-  .meta({ kind: 'size' });
 
 /**
  * A value that may be a secret reference instead of the secret itself: `env:NAME` reads the
@@ -279,11 +253,13 @@ export const configSchema = z.strictObject({
   copy_image: z.string().min(1).optional().describe("The image Docker copies run (default: the engine's official image, e.g. postgres:16)."),
   docker,
   host,
+  mcp,
   state,
 });
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type HostConfig = z.output<typeof host>;
+export type McpConfig = z.output<typeof mcp>;
 export type ObfuscationRule = z.output<typeof obfuscationRule>;
 export type ReplaceType = (typeof REPLACE_TYPES)[number];

@@ -1,5 +1,9 @@
 import { asDittoError, DittoError } from '../errors.js';
 import type { CallOptions, CopyInfo, IssuedCopy, TestDatabase, UpOptions } from '../model/copy-client.js';
+import type { DbSchema } from '../model/schema.js';
+import { tighter, type SqlRequest, type SqlResult } from '../model/sql.js';
+import { checkPrintable } from '../support/printable.js';
+import { firstLine } from '../support/text.js';
 import { toInfo } from '../model/copy-client.js';
 import type { Copy } from '../model/copy.js';
 import { currentDriver, currentHost } from '../model/process-identity.js';
@@ -98,6 +102,49 @@ export class InPlace {
   async dropDatabase(id: string, name: string, options: CallOptions): Promise<void> {
     const copy = this.readyCopy(id, options, 'changed');
     await this.testDatabases(copy).drop(copy.database, name);
+    this.ctx.repo.addEvent(copy.id, { action: 'database_dropped', actor: actorOf(this.ctx, options.caller), metadata: { database: name } });
+  }
+
+  /**
+   * A caller's SQL on its copy, within the caps it asks and mcp's (the tighter of each); refused
+   * when mcp.sql is off. Each call is an event on the copy: what ran where, how long, how it ended
+   * (never the statement, which may hold a secret).
+   */
+  async sql(id: string, request: SqlRequest, options: CallOptions & { signal?: AbortSignal | undefined }): Promise<SqlResult> {
+    const { mcp } = this.ctx.config;
+    if (!mcp.sql) throw new DittoError('FORBIDDEN', 'running SQL through ditto is turned off here (mcp.sql: false)', { hint: "connect with the copy's connection string instead, or ask the operator" });
+    const copy = this.readyCopy(id, options, 'queried');
+    const database = this.databaseIn(copy, request.database);
+    const limits = tighter(request.limits, { maxRows: mcp.max_rows, maxBytes: mcp.max_bytes, timeoutMs: mcp.statement_timeout * 1000 });
+    const started = Date.now();
+    const event = (metadata: Record<string, unknown>) =>
+      this.ctx.repo.addEvent(copy.id, { action: 'sql', actor: actorOf(this.ctx, options.caller), metadata: { database, bytes: Buffer.byteLength(request.sql), ms: Date.now() - started, ...metadata } });
+    try {
+      const results = await this.ctx.engines.get(copy.engine).runSql(endpointOf(copy), { ...credentialsOf(copy), database }, { ...request, limits }, options.signal);
+      event({ statements: results.length, rows: results.reduce((n, r) => n + r.rows.length + r.rowsOmitted, 0) });
+      return { copyId: copy.id, database, results, ms: Date.now() - started };
+    } catch (err) {
+      event({ error: firstLine(asDittoError(err).message) });
+      throw err;
+    }
+  }
+
+  /** The tables, columns and keys of the copy's database (or `database` in it), read from its catalogue. */
+  async schema(id: string, options: CallOptions & { database?: string | undefined }): Promise<DbSchema> {
+    const copy = this.readyCopy(id, options, 'read');
+    const database = this.databaseIn(copy, options.database);
+    const engine = this.ctx.engines.get(copy.engine);
+    const schema = await engine.schemaOf(engine.connectionString(endpointOf(copy), { ...credentialsOf(copy), database }));
+    this.ctx.repo.addEvent(copy.id, { action: 'schema_read', actor: actorOf(this.ctx, options.caller), metadata: { database, tables: schema.tables.length } });
+    return schema;
+  }
+
+  /** The database of `copy` a call names: its own when none; a name printed later (events) must be printable. */
+  private databaseIn(copy: Copy, database: string | undefined): string {
+    if (database === undefined || database === '') return copy.database;
+    checkPrintable('database', database);
+    if (database.length > 128) throw new DittoError('BAD_INPUT', 'database: a name of at most 128 characters');
+    return database;
   }
 
   private testDatabases(copy: Copy) {

@@ -19,6 +19,8 @@ import {
   type UpRequest,
 } from '../model/copy-client.js';
 import { isFinal, type Copy, type CopyEvent } from '../model/copy.js';
+import type { DbSchema } from '../model/schema.js';
+import type { SqlRequest, SqlResult } from '../model/sql.js';
 import type { Claim } from '../state/copies-repo.js';
 import { VERSION } from '../version.js';
 import { lookupCopy } from './access.js';
@@ -166,6 +168,14 @@ export class Manager implements CopyClient {
 
   async dropDatabase(id: string, name: string, options: CallOptions = {}): Promise<void> {
     return this.parts.inPlace.dropDatabase(id, name, options);
+  }
+
+  async sql(id: string, request: SqlRequest, options: CallOptions & { signal?: AbortSignal | undefined } = {}): Promise<SqlResult> {
+    return this.parts.inPlace.sql(id, request, options);
+  }
+
+  async schema(id: string, options: CallOptions & { database?: string | undefined } = {}): Promise<DbSchema> {
+    return this.parts.inPlace.schema(id, options);
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import type { ObfuscationRule } from '../config/schema.js';
 import type { EngineName } from '../model/copy.js';
 import type { Credentials, Endpoint, Serving } from '../model/endpoint.js';
 import type { DbSchema } from '../model/schema.js';
+import type { SqlRequest, SqlResultSet } from '../model/sql.js';
 
 /** A dump file that has been checked to exist and to look like a dump of its engine. */
 export interface DumpFile {
@@ -232,6 +233,11 @@ export interface Engine {
    * source's), from its catalogue. A URL rather than an endpoint: a source is known only by one.
    */
   schemaOf(url: string): Promise<DbSchema>;
+  /**
+   * Runs a caller's statement or script on the database `credentials` name, within the request's
+   * caps; the server cancels what outruns its timeout. A refusal of the server is a SQL_ERROR in its words.
+   */
+  runSql(endpoint: Endpoint, credentials: Credentials, request: SqlRequest, signal?: AbortSignal): Promise<SqlResultSet[]>;
   /** Refreshing targets; null where the engine cannot replace a database's contents all or nothing. */
   readonly targetRestore: TargetRestore | null;
   /**

@@ -1,5 +1,7 @@
 import type { Caller } from './caller.js';
 import type { Copy, CopyEvent, CopyStatus, RuntimeName } from './copy.js';
+import type { DbSchema } from './schema.js';
+import type { SqlRequest, SqlResult } from './sql.js';
 
 /** What `up` asks for. Every field is optional: config supplies the defaults. */
 export interface UpRequest {
@@ -122,6 +124,10 @@ export interface CopyClient {
   reset(id: string, options?: UpOptions): Promise<IssuedCopy>;
   createDatabase(id: string, options?: CallOptions): Promise<TestDatabase>;
   dropDatabase(id: string, name: string, options?: CallOptions): Promise<void>;
+  /** Runs a statement or script on the copy (or a database in it) within `request.limits`; a database error is the server's own words (SQL_ERROR). */
+  sql(id: string, request: SqlRequest, options?: CallOptions & { signal?: AbortSignal | undefined }): Promise<SqlResult>;
+  /** The tables, columns and keys of the copy (or a database in it), as `ditto erd` reads them. */
+  schema(id: string, options?: CallOptions & { database?: string | undefined }): Promise<DbSchema>;
   /** `diskBytes`: measure each copy's own bytes on disk (a walk of its files), as `ls` shows them. */
   list(options?: ListOptions): Promise<CopyInfo[]>;
   events(id: string, options?: CallOptions): Promise<CopyEvent[]>;

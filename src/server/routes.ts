@@ -7,11 +7,14 @@ import { isPrintable } from '../support/printable.js';
 import { VERSION } from '../version.js';
 import type { CallerLimits } from './limits.js';
 import { PUBLIC_HANDLERS } from './public-routes.js';
+import { callerCopies } from './caller-copies.js';
+import { mcpHandler } from './mcp-route.js';
 import type { Family, Metrics } from './metrics.js';
 import type { MirrorReads } from './reads.js';
 import type * as z from 'zod';
 import { OPERATIONS, type Operation, type OperationName, type TextAnswer } from '../api/contract.js';
-import { parseBody, upRequest } from '../api/request-bodies.js';
+import { parseBody, sqlRequest, upRequest } from '../api/request-bodies.js';
+import { schemaWire, sqlResultWire } from '../api/sql-wire.js';
 import { copyWire, eventWire, issuedWire, testDatabaseWire } from '../api/wire.js';
 import { targetRefreshWire } from '../api/targets.js';
 import type { TargetRefreshResult } from '../reseed/targets.js';
@@ -46,6 +49,8 @@ export interface RouteRequest<Body = unknown> {
   query: URLSearchParams;
   /** The request body, checked against the route's declared schema (undefined for a route that takes none). */
   body: Body;
+  /** A request header's value (the first, when sent twice). */
+  header(name: string): string | undefined;
   /** Aborted when the client goes away, the request times out, or the host is forced down. */
   signal: AbortSignal;
 }
@@ -98,23 +103,18 @@ const HANDLERS: Handlers = {
   async create_copy(host, req) {
     const parsed = upRequest(req.body);
     const requestedAt = Date.now();
-    const caller = callerOf(req);
     // Checked before anything is fetched, in the normal form that is then fetched.
     const request = { ...parsed, dumpUri: parsed.dumpUri === undefined ? undefined : host.limits.dumpUris.check(parsed.dumpUri) };
-    const release = await host.limits.admit(caller, () => host.reads.list(caller, false));
+    const copies = callerCopies(host, callerOf(req), req.signal);
     let copy: IssuedCopy;
     try {
-      copy = await host.copies.up(request, { signal: req.signal, caller, dumpUrls: host.limits.dumpUris });
+      copy = await copies.up(request);
     } catch (err) {
       throw abortReason(req.signal, err);
-    } finally {
-      await host.afterWrite();
-      release();
     }
     if (req.signal.aborted) {
       // Made, but nobody is left to hand it to: remove it now rather than at its TTL.
-      await host.copies.down({ ids: [copy.id] }, { caller }).catch(() => {});
-      await host.afterWrite();
+      await copies.down({ ids: [copy.id] }).catch(() => {});
       throw abortReason(req.signal, new DittoError('INTERRUPTED', 'the client went away; the copy was removed'));
     }
     return { status: 201, body: issuedWire(copy, host.advertiseHost, requestedAt) };
@@ -128,39 +128,41 @@ const HANDLERS: Handlers = {
     return { status: 200, body: copyWire(await host.reads.get(callerOf(req), req.params[0]!), host.advertiseHost) };
   },
   async delete_copy(host, req) {
-    try {
-      await host.copies.down({ ids: [req.params[0]!] }, { caller: callerOf(req) });
-    } finally {
-      await host.afterWrite();
-    }
+    await callerCopies(host, callerOf(req), req.signal).down({ ids: [req.params[0]!] });
     return { status: 204 };
   },
   async extend_copy(host, req) {
-    try {
-      const copy = await host.copies.extend(req.params[0]!, req.body.ttl_seconds, { caller: callerOf(req) });
-      return { status: 200, body: copyWire(copy, host.advertiseHost) };
-    } finally {
-      await host.afterWrite();
-    }
+    const copy = await callerCopies(host, callerOf(req), req.signal).extend(req.params[0]!, req.body.ttl_seconds);
+    return { status: 200, body: copyWire(copy, host.advertiseHost) };
   },
   async reset_copy(host, req) {
     const requestedAt = Date.now();
     try {
-      const copy = await host.copies.reset(req.params[0]!, { caller: callerOf(req), signal: req.signal });
+      const copy = await callerCopies(host, callerOf(req), req.signal).reset(req.params[0]!);
       return { status: 200, body: issuedWire(copy, host.advertiseHost, requestedAt) };
     } catch (err) {
       throw abortReason(req.signal, err);
-    } finally {
-      await host.afterWrite();
     }
   },
   async create_database(host, req) {
-    return { status: 201, body: testDatabaseWire(await host.copies.createDatabase(req.params[0]!, { caller: callerOf(req) })) };
+    return { status: 201, body: testDatabaseWire(await callerCopies(host, callerOf(req), req.signal).createDatabase(req.params[0]!)) };
   },
   async drop_database(host, req) {
-    await host.copies.dropDatabase(req.params[0]!, req.params[1]!, { caller: callerOf(req) });
+    await callerCopies(host, callerOf(req), req.signal).dropDatabase(req.params[0]!, req.params[1]!);
     return { status: 204 };
   },
+  async run_sql(host, req) {
+    try {
+      return { status: 200, body: sqlResultWire(await callerCopies(host, callerOf(req), req.signal).sql(req.params[0]!, sqlRequest(req.body))) };
+    } catch (err) {
+      throw abortReason(req.signal, err);
+    }
+  },
+  async copy_schema(host, req) {
+    const database = req.query.get('database') ?? undefined;
+    return { status: 200, body: schemaWire(await callerCopies(host, callerOf(req), req.signal).schema(req.params[0]!, { database })) };
+  },
+  mcp: mcpHandler,
   async copy_events(host, req) {
     return { status: 200, body: (await host.reads.events(callerOf(req), req.params[0]!)).map(eventWire) };
   },

@@ -139,7 +139,8 @@ export class HostServer {
       caller = route.public ? null : await this.opts.auth.authenticate(req.headers.authorization);
       const body = route.readsBody ? await readJson(req, this.opts.bodyLimit) : undefined;
       unreadBody = false;
-      const reply = await route.handle(services, { caller, params, query: url.searchParams, body, signal: controller.signal });
+      const header = (name: string) => [req.headers[name]].flat()[0];
+      const reply = await route.handle(services, { caller, params, query: url.searchParams, body, header, signal: controller.signal });
       status = reply.status;
       const headers: Record<string, string> = this.closing ? { connection: 'close' } : {};
       if (reply.text) res.writeHead(status, { 'content-type': reply.text.contentType, ...headers }).end(reply.text.body);

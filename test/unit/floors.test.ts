@@ -16,7 +16,7 @@ const FLOORS: string[][] = [
   ['runtimes'],
   ['dump'],
   ['copies'],
-  ['reseed', 'api'],
+  ['reseed', 'api', 'mcp'],
   ['client', 'server'],
   ['cli', 'doctor', 'compose.ts', 'bin.ts', 'sea-main.ts'],
 ];

@@ -5,11 +5,13 @@ import { DittoError } from '../../errors.js';
 import type { Credentials, Endpoint, Serving, TlsMode } from '../../model/endpoint.js';
 import { readHead, statDump } from '../dump-files.js';
 import type { DbSchema } from '../../model/schema.js';
+import type { SqlRequest, SqlResultSet } from '../../model/sql.js';
 import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, ToolCommand, ToolRunner } from '../engine.js';
 import { retryUntilReady } from '../ready-loop.js';
 import { restoreFailure } from '../tool-failure.js';
 import { scrubMysql } from './obfuscation.js';
 import { readMysqlSchema } from './schema.js';
+import { runMysqlSql } from './sql.js';
 import { containerServer, diskFull, localServer, serverFiles, startFailure } from './server.js';
 import { MYSQL_SCHEMES, mysqlTarget, splitMysqlPassword } from './source-url.js';
 
@@ -151,6 +153,10 @@ export class MysqlEngine implements Engine {
   /** MySQL has no template databases: a database is copied only by dumping and loading it, no faster than a copy. */
   testDatabases(): null {
     return null;
+  }
+
+  runSql(e: Endpoint, c: Credentials, request: SqlRequest, signal?: AbortSignal): Promise<SqlResultSet[]> {
+    return runMysqlSql(connectionOptions(e, c, 10_000), request, signal);
   }
 
   scrub(e: Endpoint, c: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {

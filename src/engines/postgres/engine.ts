@@ -5,11 +5,13 @@ import type { Credentials, Endpoint, Serving } from '../../model/endpoint.js';
 import { firstLine } from '../../support/text.js';
 import { readHead, statDump } from '../dump-files.js';
 import type { DbSchema } from '../../model/schema.js';
+import type { SqlRequest, SqlResultSet } from '../../model/sql.js';
 import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, TestDatabases, ToolCommand, ToolRunner } from '../engine.js';
 import { retryUntilReady } from '../ready-loop.js';
 import { restoreFailure } from '../tool-failure.js';
 import { scrubDatabase } from './obfuscation.js';
 import { readSchema } from './schema.js';
+import { runPostgresSql } from './sql.js';
 import { postgresTargetRestore } from './target.js';
 import { postgresTestDatabases } from './test-databases.js';
 import { containerServer, diskFull, localServer, serverFiles, startFailure } from './server.js';
@@ -175,6 +177,10 @@ export class PostgresEngine implements Engine {
     } finally {
       await client.end().catch(() => {});
     }
+  }
+
+  runSql(e: Endpoint, c: Credentials, request: SqlRequest, signal?: AbortSignal): Promise<SqlResultSet[]> {
+    return runPostgresSql(clientConfig(e, c, 10_000), request, signal);
   }
 
   scrub(e: Endpoint, c: Credentials, rules: ObfuscationRule[], seed: string, signal?: AbortSignal): Promise<ScrubReport> {

@@ -81,6 +81,9 @@ export class FakeEngine implements Engine {
   async schemaOf() {
     return { defaultSchema: 'public', tables: [], foreignKeys: [] };
   }
+  async runSql() {
+    return [];
+  }
 }
 
 /** Servers as entries in a map: started, stopped, cloned from snapshots that are sets of keys. */
