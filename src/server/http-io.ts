@@ -34,8 +34,9 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (status === 204) {
-    res.writeHead(204, headers).end();
+  if (body === undefined) {
+    // No content (204), or accepted with nothing to say (202).
+    res.writeHead(status, headers).end();
     return;
   }
   const text = JSON.stringify(body);
