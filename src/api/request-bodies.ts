@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { UpRequest } from '../model/copy-client.js';
 import { DittoError } from '../errors.js';
+import { checkCopyName } from '../model/copy-name.js';
 
 /**
  * The bodies of POST /v2/copies and PATCH /v2/copies/{id}, checked and turned into what the
@@ -19,6 +20,7 @@ const createBody = z.object({
   run_id: optionalText,
   job_name: optionalText,
   label: optionalText,
+  name: z.string().max(256).nullable().optional(),
   dump_uri: z.string().min(1).max(4096).nullable().optional(),
   obfuscate: z.boolean().nullable().optional(),
 });
@@ -55,6 +57,7 @@ export function parseCreate(body: unknown): UpRequest {
     runId: b.run_id ?? undefined,
     jobName: b.job_name ?? undefined,
     label: b.label ?? undefined,
+    name: b.name === null || b.name === undefined ? undefined : checkCopyName(b.name),
     dumpUri: b.dump_uri ?? undefined,
     obfuscate: b.obfuscate ?? undefined,
   };

@@ -102,7 +102,8 @@ export const ROUTES: Route[] = [
         await host.afterWrite();
         release();
       }
-      if (req.signal.aborted) {
+      // A named copy stays for whoever asks for its name next (the caller retrying), else for its TTL.
+      if (req.signal.aborted && request.name === undefined) {
         // Made, but nobody is left to hand it to: remove it now rather than at its TTL.
         await host.copies.down({ ids: [copy.id] }, { caller }).catch(() => {});
         await host.afterWrite();
@@ -116,7 +117,10 @@ export const ROUTES: Route[] = [
     path: /^\/v2\/copies$/,
     name: 'list_copies',
     async handle(host, req) {
-      const listed = await host.reads.list(callerOf(req), truthy(req.query.get('all')));
+      const caller = callerOf(req);
+      const name = req.query.get('name');
+      // ?name=N: the caller's own copy of that name (an admin's too: names are per owner), as `down --name` asks.
+      const listed = (await host.reads.list(caller, truthy(req.query.get('all')))).filter((c) => name === null || (c.name === name && c.owner === caller.owner));
       const copies = truthy(req.query.get('disk_bytes')) && host.diskBytes ? await host.diskBytes(listed) : listed;
       return { status: 200, body: copies.map((c) => copyWire(c, host.advertiseHost)) };
     },

@@ -1,3 +1,4 @@
+import { DittoError } from '../errors.js';
 import type { Copy, CopyEvent, CopyStatus } from '../model/copy.js';
 import type { Db } from './store.js';
 
@@ -15,6 +16,7 @@ const COLUMNS = {
   password: 'password',
   database: 'database',
   label: 'label',
+  name: 'name',
   owner: 'owner',
   runId: 'run_id',
   jobName: 'job_name',
@@ -37,10 +39,22 @@ const COLUMNS = {
 
 type Row = Record<string, unknown>;
 
+/** The statuses in which a copy holds its name (the unique index copies_owner_name says the same). */
+const NAME_HOLDING = "status IN ('pending','creating','ready')";
+
+/** Another request got the name first: its copy is the one to hand back. */
+export class NameTaken extends DittoError {
+  constructor(name: string) {
+    super('CONFLICT', `a live copy named '${name}' exists`, { hint: 'ask for it again: up --name hands back the live copy' });
+  }
+}
+
 /** What a claim writes onto a warm copy: the request's own fields. */
 export interface Claim {
   ttl: number;
   label: string | null;
+  /** `up --name`: taken only while the owner holds no live copy of it. */
+  name: string | null;
   owner: string | null;
   runId: string | null;
   jobName: string | null;
@@ -84,12 +98,25 @@ export class CopiesRepo {
   insert(copy: Copy, event: EventInput): void {
     const row = toColumns(copy);
     const keys = Object.keys(row);
-    this.db.transaction(() => {
+    // Under the write lock: the name's look and the insert that takes it are one.
+    this.db.immediate(() => {
+      if (copy.name !== null) this.checkNameFree(copy.owner, copy.name);
       this.db
         .prepare(`INSERT INTO copies (${keys.map((k) => `"${k}"`).join(',')}) VALUES (${keys.map((k) => '@' + k).join(',')})`)
         .run(row);
       this.addEvent(copy.id, event, copy.createdAt);
     });
+  }
+
+  /** The live copy `owner` (null: local use) holds named `name`, if any. */
+  liveNamed(owner: string | null, name: string): Copy | undefined {
+    const row = this.db.prepare(`SELECT * FROM copies WHERE coalesce(owner, '') = coalesce(?, '') AND name = ? AND ${NAME_HOLDING}`).get(owner, name) as Row | undefined;
+    return row ? rowToCopy(row) : undefined;
+  }
+
+  /** Throws NameTaken when `owner` holds a live copy named `name`; called inside the transaction that then takes it. */
+  private checkNameFree(owner: string | null, name: string): void {
+    if (this.liveNamed(owner, name)) throw new NameTaken(name);
   }
 
   get(id: string): Copy | undefined {
@@ -155,10 +182,12 @@ export class CopiesRepo {
    */
   claimWarm(poolKey: string, claimer: string, claim: Claim, actor: string): Copy | undefined {
     return this.db.immediate(() => {
+      // The look and the claim in one write transaction: two processes cannot both find the name free.
+      if (claim.name !== null) this.checkNameFree(claim.owner, claim.name);
       const row = this.db
         .prepare(
           `UPDATE copies SET warm = 0, reserved_by = NULL, claimed_at = @now, expires_at = @now + @ttl * 1000, ttl_seconds = @ttl,
-             label = @label, owner = @owner, run_id = @runId, job_name = @jobName
+             label = @label, name = @name, owner = @owner, run_id = @runId, job_name = @jobName
            WHERE id = (SELECT id FROM copies WHERE status = 'ready' AND warm = 1 AND pool_key = @poolKey AND driver IS NULL
                        AND (reserved_by IS NULL OR reserved_by = @claimer) ORDER BY reserved_by IS NULL, ready_at LIMIT 1)
            RETURNING *`,
