@@ -74,6 +74,16 @@ export function rowToCopy(row: Row): Copy {
   return copy as unknown as Copy;
 }
 
+function rowToEvent(r: Row): CopyEvent {
+  return {
+    copyId: r.copy_id as string,
+    action: r.action as string,
+    actor: r.actor as string,
+    metadata: JSON.parse(r.metadata as string) as Record<string, unknown>,
+    createdAt: r.created_at as number,
+  };
+}
+
 function toColumns(fields: Partial<Copy>): Row {
   const row: Row = {};
   for (const [field, value] of Object.entries(fields)) {
@@ -241,17 +251,32 @@ export class CopiesRepo {
     return { lastId, copyIds: rows.map((r) => r.copy_id as string) };
   }
 
+  /** The events with one of `actions` after event id `afterId` (oldest first), and the newest event id there is. */
+  eventsSince(afterId: number, actions: readonly string[]): { lastId: number; events: CopyEvent[] } {
+    // The bound first, as in copiesWithEventSince: an event written between the reads waits for the next call.
+    const lastId = Math.max(afterId, (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as Row).id as number);
+    const rows = this.db
+      .prepare(`SELECT copy_id, action, actor, metadata, created_at FROM events WHERE id > ? AND id <= ? AND action IN (${actions.map(() => '?').join(',')}) ORDER BY id`)
+      .all(afterId, lastId, ...actions) as Row[];
+    return { lastId, events: rows.map(rowToEvent) };
+  }
+
+  /** Claimed ready copies that expire by `until` and have no event `marker` yet: each is returned once, if the caller then writes `marker`. */
+  expiringWithout(until: number, marker: string): Copy[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM copies c WHERE status = 'ready' AND warm = 0 AND purpose = 'copy' AND expires_at <= ?
+           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.copy_id = c.id AND e.action = ?)`,
+      )
+      .all(until, marker) as Row[];
+    return rows.map(rowToCopy);
+  }
+
   events(copyId: string): CopyEvent[] {
     const rows = this.db
       .prepare('SELECT copy_id, action, actor, metadata, created_at FROM events WHERE copy_id = ? ORDER BY id')
       .all(copyId) as Row[];
-    return rows.map((r) => ({
-      copyId: r.copy_id as string,
-      action: r.action as string,
-      actor: r.actor as string,
-      metadata: JSON.parse(r.metadata as string) as Record<string, unknown>,
-      createdAt: r.created_at as number,
-    }));
+    return rows.map(rowToEvent);
   }
 
   leasedPorts(): Set<number> {
