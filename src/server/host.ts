@@ -29,7 +29,6 @@ import type { HostServices } from './routes.js';
 import { HostServer } from './server.js';
 import { WebhookOutbox } from './webhook-delivery.js';
 import { watchForWebhooks, type WebhookWatch } from './webhook-watch.js';
-import { CopiesRepo } from '../state/copies-repo.js';
 
 /** What the composition root hands the host: the copies floor over connections of its own, and the engines and runtimes behind it. */
 export interface HostHouse {
@@ -173,7 +172,7 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
   // On the maintenance connection: its marks (a copy warned of its expiry) are the maintainer's kind of write.
   if (config.host.webhooks.length) {
     const outbox = new WebhookOutbox(config.host.webhooks, warn);
-    webhooks = watchForWebhooks({ repo: new CopiesRepo(upkeep.db), outbox, expiringBeforeMs: config.host.webhook_expiring_before * 1000, advertiseHost: dsnHost, log: warn });
+    webhooks = watchForWebhooks({ db: upkeep.db, outbox, expiringBeforeMs: config.host.webhook_expiring_before * 1000, advertiseHost: dsnHost, log: warn });
   }
   maintenance = runHostMaintenance(upkeep, { log, stateFile: path.join(home, STATE_FILE), signal: stopMaintenance.signal }).catch((err: unknown) =>
     logger.error({ error: asDittoError(err).message }, 'maintenance loop stopped'),

@@ -4,7 +4,9 @@ import { asDittoError } from '../errors.js';
 import { toInfo } from '../model/copy-client.js';
 import type { Copy } from '../model/copy.js';
 import { scrubbed } from '../reseed/failure-hooks.js';
-import type { CopiesRepo } from '../state/copies-repo.js';
+import { CopiesRepo, newestEventId } from '../state/copies-repo.js';
+import { EventFeed } from '../state/event-feed.js';
+import type { Db } from '../state/store.js';
 import type { WebhookEvent, WebhookOutbox } from './webhook-delivery.js';
 
 /** How often the state is read for events to tell. */
@@ -26,13 +28,15 @@ export interface WebhookWatch {
  * since the last look (by this host or any process on its home), and the copies about to expire
  * that were not yet warned of. Events from before the host started are not told.
  */
-export function watchForWebhooks(opts: { repo: CopiesRepo; outbox: WebhookOutbox; expiringBeforeMs: number; advertiseHost: string; log: Log }): WebhookWatch {
-  const { repo, outbox, advertiseHost } = opts;
+export function watchForWebhooks(opts: { db: Db; outbox: WebhookOutbox; expiringBeforeMs: number; advertiseHost: string; log: Log }): WebhookWatch {
+  const { outbox, advertiseHost } = opts;
+  const repo = new CopiesRepo(opts.db);
+  const feed = new EventFeed(opts.db);
   const copyOf = (copy: Copy) => copyWire(toInfo(copy), advertiseHost);
-  // The newest event now (no action asked for): what came before the host is not told.
-  let seen = repo.eventsSince(0, []).lastId;
+  // What came before the host is not told.
+  let seen = newestEventId(opts.db);
   const look = () => {
-    const { lastId, events } = repo.eventsSince(seen, Object.keys(ENDS));
+    const { lastId, events } = feed.eventsSince(seen, Object.keys(ENDS));
     seen = lastId;
     for (const e of events) {
       const copy = repo.get(e.copyId);
@@ -42,7 +46,7 @@ export function watchForWebhooks(opts: { repo: CopiesRepo; outbox: WebhookOutbox
       if (e.action !== 'failed') event.reason = e.action;
       outbox.send(event);
     }
-    for (const copy of repo.expiringWithout(Date.now() + opts.expiringBeforeMs, EXPIRY_WARNED)) {
+    for (const copy of feed.expiringWithout(Date.now() + opts.expiringBeforeMs, EXPIRY_WARNED)) {
       // Recorded before it is sent: at most once, even if the host stops in between.
       repo.addEvent(copy.id, { action: EXPIRY_WARNED, actor: 'host', metadata: { expires_at: new Date(copy.expiresAt!).toISOString() } });
       outbox.send({ event: 'copy.expiring', copy: copyOf(copy) });

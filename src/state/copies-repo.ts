@@ -37,7 +37,7 @@ const COLUMNS = {
   errorMessage: 'error_message',
 } as const satisfies Record<keyof Copy, string>;
 
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
 
 /** The statuses in which a copy holds its name (the unique index copies_owner_name says the same). */
 const NAME_HOLDING = "status IN ('pending','creating','ready')";
@@ -74,7 +74,12 @@ export function rowToCopy(row: Row): Copy {
   return copy as unknown as Copy;
 }
 
-function rowToEvent(r: Row): CopyEvent {
+/** The id of the newest event written (0 for none). */
+export function newestEventId(db: Db): number {
+  return (db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as Row).id as number;
+}
+
+export function rowToEvent(r: Row): CopyEvent {
   return {
     copyId: r.copy_id as string,
     action: r.action as string,
@@ -246,30 +251,9 @@ export class CopiesRepo {
   /** The copies with an event `action` after event id `afterId`, and the newest event id there is. */
   copiesWithEventSince(action: string, afterId: number): { lastId: number; copyIds: string[] } {
     // The bound first: an event written between the two reads is left for the next call, not skipped.
-    const lastId = Math.max(afterId, (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as Row).id as number);
+    const lastId = Math.max(afterId, newestEventId(this.db));
     const rows = this.db.prepare('SELECT DISTINCT copy_id FROM events WHERE id > ? AND id <= ? AND action = ?').all(afterId, lastId, action) as Row[];
     return { lastId, copyIds: rows.map((r) => r.copy_id as string) };
-  }
-
-  /** The events with one of `actions` after event id `afterId` (oldest first), and the newest event id there is. */
-  eventsSince(afterId: number, actions: readonly string[]): { lastId: number; events: CopyEvent[] } {
-    // The bound first, as in copiesWithEventSince: an event written between the reads waits for the next call.
-    const lastId = Math.max(afterId, (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as Row).id as number);
-    const rows = this.db
-      .prepare(`SELECT copy_id, action, actor, metadata, created_at FROM events WHERE id > ? AND id <= ? AND action IN (${actions.map(() => '?').join(',')}) ORDER BY id`)
-      .all(afterId, lastId, ...actions) as Row[];
-    return { lastId, events: rows.map(rowToEvent) };
-  }
-
-  /** Claimed ready copies that expire by `until` and have no event `marker` yet: each is returned once, if the caller then writes `marker`. */
-  expiringWithout(until: number, marker: string): Copy[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM copies c WHERE status = 'ready' AND warm = 0 AND purpose = 'copy' AND expires_at <= ?
-           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.copy_id = c.id AND e.action = ?)`,
-      )
-      .all(until, marker) as Row[];
-    return rows.map(rowToCopy);
   }
 
   events(copyId: string): CopyEvent[] {

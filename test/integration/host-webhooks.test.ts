@@ -129,12 +129,12 @@ describe('webhooks', () => {
     expect(h.logLines.join('\n')).not.toContain(SECRET);
   });
 
-  it('copy.failed when a copy fails being made, with its error', async () => {
+  it('copy.failed when a copy fails being made, with its error; reseed.failed when a scheduled reseed fails', async () => {
     const receiver = new Receiver();
     receivers.push(receiver);
     const url = await receiver.start();
-    // Only the events asked for: this receiver gets failures.
-    const h = await startHost({ webhooks: [{ url, events: ['copy.failed'], secret: SECRET }] }, { dump: { path: 'broken.sql', golden: false } });
+    // Only the events asked for: this receiver gets failures. A reseed every 2 s, with no source to reseed from.
+    const h = await startHost({ webhooks: [{ url, events: ['copy.failed', 'reseed.failed'], secret: SECRET }], reseed_cron: '*/2 * * * * *' }, { dump: { path: 'broken.sql', golden: false } });
     fs.writeFileSync(path.join(home!.dir, 'broken.sql'), 'CREATE TABLE broken (;\n');
     const made = await h.api('POST', '/v2/copies', { token: TOKEN, body: { ttl_seconds: 600 } });
     expect(made.status).toBeGreaterThanOrEqual(400);
@@ -143,7 +143,12 @@ describe('webhooks', () => {
     const failed = await receiver.waitFor('copy.failed', copy!.id);
     expectSigned(failed);
     expect(failed.body.copy.error_message).toMatch(/restoring <host path> failed: psql/);
-    expect(receiver.got.every((r) => r.event === 'copy.failed')).toBe(true);
+    const deadline = Date.now() + 20_000;
+    while (!receiver.got.some((r) => r.event === 'reseed.failed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const reseed = receiver.got.find((r) => r.event === 'reseed.failed')!;
+    expectSigned(reseed);
+    expect(reseed.body).toMatchObject({ event: 'reseed.failed', code: expect.any(String), error: expect.stringMatching(/source/) });
+    expect(receiver.got.every((r) => r.event === 'copy.failed' || r.event === 'reseed.failed')).toBe(true);
   });
 
   it('an unreachable receiver (a closed port) and one that never answers delay no request, and the host still stops at once', async () => {
