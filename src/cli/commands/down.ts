@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DittoError } from '../../errors.js';
+import { checkCopyName } from '../../model/copy-name.js';
 import { withClient, type GlobalArgs } from '../context.js';
 import { note, say } from '../output.js';
 
@@ -26,7 +27,8 @@ export const downCommand: CommandModule<GlobalArgs, Args> = {
       ...(args.all ? { all: true } : {}),
       ...(args.label !== undefined ? { label: args.label } : {}),
       ...(args.runId !== undefined ? { runId: String(args.runId) } : {}),
-      ...(args.name !== undefined ? { name: String(args.name) } : {}),
+      // Checked here too: a host answers a name that is none with no copy, not an error.
+      ...(args.name !== undefined ? { name: checkCopyName(String(args.name)) } : {}),
     };
     const result = await withClient(args, (client) => client.down(selector));
     for (const copy of result.destroyed) say(`destroyed ${copy.id}`);
