@@ -73,6 +73,7 @@ export const OPERATIONS = {
     query: {
       all: '1, true or yes: destroyed and failed copies too',
       disk_bytes: '1, true or yes: measure the bytes each copy owns on disk (disk_bytes)',
+      name: "only the caller's own copy of this name (names are per owner, an admin's too)",
     },
     answers: { 200: z.array(copyWireSchema) },
     errors: [],

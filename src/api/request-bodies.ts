@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { UpRequest } from '../model/copy-client.js';
 import type { SqlRequest } from '../model/sql.js';
 import { DittoError } from '../errors.js';
+import { checkCopyName } from '../model/copy-name.js';
 
 /**
  * The request bodies of the /v2 routes, as the route table (./contract.ts) declares them: the host
@@ -22,6 +23,7 @@ export const createBody = z
     run_id: optionalText,
     job_name: optionalText,
     label: optionalText,
+    name: z.string().max(256).nullable().optional().describe("the caller's copy of this name is handed back (its TTL renewed) when it has one, else made with it"),
     dump_uri: z.string().min(1).max(4096).nullable().optional().describe('an http(s):// or s3:// URL under a prefix in host.dump_uris'),
     obfuscate: z.boolean().nullable().optional(),
   })
@@ -69,6 +71,7 @@ export function upRequest(b: z.infer<typeof createBody>): UpRequest {
     runId: b.run_id ?? undefined,
     jobName: b.job_name ?? undefined,
     label: b.label ?? undefined,
+    name: b.name === null || b.name === undefined ? undefined : checkCopyName(b.name),
     dumpUri: b.dump_uri ?? undefined,
     obfuscate: b.obfuscate ?? undefined,
   };

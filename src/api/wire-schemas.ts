@@ -21,6 +21,7 @@ export const copyWireSchema = z
     host: z.string().describe("where the copy listens: the host's advertise_host"),
     port: z.number().int().nullable(),
     label: z.string().nullable(),
+    name: z.string().nullable().describe("the copy's name, unique among its owner's live copies (up --name)"),
     owner: z.string().nullable().describe('who holds it, with the source of the identity (`token:alice`, `oidc:<issuer>#<claim>`)'),
     run_id: z.string().nullable(),
     job_name: z.string().nullable(),

@@ -23,6 +23,7 @@ const COPY_FIELDS: { [K in keyof CopyInfo]: { name: keyof CopyWire; kind: Kind; 
   host: { name: 'host', kind: 'text', absent: '' },
   port: { name: 'port', kind: 'number' },
   label: { name: 'label', kind: 'text' },
+  name: { name: 'name', kind: 'text' },
   owner: { name: 'owner', kind: 'text' },
   runId: { name: 'run_id', kind: 'text' },
   jobName: { name: 'job_name', kind: 'text' },

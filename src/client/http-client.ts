@@ -83,6 +83,7 @@ export class HttpClient implements CopyClient {
     const body = {
       ttl_seconds: request.ttlSeconds,
       label: request.label,
+      name: request.name,
       run_id: request.runId,
       job_name: request.jobName,
       dump_uri: request.dumpUri,
@@ -100,10 +101,12 @@ export class HttpClient implements CopyClient {
       const found = await Promise.all(selector.ids.map((id) => this.lookup(id)));
       targets = found.filter((c) => !isFinal(c.status));
       alreadyGone.push(...found.filter((c) => isFinal(c.status)).map((c) => c.id));
+    } else if (selector.name !== undefined) {
+      targets = await this.list({ name: selector.name });
     } else if (selector.all || selector.label !== undefined || selector.runId !== undefined) {
       targets = (await this.list()).filter((c) => selects(selector, c));
     } else {
-      throw new DittoError('BAD_INPUT', 'name the copies to destroy', { hint: 'give ids, --all, --label L or --run-id ID' });
+      throw new DittoError('BAD_INPUT', 'name the copies to destroy', { hint: 'give ids, --all, --label L, --run-id ID or --name NAME' });
     }
     const destroyed: CopyInfo[] = [];
     for (const copy of targets) {
@@ -113,8 +116,13 @@ export class HttpClient implements CopyClient {
     return { destroyed, alreadyGone };
   }
 
-  async list(options: ListOptions = {}): Promise<CopyInfo[]> {
-    const query = new URLSearchParams({ ...(options.all ? { all: 'true' } : {}), ...(options.diskBytes ? { disk_bytes: 'true' } : {}) }).toString();
+  /** `name`: only the caller's own live copy of that name. */
+  async list(options: ListOptions & { name?: string } = {}): Promise<CopyInfo[]> {
+    const query = new URLSearchParams({
+      ...(options.all ? { all: 'true' } : {}),
+      ...(options.diskBytes ? { disk_bytes: 'true' } : {}),
+      ...(options.name !== undefined ? { name: options.name } : {}),
+    }).toString();
     const answer = await this.call('GET', query ? `v2/copies?${query}` : 'v2/copies');
     if (!Array.isArray(answer)) throw new DittoError('REMOTE', `the host at ${this.url} answered GET /v2/copies with something other than a list`);
     return (answer as Wire[]).map(copyFromWire);

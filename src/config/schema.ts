@@ -3,6 +3,7 @@ import { ENGINE_NAMES } from '../model/copy.js';
 import { byteSize, duration } from './values.js';
 import { mcp } from './mcp-schema.js';
 import { isPrintable } from '../support/printable.js';
+import { webhookKeys } from './webhooks.js';
 
 /*
  * Every key carries its description (`.describe()`): docs/configuration.md is generated from them
@@ -220,8 +221,9 @@ const host = z
     reseed_cron: z.string().min(1).optional().describe('When to run `ditto reseed` (a cron expression, e.g. `0 3 * * *`); none by default.'),
     max_copies_per_owner: z.number().int().min(1).optional().describe('The most live copies one caller (not an admin) may hold; past it, 429 with Retry-After. Unset: no limit.'),
     dump_uris: z.array(z.string().min(1)).default([]).describe("URL prefixes a caller's dump_uri must lie under, compared after normalising by origin and whole path segments (e.g. `s3://team-dumps/`); none by default, so no caller names a URL the host fetches."),
+    ...webhookKeys({ secret, duration }),
   })
-  .default({ listen: '127.0.0.1', port: 7433, tokens: [], admin_tokens: [], body_limit: 64 * 1024, request_timeout: 300, dump_uris: [] })
+  .default({ listen: '127.0.0.1', port: 7433, tokens: [], admin_tokens: [], body_limit: 64 * 1024, request_timeout: 300, dump_uris: [], webhooks: [], webhook_expiring_before: 600 })
   .describe('`ditto host`: the shared /v2 HTTP API (docs/operating-a-host.md).');
 
 const state = z

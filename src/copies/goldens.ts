@@ -94,7 +94,7 @@ export class Goldens {
   /** Restores the dump once into a builder copy, then turns the builder's data into the snapshot. */
   private async build(runtime: Runtime, engine: Engine, key: string, dump: DumpFile | null, act: Act): Promise<Golden> {
     act.onProgress?.(dump ? 'Making the golden snapshot of the dump' : 'Making the golden snapshot');
-    const fields: CopyFields = { ttl: this.ctx.config.ttl, label: 'golden snapshot', owner: null, runId: null, jobName: null, poolKey: null, warm: false };
+    const fields: CopyFields = { ttl: this.ctx.config.ttl, label: 'golden snapshot', name: null, owner: null, runId: null, jobName: null, poolKey: null, warm: false };
     const builder = this.lifecycle.insert(runtime, engine, fields, dump, null, act.actor, 'golden');
     try {
       // Served on loopback in clear: the snapshot's data, and a committed image, carry no certificate.

@@ -8,6 +8,7 @@ import type { Db } from '../state/store.js';
 import type { CopiesContext, Log } from './context.js';
 import { Goldens } from './goldens.js';
 import { Lifecycle } from './lifecycle.js';
+import { NamedCopies } from './named.js';
 import { Manager } from './manager.js';
 import { Pool } from './pool.js';
 import { PortPool } from './port-pool.js';
@@ -77,6 +78,7 @@ export function openCopies(opts: CopiesOptions): Copies {
   const pool = new Pool(ctx, lifecycle, provisioner, reviver);
   const upkeep = new Upkeep(ctx, lifecycle, pool, goldens, new TestDatabaseStock(ctx), reviver);
   const inPlace = new InPlace(ctx, lifecycle);
-  const manager = new Manager(ctx, { lifecycle, provisioner, pool, upkeep, goldens, inPlace }, () => opts.db.close());
+  const named = new NamedCopies(ctx);
+  const manager = new Manager(ctx, { lifecycle, provisioner, pool, upkeep, goldens, inPlace, named }, () => opts.db.close());
   return { manager, pool, goldens, upkeep, provisioner, meta, db: opts.db, config: opts.config, home: opts.home };
 }

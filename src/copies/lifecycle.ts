@@ -92,6 +92,7 @@ export class Lifecycle {
       password: crypto.randomBytes(18).toString('base64url'),
       database: fields.database ?? engine.defaultDatabase,
       label: fields.label,
+      name: fields.name,
       owner: fields.owner,
       runId: fields.runId,
       jobName: fields.jobName,

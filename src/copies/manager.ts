@@ -21,7 +21,6 @@ import {
 import { isFinal, type Copy, type CopyEvent } from '../model/copy.js';
 import type { DbSchema } from '../model/schema.js';
 import type { SqlRequest, SqlResult } from '../model/sql.js';
-import type { Claim } from '../state/copies-repo.js';
 import { VERSION } from '../version.js';
 import { lookupCopy } from './access.js';
 import { actorOf, type CopiesContext } from './context.js';
@@ -34,6 +33,10 @@ import type { InPlace } from './in-place.js';
 import { checkTtl } from './ttl-policy.js';
 import { withDiskBytes } from './disk-bytes.js';
 import { checkPrintable } from '../support/printable.js';
+import { checkCopyName } from '../model/copy-name.js';
+import { formatDuration } from '../config/duration.js';
+import { NameTaken, type Claim } from '../state/copies-repo.js';
+import type { NamedCopies } from './named.js';
 
 const NO_DUMP_NOTICE = 'no dump configured: this copy is an empty database; run `ditto reseed --source URL` (or set dump.path) to give copies your data';
 
@@ -45,47 +48,66 @@ const NO_DUMP_NOTICE = 'no dump configured: this copy is an empty database; run 
 export class Manager implements CopyClient {
   constructor(
     private readonly ctx: CopiesContext,
-    private readonly parts: { lifecycle: Lifecycle; provisioner: Provisioner; pool: Pool; upkeep: Upkeep; goldens: Goldens; inPlace: InPlace },
+    private readonly parts: { lifecycle: Lifecycle; provisioner: Provisioner; pool: Pool; upkeep: Upkeep; goldens: Goldens; inPlace: InPlace; named: NamedCopies },
     private readonly onClose: () => void,
   ) {}
 
   async up(request: UpRequest, options: UpOptions = {}): Promise<IssuedCopy> {
     const { ctx } = this;
-    const { lifecycle, provisioner, pool, upkeep } = this.parts;
     const act: Act = { ...options, actor: actorOf(ctx, options.caller) };
     // What a caller names is printed later (ls, logs, a host's dashboard): refused now if it could steer a terminal.
     for (const [field, value] of [['label', request.label], ['run_id', request.runId], ['job_name', request.jobName], ['dump_uri', request.dumpUri]] as const) checkPrintable(field, value);
-    await upkeep.heal();
-    const engine = ctx.engines.current(ctx.config);
-    const dumpPath = request.dumpUri ? await resolveDump(request.dumpUri, { config: ctx.config, home: ctx.home, engine, signal: options.signal, allowed: options.dumpUrls }) : provisioner.currentDump();
-    // An obfuscated copy is scrubbed as it is made: a warm copy (unscrubbed) never serves it. The
-    // rules and seed are checked now, before anything is made for the request.
-    const obfuscate = request.obfuscate === true;
-    if (obfuscate) obfuscationPlan(ctx.config, { required: true });
-    const poolKey = await pool.key(engine, dumpPath);
+    const name = request.name === undefined ? null : checkCopyName(request.name);
+    await this.parts.upkeep.heal();
     const claim: Claim = {
       ttl: checkTtl(ctx.config, request.ttlSeconds ?? ctx.config.ttl),
       label: request.label ?? null,
+      name,
       owner: options.caller?.owner ?? null,
       runId: request.runId ?? null,
       jobName: request.jobName ?? null,
     };
     try {
-      let copy = obfuscate ? undefined : await pool.claim(poolKey, claim, act.actor);
-      if (!copy && !obfuscate) copy = await pool.awaitInFlight(poolKey, claim, act);
-      if (!copy) {
-        const { runtime } = await ctx.runtimes.choose(engine);
-        const dump = await provisioner.checkDump(runtime, engine, dumpPath, act);
-        copy = await provisioner.make(runtime, engine, { ...claim, poolKey, warm: false, obfuscate }, dump, act);
+      // A name taken by another request between the look and our claim (NameTaken): its copy is ours to hand back.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (name !== null) {
+            const held = await this.parts.named.renew(claim.owner, name, claim.ttl, act);
+            if (held) return this.parts.lifecycle.issue(held, [`copy ${held.id} named ${name} was live: the same copy, now expiring in ${formatDuration(claim.ttl)}`]);
+          }
+          return await this.issueNew(request, claim, act);
+        } catch (err) {
+          if (!(err instanceof NameTaken) || attempt >= 3) throw err;
+        }
       }
-      // Only a request that got its copy counts as demand: a bad one must not set the pool filling.
-      pool.markDemand();
-      options.onProgress?.('Ready');
-      const stale = staleDumpNotice(ctx.config, request.dumpUri ? null : dumpPath);
-      return lifecycle.issue(copy, dumpPath ? (stale ? [stale] : []) : [NO_DUMP_NOTICE]);
     } finally {
       await ctx.onChange();
     }
+  }
+
+  /** A copy for `up` from the pool, or made now. */
+  private async issueNew(request: UpRequest, claim: Claim, act: Act): Promise<IssuedCopy> {
+    const { ctx } = this;
+    const { lifecycle, provisioner, pool } = this.parts;
+    const engine = ctx.engines.current(ctx.config);
+    const dumpPath = request.dumpUri ? await resolveDump(request.dumpUri, { config: ctx.config, home: ctx.home, engine, signal: act.signal, allowed: act.dumpUrls }) : provisioner.currentDump();
+    // An obfuscated copy is scrubbed as it is made: a warm copy (unscrubbed) never serves it. The
+    // rules and seed are checked now, before anything is made for the request.
+    const obfuscate = request.obfuscate === true;
+    if (obfuscate) obfuscationPlan(ctx.config, { required: true });
+    const poolKey = await pool.key(engine, dumpPath);
+    let copy = obfuscate ? undefined : await pool.claim(poolKey, claim, act.actor);
+    if (!copy && !obfuscate) copy = await pool.awaitInFlight(poolKey, claim, act);
+    if (!copy) {
+      const { runtime } = await ctx.runtimes.choose(engine);
+      const dump = await provisioner.checkDump(runtime, engine, dumpPath, act);
+      copy = await provisioner.make(runtime, engine, { ...claim, poolKey, warm: false, obfuscate }, dump, act);
+    }
+    // Only a request that got its copy counts as demand: a bad one must not set the pool filling.
+    pool.markDemand();
+    act.onProgress?.('Ready');
+    const stale = staleDumpNotice(ctx.config, request.dumpUri ? null : dumpPath);
+    return lifecycle.issue(copy, dumpPath ? (stale ? [stale] : []) : [NO_DUMP_NOTICE]);
   }
 
   async down(selector: DownSelector, options: CallOptions = {}): Promise<DownResult> {
@@ -100,6 +122,11 @@ export class Manager implements CopyClient {
         if (isFinal(copy.status)) alreadyGone.push(copy.id);
         else targets.push(copy);
       }
+    } else if (selector.name !== undefined) {
+      // A name is the caller's own, even an admin's: names are per owner.
+      const owner = options.caller?.owner ?? null;
+      const named = ctx.repo.liveNamed(owner, checkCopyName(selector.name));
+      if (named) targets.push(named);
     } else if (selector.all || selector.label !== undefined || selector.runId !== undefined) {
       // `down --all` on this machine means done for now: the pool is not refilled until the next up,
       // so nothing is left running. (A caller of a shared host only ever clears its own copies.)
@@ -108,7 +135,7 @@ export class Manager implements CopyClient {
         if (selects(selector, copy)) targets.push(copy);
       }
     } else {
-      throw new DittoError('BAD_INPUT', 'name the copies to destroy', { hint: 'give ids, --all, --label L or --run-id ID' });
+      throw new DittoError('BAD_INPUT', 'name the copies to destroy', { hint: 'give ids, --all, --label L, --run-id ID or --name NAME' });
     }
     try {
       return { destroyed: (await this.parts.lifecycle.destroyAll(targets, 'destroyed', actorOf(ctx, options.caller))).map(toInfo), alreadyGone };

@@ -108,7 +108,7 @@ export class Pool {
     const dumpPath = this.provisioner.currentDump();
     const { runtime } = await this.ctx.runtimes.choose(engine);
     const dump = await this.provisioner.checkDump(runtime, engine, dumpPath, act);
-    const fields = { ttl: this.ctx.config.ttl, label: null, owner: null, runId: null, jobName: null, poolKey: await this.key(engine, dumpPath), warm: true };
+    const fields = { ttl: this.ctx.config.ttl, label: null, name: null, owner: null, runId: null, jobName: null, poolKey: await this.key(engine, dumpPath), warm: true };
     // Two at a time: restores are CPU-bound, and a burst beyond the cores only slows each copy down.
     let made = 0;
     const errors: DittoError[] = [];

@@ -53,7 +53,7 @@ export class Provisioner {
     const act: Act = { ...options, actor: this.ctx.actor };
     const { runtime } = await this.ctx.runtimes.choose(engine);
     const dump = await this.checkDump(runtime, engine, dumpPath, act);
-    const fields: CopyFields = { ttl: ttlSeconds, label: 'reseed scratch', owner: null, runId: null, jobName: null, poolKey: null, warm: false, internal: true };
+    const fields: CopyFields = { ttl: ttlSeconds, label: 'reseed scratch', name: null, owner: null, runId: null, jobName: null, poolKey: null, warm: false, internal: true };
     try {
       const copy = await this.make(runtime, engine, fields, dump, act, { direct: true });
       return { ...this.lifecycle.issue(copy, []), endpoint: endpointOf(copy), credentials: credentialsOf(copy) };

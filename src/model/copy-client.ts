@@ -7,6 +7,8 @@ import type { SqlRequest, SqlResult } from './sql.js';
 export interface UpRequest {
   ttlSeconds?: number | undefined;
   label?: string | undefined;
+  /** The caller's live copy of this name when there is one (its TTL renewed), else a new copy with it. */
+  name?: string | undefined;
   /** A dump to restore instead of the configured one. */
   dumpUri?: string | undefined;
   obfuscate?: boolean | undefined;
@@ -40,6 +42,8 @@ export interface CopyInfo {
   host: string;
   port: number | null;
   label: string | null;
+  /** Its name (`up --name`), unique among its owner's live copies. */
+  name: string | null;
   /** Who holds it on a shared host, with the identity's source (`token:alice`, `oidc:<issuer>#<claim>`); null for local use. */
   owner: string | null;
   runId: string | null;
@@ -75,11 +79,14 @@ export interface DownSelector {
   label?: string;
   /** The copies made for one CI run (`run_id`). */
   runId?: string;
+  /** The caller's own copy of this name (`up --name`). */
+  name?: string;
 }
 
 /** Whether a selector other than ids names `copy`: every copy, or those of a label or a run. */
-export function selects(selector: DownSelector, copy: { label: string | null; runId: string | null }): boolean {
+export function selects(selector: DownSelector, copy: { label: string | null; runId: string | null; name: string | null }): boolean {
   if (selector.all) return true;
+  if (selector.name !== undefined) return copy.name === selector.name;
   if (selector.label !== undefined) return copy.label === selector.label;
   if (selector.runId !== undefined) return copy.runId === selector.runId;
   return false;
@@ -137,7 +144,7 @@ export interface CopyClient {
 
 /** The fields of a copy its clients see, as its record keeps them: every CopyInfo field but the measured ones, once (the check below keeps it so). */
 export const COPY_INFO_FIELDS = [
-  'id', 'status', 'warm', 'runtime', 'host', 'port', 'label', 'owner', 'runId', 'jobName',
+  'id', 'status', 'warm', 'runtime', 'host', 'port', 'label', 'name', 'owner', 'runId', 'jobName',
   'ttlSeconds', 'createdAt', 'readyAt', 'expiresAt', 'destroyedAt', 'errorMessage',
 ] as const satisfies readonly (keyof CopyInfo)[];
 // A CopyInfo field left out of the list fails to compile here.

@@ -29,6 +29,8 @@ export interface Copy {
   password: string;
   database: string;
   label: string | null;
+  /** Its name (`up --name`): one live copy of a name per owner, handed back to whoever asks for it again. */
+  name: string | null;
   /** Who asked for it on a shared host (a token's name); null for local use. */
   owner: string | null;
   runId: string | null;

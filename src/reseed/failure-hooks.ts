@@ -18,7 +18,8 @@ const HOOK_TIMEOUT_MS = 10_000;
 /** A URL's credentials (`scheme://user:password@`), in case one slipped into an error text. */
 const CREDENTIALS = /([a-z][\w+.-]*:\/\/[^\s:/@]*:)[^\s@]*@/gi;
 
-function scrubbed(text: string): string {
+/** `text` with any URL's password masked: what a hook may be told of an error. */
+export function scrubbed(text: string): string {
   return text.replace(CREDENTIALS, '$1***@');
 }
 

@@ -27,6 +27,8 @@ import { MirrorReads } from './reads.js';
 import { withDiskBytes } from '../copies/disk-bytes.js';
 import type { HostServices } from './routes.js';
 import { HostServer } from './server.js';
+import { WebhookOutbox } from './webhook-delivery.js';
+import { watchForWebhooks, type WebhookWatch } from './webhook-watch.js';
 
 /** What the composition root hands the host: the copies floor over connections of its own, and the engines and runtimes behind it. */
 export interface HostHouse {
@@ -94,7 +96,16 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
       const { reseed: reseedDump } = await import('../reseed/reseed.js');
       await reseedDump({ copies: upkeep, engines: house.engines, runtimes: house.runtimes, onHookProblem: (line) => warn(line) }, {});
     });
-  const reseed = scheduleReseed(config.host.reseed_cron, reseedNow, log, (result) => metrics.reseedRan(result));
+  let webhooks: WebhookWatch | null = null;
+  const reseedTold = async () => {
+    try {
+      await reseedNow();
+    } catch (err) {
+      webhooks?.reseedFailed(err);
+      throw err;
+    }
+  };
+  const reseed = scheduleReseed(config.host.reseed_cron, reseedTold, log, (result) => metrics.reseedRan(result));
 
   const warn: Log = (message, fields) => logger.warn(fields ?? {}, message);
   // Requests write through one connection, which the mirror copies; the maintenance loop through
@@ -158,6 +169,11 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
     closeState();
     throw err;
   }
+  // On the maintenance connection: its marks (a copy warned of its expiry) are the maintainer's kind of write.
+  if (config.host.webhooks.length) {
+    const outbox = new WebhookOutbox(config.host.webhooks, warn);
+    webhooks = watchForWebhooks({ db: upkeep.db, outbox, expiringBeforeMs: config.host.webhook_expiring_before * 1000, advertiseHost: dsnHost, log: warn });
+  }
   maintenance = runHostMaintenance(upkeep, { log, stateFile: path.join(home, STATE_FILE), signal: stopMaintenance.signal }).catch((err: unknown) =>
     logger.error({ error: asDittoError(err).message }, 'maintenance loop stopped'),
   );
@@ -183,6 +199,8 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
       stopMaintenance.abort();
       await maintenance;
       await reseed.stop();
+      // Deliveries not done are dropped: a receiver that does not answer never holds the host up.
+      await webhooks?.stop();
       await mirror.close();
       closeState();
       loopDelay.disable();

@@ -112,7 +112,8 @@ const HANDLERS: Handlers = {
     } catch (err) {
       throw abortReason(req.signal, err);
     }
-    if (req.signal.aborted) {
+    // A named copy stays for whoever asks for its name next (the caller retrying), else for its TTL.
+    if (req.signal.aborted && request.name === undefined) {
       // Made, but nobody is left to hand it to: remove it now rather than at its TTL.
       await copies.down({ ids: [copy.id] }).catch(() => {});
       throw abortReason(req.signal, new DittoError('INTERRUPTED', 'the client went away; the copy was removed'));
@@ -120,7 +121,10 @@ const HANDLERS: Handlers = {
     return { status: 201, body: issuedWire(copy, host.advertiseHost, requestedAt) };
   },
   async list_copies(host, req) {
-    const listed = await host.reads.list(callerOf(req), truthy(req.query.get('all')));
+    const caller = callerOf(req);
+    const name = req.query.get('name');
+    // ?name=N: the caller's own copy of that name (an admin's too: names are per owner), as `down --name` asks.
+    const listed = (await host.reads.list(caller, truthy(req.query.get('all')))).filter((c) => name === null || (c.name === name && c.owner === caller.owner));
     const copies = truthy(req.query.get('disk_bytes')) && host.diskBytes ? await host.diskBytes(listed) : listed;
     return { status: 200, body: copies.map((c) => copyWire(c, host.advertiseHost)) };
   },

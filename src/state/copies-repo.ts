@@ -1,3 +1,4 @@
+import { DittoError } from '../errors.js';
 import type { Copy, CopyEvent, CopyStatus } from '../model/copy.js';
 import type { Db } from './store.js';
 
@@ -15,6 +16,7 @@ const COLUMNS = {
   password: 'password',
   database: 'database',
   label: 'label',
+  name: 'name',
   owner: 'owner',
   runId: 'run_id',
   jobName: 'job_name',
@@ -35,12 +37,24 @@ const COLUMNS = {
   errorMessage: 'error_message',
 } as const satisfies Record<keyof Copy, string>;
 
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
+
+/** The statuses in which a copy holds its name (the unique index copies_owner_name says the same). */
+const NAME_HOLDING = "status IN ('pending','creating','ready')";
+
+/** Another request got the name first: its copy is the one to hand back. */
+export class NameTaken extends DittoError {
+  constructor(name: string) {
+    super('CONFLICT', `a live copy named '${name}' exists`, { hint: 'ask for it again: up --name hands back the live copy' });
+  }
+}
 
 /** What a claim writes onto a warm copy: the request's own fields. */
 export interface Claim {
   ttl: number;
   label: string | null;
+  /** `up --name`: taken only while the owner holds no live copy of it. */
+  name: string | null;
   owner: string | null;
   runId: string | null;
   jobName: string | null;
@@ -58,6 +72,21 @@ export function rowToCopy(row: Row): Copy {
   copy.warm = row.warm === 1;
   copy.obfuscated = row.obfuscated === 1;
   return copy as unknown as Copy;
+}
+
+/** The id of the newest event written (0 for none). */
+export function newestEventId(db: Db): number {
+  return (db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as Row).id as number;
+}
+
+export function rowToEvent(r: Row): CopyEvent {
+  return {
+    copyId: r.copy_id as string,
+    action: r.action as string,
+    actor: r.actor as string,
+    metadata: JSON.parse(r.metadata as string) as Record<string, unknown>,
+    createdAt: r.created_at as number,
+  };
 }
 
 function toColumns(fields: Partial<Copy>): Row {
@@ -84,12 +113,25 @@ export class CopiesRepo {
   insert(copy: Copy, event: EventInput): void {
     const row = toColumns(copy);
     const keys = Object.keys(row);
-    this.db.transaction(() => {
+    // Under the write lock: the name's look and the insert that takes it are one.
+    this.db.immediate(() => {
+      if (copy.name !== null) this.checkNameFree(copy.owner, copy.name);
       this.db
         .prepare(`INSERT INTO copies (${keys.map((k) => `"${k}"`).join(',')}) VALUES (${keys.map((k) => '@' + k).join(',')})`)
         .run(row);
       this.addEvent(copy.id, event, copy.createdAt);
     });
+  }
+
+  /** The live copy `owner` (null: local use) holds named `name`, if any. */
+  liveNamed(owner: string | null, name: string): Copy | undefined {
+    const row = this.db.prepare(`SELECT * FROM copies WHERE coalesce(owner, '') = coalesce(?, '') AND name = ? AND ${NAME_HOLDING}`).get(owner, name) as Row | undefined;
+    return row ? rowToCopy(row) : undefined;
+  }
+
+  /** Throws NameTaken when `owner` holds a live copy named `name`; called inside the transaction that then takes it. */
+  private checkNameFree(owner: string | null, name: string): void {
+    if (this.liveNamed(owner, name)) throw new NameTaken(name);
   }
 
   get(id: string): Copy | undefined {
@@ -155,10 +197,12 @@ export class CopiesRepo {
    */
   claimWarm(poolKey: string, claimer: string, claim: Claim, actor: string): Copy | undefined {
     return this.db.immediate(() => {
+      // The look and the claim in one write transaction: two processes cannot both find the name free.
+      if (claim.name !== null) this.checkNameFree(claim.owner, claim.name);
       const row = this.db
         .prepare(
           `UPDATE copies SET warm = 0, reserved_by = NULL, claimed_at = @now, expires_at = @now + @ttl * 1000, ttl_seconds = @ttl,
-             label = @label, owner = @owner, run_id = @runId, job_name = @jobName
+             label = @label, name = @name, owner = @owner, run_id = @runId, job_name = @jobName
            WHERE id = (SELECT id FROM copies WHERE status = 'ready' AND warm = 1 AND pool_key = @poolKey AND driver IS NULL
                        AND (reserved_by IS NULL OR reserved_by = @claimer) ORDER BY reserved_by IS NULL, ready_at LIMIT 1)
            RETURNING *`,
@@ -207,7 +251,7 @@ export class CopiesRepo {
   /** The copies with an event `action` after event id `afterId`, and the newest event id there is. */
   copiesWithEventSince(action: string, afterId: number): { lastId: number; copyIds: string[] } {
     // The bound first: an event written between the two reads is left for the next call, not skipped.
-    const lastId = Math.max(afterId, (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as Row).id as number);
+    const lastId = Math.max(afterId, newestEventId(this.db));
     const rows = this.db.prepare('SELECT DISTINCT copy_id FROM events WHERE id > ? AND id <= ? AND action = ?').all(afterId, lastId, action) as Row[];
     return { lastId, copyIds: rows.map((r) => r.copy_id as string) };
   }
@@ -216,13 +260,7 @@ export class CopiesRepo {
     const rows = this.db
       .prepare('SELECT copy_id, action, actor, metadata, created_at FROM events WHERE copy_id = ? ORDER BY id')
       .all(copyId) as Row[];
-    return rows.map((r) => ({
-      copyId: r.copy_id as string,
-      action: r.action as string,
-      actor: r.actor as string,
-      metadata: JSON.parse(r.metadata as string) as Record<string, unknown>,
-      createdAt: r.created_at as number,
-    }));
+    return rows.map(rowToEvent);
   }
 
   leasedPorts(): Set<number> {

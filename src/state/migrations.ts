@@ -97,4 +97,12 @@ export const MIGRATIONS: readonly string[] = [
   -- name a static token's owner. Copies made before were a token's (OIDC callers' expire by TTL).
   UPDATE copies SET owner = 'token:' || owner WHERE owner IS NOT NULL;
   `,
+  `
+  -- Named copies (up --name): a caller's live copy of a name is one at most, whoever races for it.
+  -- Owner NULL (local use) is one owner: coalesce, since a unique index holds NULLs distinct.
+  -- A copy being destroyed, failed or destroyed frees its name.
+  ALTER TABLE copies ADD COLUMN name TEXT;
+  CREATE UNIQUE INDEX copies_owner_name ON copies (coalesce(owner, ''), name)
+    WHERE name IS NOT NULL AND status IN ('pending','creating','ready');
+  `,
 ];

@@ -96,6 +96,26 @@ describe('the GitHub Action', () => {
     expect(again.exitCode).toBe(0);
   });
 
+  it('name: each run gets the same copy back and post keeps it; down: true destroys it', async () => {
+    const inputs = { server: host.url, token: TOKEN, ttl: '10m', name: 'pr-31' };
+    const first = await runStep('main', dir, inputs, jobEnv({}));
+    expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+    const id = first.outputs['copy-id']!;
+    expect(first.state).toEqual({ copy_name: `${id} pr-31` });
+    const post = await runStep('post', dir, inputs, jobEnv({}), first.state);
+    expect(post.exitCode, post.stdout + post.stderr).toBe(0);
+    expect(post.stdout).toContain(`copy ${id} named pr-31 is kept`);
+    const second = await runStep('main', dir, inputs, jobEnv({ GITHUB_RUN_ID: '1235' }));
+    expect(second.outputs['copy-id']).toBe(id);
+    expect((await host.api('GET', `/v2/copies/${id}`, { token: TOKEN })).json).toMatchObject({ status: 'ready', name: 'pr-31' });
+
+    const closed = await runStep('main', dir, { ...inputs, down: 'true' }, jobEnv({}));
+    expect(closed.exitCode, closed.stdout + closed.stderr).toBe(0);
+    expect(closed.stdout).toContain('destroyed the copy named pr-31');
+    expect([closed.outputs, closed.state]).toEqual([{}, {}]);
+    expect((await host.api('GET', `/v2/copies/${id}`, { token: TOKEN })).json).toMatchObject({ status: 'destroyed' });
+  });
+
   it('remote mode without a token: the job\'s OIDC token, for the audience the host names', async () => {
     const runner = jobEnv({ ACTIONS_ID_TOKEN_REQUEST_URL: `${issuer.url}/actions/idtoken?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: REQUEST_TOKEN });
     const main = await runStep('main', dir, { server: host.url }, runner);

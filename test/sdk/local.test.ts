@@ -49,6 +49,18 @@ describe('the SDK in local mode', () => {
     await client.down(copy.id);
   });
 
+  it('up({ name }) twice at once: one copy, named; downNamed destroys it and the next up makes a new one', async () => {
+    const [a, b] = await Promise.all([client.up({ name: 'sdk-pr-1', ttl: '10m' }), client.up({ name: 'sdk-pr-1', ttl: '10m' })]);
+    expect(b!.id).toBe(a!.id);
+    expect(a).toMatchObject({ name: 'sdk-pr-1', ttlSeconds: 600 });
+    expect((await client.list()).filter((c) => c.name === 'sdk-pr-1').map((c) => c.id)).toEqual([a!.id]);
+    expect(await client.downNamed('sdk-pr-1')).toBe(true);
+    expect(await client.downNamed('sdk-pr-1')).toBe(false);
+    const next = await client.up({ name: 'sdk-pr-1', ttl: '10m' });
+    expect(next.id).not.toBe(a!.id);
+    await client.down(next.id);
+  });
+
   it('withCopy hands the copy to fn and destroys it after, also when fn throws', async () => {
     let seen = '';
     const value = await withCopy({ ...options, label: 'sdk-with' }, async (copy) => {

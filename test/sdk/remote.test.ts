@@ -56,6 +56,20 @@ describe('the SDK in remote mode', () => {
     await client.down(copy.id);
   });
 
+  it('up({ name }) twice at once: one copy, sent and read back as name; another caller\'s name is its own; downNamed', async () => {
+    const [a, b] = await Promise.all([client.up({ name: 'sdk-pr-2', ttl: 600 }), client.up({ name: 'sdk-pr-2', ttl: 900 })]);
+    expect(b!.id).toBe(a!.id);
+    expect(a!.name).toBe('sdk-pr-2');
+    expect((await host.api('GET', `/v2/copies/${a!.id}`, { token: TOKEN })).json).toMatchObject({ name: 'sdk-pr-2' });
+    const other = createClient({ server: host.url, token: OTHER });
+    const theirs = await other.up({ name: 'sdk-pr-2', ttl: 600 });
+    expect(theirs.id).not.toBe(a!.id);
+    expect(await client.downNamed('sdk-pr-2')).toBe(true);
+    expect((await other.list()).map((c) => c.id)).toEqual([theirs.id]);
+    await other.down(theirs.id);
+    expect(await client.list()).toEqual([]);
+  });
+
   it('withCopy destroys the copy when fn throws', async () => {
     let id = '';
     const err = await thrown(() =>

@@ -220,7 +220,7 @@ describe('heal and expiry, over fakes', () => {
     home.runtime.servers.set(warm!.id, false);
     // Claimed before any heal sees it (the maintainer's pass had not come yet).
     const key = await home.copies.pool.key(home.engine, null);
-    const claimed = await home.copies.pool.claim(key, { ttl: 60, label: null, owner: null, runId: null, jobName: null }, 'test');
+    const claimed = await home.copies.pool.claim(key, { ttl: 60, label: null, name: null, owner: null, runId: null, jobName: null }, 'test');
     expect(claimed).toMatchObject({ id: warm!.id, status: 'ready', driver: null });
     expect(home.runtime.servers.get(warm!.id)).toBe(true);
   });

@@ -25,6 +25,7 @@ const COPY: CopyInfo = {
   host: '127.0.0.1',
   port: 5433,
   label: 'ci',
+  name: 'pr-7',
   owner: 'token:alice',
   runId: 'run-1',
   jobName: 'test',

@@ -129,7 +129,7 @@ function ciRun() {
   return { runId: pick("DITTO_RUN_ID", service?.run), jobName: pick("DITTO_JOB_NAME", service?.job) };
 }
 function upRequest(options) {
-  for (const [name, value] of Object.entries({ label: options.label, dump: options.dump, runId: options.runId, jobName: options.jobName })) {
+  for (const [name, value] of Object.entries({ label: options.label, name: options.name, dump: options.dump, runId: options.runId, jobName: options.jobName })) {
     if (value !== void 0 && (typeof value !== "string" || value === "" || /[\r\n]/.test(value))) {
       throw new DittoError("BAD_INPUT", `${name} must be a non-empty string on one line`);
     }
@@ -138,6 +138,7 @@ function upRequest(options) {
   return {
     ttlSeconds: options.ttl === void 0 ? void 0 : ttlSeconds(options.ttl),
     label: options.label,
+    name: options.name,
     dump: options.dump,
     runId: options.runId ?? ci.runId,
     jobName: options.jobName ?? ci.jobName,
@@ -173,6 +174,7 @@ function copyFromWire(value, source) {
     host: text(w.host) ?? "",
     port: num(w.port),
     label: text(w.label),
+    name: text(w.name),
     runId: text(w.run_id),
     jobName: text(w.job_name),
     ttlSeconds: num(w.ttl_seconds) ?? 0,
@@ -249,6 +251,7 @@ var LocalClient = class {
     const args = ["up", "--json"];
     if (request.ttlSeconds !== void 0) args.push("--ttl", String(request.ttlSeconds));
     if (request.label !== void 0) args.push("--label", request.label);
+    if (request.name !== void 0) args.push(`--name=${request.name}`);
     if (request.dump !== void 0) args.push("--dump", request.dump);
     if (request.obfuscate) args.push("--obfuscate");
     const env = { DITTO_RUN_ID: request.runId, DITTO_JOB_NAME: request.jobName };
@@ -258,6 +261,10 @@ var LocalClient = class {
   }
   async down(id) {
     await this.run(["down", copyId(id)]);
+  }
+  async downNamed(name) {
+    const { stdout } = await this.run(["down", `--name=${name}`]);
+    return stdout.trim() !== "";
   }
   async list(options = {}) {
     const args = ["ls", "--json", ...options.all ? ["--all"] : []];
@@ -411,12 +418,17 @@ var RemoteClient = class {
     if (r.dump !== void 0 && !REMOTE_DUMP.test(r.dump)) {
       throw new DittoError("BAD_INPUT", `the dump ${r.dump} is a local file, which the host at ${this.url} cannot read`, { hint: "give an http(s):// or s3:// URL the host can fetch" });
     }
-    const body = { ttl_seconds: r.ttlSeconds, label: r.label, run_id: r.runId, job_name: r.jobName, dump_uri: r.dump, ...r.obfuscate ? { obfuscate: true } : {} };
+    const body = { ttl_seconds: r.ttlSeconds, label: r.label, name: r.name, run_id: r.runId, job_name: r.jobName, dump_uri: r.dump, ...r.obfuscate ? { obfuscate: true } : {} };
     const answer = await this.call("POST", "v2/copies", { body, signal: options.signal, timeoutMs: this.options.timeoutMs ?? CREATE_TIMEOUT_MS });
     return issuedFromWire(answer, this.source);
   }
   async down(id) {
     await this.call("DELETE", `v2/copies/${copyId(id)}`);
+  }
+  async downNamed(name) {
+    const named = listFromWire(await this.call("GET", `v2/copies?${new URLSearchParams({ name })}`), this.source, "copies", (c) => copyFromWire(c, this.source));
+    for (const copy of named) await this.call("DELETE", `v2/copies/${copyId(copy.id)}`);
+    return named.length > 0;
   }
   async list(options = {}) {
     const answer = await this.call("GET", options.all ? "v2/copies?all=true" : "v2/copies");
@@ -520,6 +532,7 @@ function createClient(options = {}) {
 
 // actions/ditto/src/settings.ts
 var COPY_STATE = "copy_id";
+var NAMED_STATE = "copy_name";
 function clientFromInputs() {
   const token = input("token");
   mask(token);
@@ -539,20 +552,25 @@ await step("up", async () => {
   checkRunnerFiles();
   const client = clientFromInputs();
   await checkVersion(client, input("version"));
-  const copy = await client.up({ ttl: input("ttl") || void 0, label: input("label") || void 0, dump: input("dump") || void 0 });
+  const name = input("name") || void 0;
+  if (input("down") === "true") {
+    if (!name) throw new Error("`down: true` needs `name`: the copy of that name is destroyed");
+    return info(await client.downNamed(name) ? `ditto: destroyed the copy named ${name}` : `ditto: no copy named ${name} to destroy`);
+  }
+  const copy = await client.up({ ttl: input("ttl") || void 0, label: input("label") || void 0, dump: input("dump") || void 0, name });
   maskConnection(copy.connectionString);
   try {
-    saveState(COPY_STATE, copy.id);
+    saveState(name ? NAMED_STATE : COPY_STATE, name ? `${copy.id} ${name}` : copy.id);
     setOutput("database-url", copy.connectionString);
     setOutput("copy-id", copy.id);
     exportVariable("DATABASE_URL", copy.connectionString);
     exportVariable("DITTO_COPY_ID", copy.id);
   } catch (err) {
-    await client.down(copy.id).catch(() => {
+    if (!name) await client.down(copy.id).catch(() => {
     });
     throw err;
   }
-  info(describe(copy, client));
+  info(describe(copy, client, name));
 });
 function maskConnection(dsn) {
   try {
@@ -571,7 +589,8 @@ async function checkVersion(client, wanted) {
     warning(`ditto: version ${wanted} was asked for, and ${which} is ${version}; the action uses it as it is`);
   }
 }
-function describe(copy, client) {
+function describe(copy, client, name) {
   const where = client.mode === "remote" ? "on the ditto host" : "on this runner";
-  return `ditto: copy ${copy.id} ready ${where} (port ${copy.port ?? "-"}), expires at ${copy.expiresAt ?? "-"}; DATABASE_URL is set for the next steps, and the post step destroys the copy`;
+  const end = name ? `the copy is named ${name} and outlives the job (down: true destroys it)` : "the post step destroys the copy";
+  return `ditto: copy ${copy.id} ready ${where} (port ${copy.port ?? "-"}), expires at ${copy.expiresAt ?? "-"}; DATABASE_URL is set for the next steps, and ${end}`;
 }

@@ -81,7 +81,7 @@ function ciRun() {
   return { runId: pick("DITTO_RUN_ID", service?.run), jobName: pick("DITTO_JOB_NAME", service?.job) };
 }
 function upRequest(options) {
-  for (const [name, value] of Object.entries({ label: options.label, dump: options.dump, runId: options.runId, jobName: options.jobName })) {
+  for (const [name, value] of Object.entries({ label: options.label, name: options.name, dump: options.dump, runId: options.runId, jobName: options.jobName })) {
     if (value !== void 0 && (typeof value !== "string" || value === "" || /[\r\n]/.test(value))) {
       throw new DittoError("BAD_INPUT", `${name} must be a non-empty string on one line`);
     }
@@ -90,6 +90,7 @@ function upRequest(options) {
   return {
     ttlSeconds: options.ttl === void 0 ? void 0 : ttlSeconds(options.ttl),
     label: options.label,
+    name: options.name,
     dump: options.dump,
     runId: options.runId ?? ci.runId,
     jobName: options.jobName ?? ci.jobName,
@@ -125,6 +126,7 @@ function copyFromWire(value, source) {
     host: text(w.host) ?? "",
     port: num(w.port),
     label: text(w.label),
+    name: text(w.name),
     runId: text(w.run_id),
     jobName: text(w.job_name),
     ttlSeconds: num(w.ttl_seconds) ?? 0,
@@ -201,6 +203,7 @@ var LocalClient = class {
     const args = ["up", "--json"];
     if (request.ttlSeconds !== void 0) args.push("--ttl", String(request.ttlSeconds));
     if (request.label !== void 0) args.push("--label", request.label);
+    if (request.name !== void 0) args.push(`--name=${request.name}`);
     if (request.dump !== void 0) args.push("--dump", request.dump);
     if (request.obfuscate) args.push("--obfuscate");
     const env = { DITTO_RUN_ID: request.runId, DITTO_JOB_NAME: request.jobName };
@@ -210,6 +213,10 @@ var LocalClient = class {
   }
   async down(id) {
     await this.run(["down", copyId(id)]);
+  }
+  async downNamed(name) {
+    const { stdout } = await this.run(["down", `--name=${name}`]);
+    return stdout.trim() !== "";
   }
   async list(options = {}) {
     const args = ["ls", "--json", ...options.all ? ["--all"] : []];
@@ -363,12 +370,17 @@ var RemoteClient = class {
     if (r.dump !== void 0 && !REMOTE_DUMP.test(r.dump)) {
       throw new DittoError("BAD_INPUT", `the dump ${r.dump} is a local file, which the host at ${this.url} cannot read`, { hint: "give an http(s):// or s3:// URL the host can fetch" });
     }
-    const body = { ttl_seconds: r.ttlSeconds, label: r.label, run_id: r.runId, job_name: r.jobName, dump_uri: r.dump, ...r.obfuscate ? { obfuscate: true } : {} };
+    const body = { ttl_seconds: r.ttlSeconds, label: r.label, name: r.name, run_id: r.runId, job_name: r.jobName, dump_uri: r.dump, ...r.obfuscate ? { obfuscate: true } : {} };
     const answer = await this.call("POST", "v2/copies", { body, signal: options.signal, timeoutMs: this.options.timeoutMs ?? CREATE_TIMEOUT_MS });
     return issuedFromWire(answer, this.source);
   }
   async down(id) {
     await this.call("DELETE", `v2/copies/${copyId(id)}`);
+  }
+  async downNamed(name) {
+    const named = listFromWire(await this.call("GET", `v2/copies?${new URLSearchParams({ name })}`), this.source, "copies", (c) => copyFromWire(c, this.source));
+    for (const copy of named) await this.call("DELETE", `v2/copies/${copyId(copy.id)}`);
+    return named.length > 0;
   }
   async list(options = {}) {
     const answer = await this.call("GET", options.all ? "v2/copies?all=true" : "v2/copies");
@@ -497,6 +509,7 @@ function mask(secret) {
 
 // actions/ditto/src/settings.ts
 var COPY_STATE = "copy_id";
+var NAMED_STATE = "copy_name";
 function clientFromInputs() {
   const token = input("token");
   mask(token);
@@ -513,6 +526,8 @@ async function step(name, fn) {
 
 // actions/ditto/src/post.ts
 await step("down", async () => {
+  const named = state(NAMED_STATE);
+  if (named) return info(`ditto: copy ${named.split(" ")[0]} named ${named.split(" ")[1]} is kept for the next run`);
   const id = state(COPY_STATE);
   if (!id) return info("ditto: no copy to destroy (the main step made none)");
   try {

@@ -1,6 +1,6 @@
 import type { DittoClient, IssuedCopy } from '../../../sdk/js/src/index.js';
 import { checkRunnerFiles, exportVariable, info, input, mask, saveState, setOutput, warning } from './runner.js';
-import { COPY_STATE, clientFromInputs, step } from './settings.js';
+import { COPY_STATE, NAMED_STATE, clientFromInputs, step } from './settings.js';
 
 /**
  * The action's main step: a copy for this job. Its password and connection string are masked
@@ -11,20 +11,26 @@ await step('up', async () => {
   checkRunnerFiles();
   const client = clientFromInputs();
   await checkVersion(client, input('version'));
-  const copy = await client.up({ ttl: input('ttl') || undefined, label: input('label') || undefined, dump: input('dump') || undefined });
+  const name = input('name') || undefined;
+  if (input('down') === 'true') {
+    if (!name) throw new Error('`down: true` needs `name`: the copy of that name is destroyed');
+    return info((await client.downNamed(name)) ? `ditto: destroyed the copy named ${name}` : `ditto: no copy named ${name} to destroy`);
+  }
+  const copy = await client.up({ ttl: input('ttl') || undefined, label: input('label') || undefined, dump: input('dump') || undefined, name });
   maskConnection(copy.connectionString);
   try {
-    saveState(COPY_STATE, copy.id);
+    // A named copy is for the next run too: post keeps it (`down: true` destroys it).
+    saveState(name ? NAMED_STATE : COPY_STATE, name ? `${copy.id} ${name}` : copy.id);
     setOutput('database-url', copy.connectionString);
     setOutput('copy-id', copy.id);
     exportVariable('DATABASE_URL', copy.connectionString);
     exportVariable('DITTO_COPY_ID', copy.id);
   } catch (err) {
     // Nothing would destroy it: the post step cannot have its id.
-    await client.down(copy.id).catch(() => {});
+    if (!name) await client.down(copy.id).catch(() => {});
     throw err;
   }
-  info(describe(copy, client));
+  info(describe(copy, client, name));
 });
 
 /** The password (as written in the URL and decoded) and the whole URL, masked in the job's log from now on. */
@@ -52,7 +58,8 @@ async function checkVersion(client: DittoClient, wanted: string): Promise<void> 
   }
 }
 
-function describe(copy: IssuedCopy, client: DittoClient): string {
+function describe(copy: IssuedCopy, client: DittoClient, name: string | undefined): string {
   const where = client.mode === 'remote' ? 'on the ditto host' : 'on this runner';
-  return `ditto: copy ${copy.id} ready ${where} (port ${copy.port ?? '-'}), expires at ${copy.expiresAt ?? '-'}; DATABASE_URL is set for the next steps, and the post step destroys the copy`;
+  const end = name ? `the copy is named ${name} and outlives the job (down: true destroys it)` : 'the post step destroys the copy';
+  return `ditto: copy ${copy.id} ready ${where} (port ${copy.port ?? '-'}), expires at ${copy.expiresAt ?? '-'}; DATABASE_URL is set for the next steps, and ${end}`;
 }

@@ -3,6 +3,8 @@ import { error, input, mask } from './runner.js';
 
 /** The state entry that hands the copy's id from main to post. */
 export const COPY_STATE = 'copy_id';
+/** The state entry that tells post the copy is named: it is kept for the next run. */
+export const NAMED_STATE = 'copy_name';
 
 /**
  * The client the inputs select, the same in main and post: remote mode with `server` (or

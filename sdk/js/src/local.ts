@@ -28,6 +28,7 @@ export class LocalClient implements DittoClient {
     const args = ['up', '--json'];
     if (request.ttlSeconds !== undefined) args.push('--ttl', String(request.ttlSeconds));
     if (request.label !== undefined) args.push('--label', request.label);
+    if (request.name !== undefined) args.push(`--name=${request.name}`);
     if (request.dump !== undefined) args.push('--dump', request.dump);
     if (request.obfuscate) args.push('--obfuscate');
     // The CLI takes the run and job from these variables (it has no flags for them).
@@ -39,6 +40,11 @@ export class LocalClient implements DittoClient {
 
   async down(id: string): Promise<void> {
     await this.run(['down', copyId(id)]);
+  }
+
+  async downNamed(name: string): Promise<boolean> {
+    const { stdout } = await this.run(['down', `--name=${name}`]);
+    return stdout.trim() !== '';
   }
 
   async list(options: { all?: boolean } = {}): Promise<Copy[]> {

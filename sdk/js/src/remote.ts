@@ -59,13 +59,19 @@ export class RemoteClient implements DittoClient {
     if (r.dump !== undefined && !REMOTE_DUMP.test(r.dump)) {
       throw new DittoError('BAD_INPUT', `the dump ${r.dump} is a local file, which the host at ${this.url} cannot read`, { hint: 'give an http(s):// or s3:// URL the host can fetch' });
     }
-    const body = { ttl_seconds: r.ttlSeconds, label: r.label, run_id: r.runId, job_name: r.jobName, dump_uri: r.dump, ...(r.obfuscate ? { obfuscate: true } : {}) };
+    const body = { ttl_seconds: r.ttlSeconds, label: r.label, name: r.name, run_id: r.runId, job_name: r.jobName, dump_uri: r.dump, ...(r.obfuscate ? { obfuscate: true } : {}) };
     const answer = await this.call('POST', 'v2/copies', { body, signal: options.signal, timeoutMs: this.options.timeoutMs ?? CREATE_TIMEOUT_MS });
     return issuedFromWire(answer, this.source);
   }
 
   async down(id: string): Promise<void> {
     await this.call('DELETE', `v2/copies/${copyId(id)}`);
+  }
+
+  async downNamed(name: string): Promise<boolean> {
+    const named = listFromWire(await this.call('GET', `v2/copies?${new URLSearchParams({ name })}`), this.source, 'copies', (c) => copyFromWire(c, this.source));
+    for (const copy of named) await this.call('DELETE', `v2/copies/${copyId(copy.id)}`);
+    return named.length > 0;
   }
 
   async list(options: { all?: boolean } = {}): Promise<Copy[]> {

@@ -6,6 +6,7 @@ import type { UpOptions } from './types.js';
 export interface UpRequest {
   ttlSeconds: number | undefined;
   label: string | undefined;
+  name: string | undefined;
   dump: string | undefined;
   runId: string | undefined;
   jobName: string | undefined;
@@ -43,7 +44,7 @@ function ciRun(): { runId: string | undefined; jobName: string | undefined } {
 }
 
 export function upRequest(options: UpOptions): UpRequest {
-  for (const [name, value] of Object.entries({ label: options.label, dump: options.dump, runId: options.runId, jobName: options.jobName })) {
+  for (const [name, value] of Object.entries({ label: options.label, name: options.name, dump: options.dump, runId: options.runId, jobName: options.jobName })) {
     if (value !== undefined && (typeof value !== 'string' || value === '' || /[\r\n]/.test(value))) {
       throw new DittoError('BAD_INPUT', `${name} must be a non-empty string on one line`);
     }
@@ -52,6 +53,7 @@ export function upRequest(options: UpOptions): UpRequest {
   return {
     ttlSeconds: options.ttl === undefined ? undefined : ttlSeconds(options.ttl),
     label: options.label,
+    name: options.name,
     dump: options.dump,
     runId: options.runId ?? ci.runId,
     jobName: options.jobName ?? ci.jobName,

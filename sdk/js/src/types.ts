@@ -9,6 +9,8 @@ export interface Copy {
   host: string;
   port: number | null;
   label: string | null;
+  /** Its name (`up({ name })`), unique among its owner's live copies. */
+  name: string | null;
   runId: string | null;
   jobName: string | null;
   ttlSeconds: number;
@@ -55,6 +57,11 @@ export interface UpOptions {
   /** Lifetime: seconds, or a duration such as `90s`, `15m`, `2h`, `1d`. */
   ttl?: number | string | undefined;
   label?: string | undefined;
+  /**
+   * Your live copy of this name when there is one (its TTL renewed to `ttl`), else a new copy with
+   * it: a copy per branch or pull request (`pr-123`). 1-63 letters, digits, `.`, `_`, `-`.
+   */
+  name?: string | undefined;
   /** A dump to restore instead of the configured one: a path (local mode), an http(s):// or s3:// URL. */
   dump?: string | undefined;
   /** The CI run and job the copy is for; by default from DITTO_RUN_ID/DITTO_JOB_NAME or the CI's own variables. */
@@ -95,6 +102,8 @@ export interface DittoClient {
   up(options?: UpOptions): Promise<IssuedCopy>;
   /** Destroys a copy; a copy already destroyed is no error, an unknown id is NOT_FOUND. */
   down(id: string): Promise<void>;
+  /** Destroys your live copy named `name`, if there is one; true when one was destroyed. */
+  downNamed(name: string): Promise<boolean>;
   /** The caller's copies that are not over; with `all`, past ones too. */
   list(options?: { all?: boolean }): Promise<Copy[]>;
   events(id: string): Promise<CopyEvent[]>;

@@ -34,6 +34,7 @@ export function copyFromWire(value: unknown, source: string): Copy {
     host: text(w.host) ?? '',
     port: num(w.port),
     label: text(w.label),
+    name: text(w.name),
     runId: text(w.run_id),
     jobName: text(w.job_name),
     ttlSeconds: num(w.ttl_seconds) ?? 0,

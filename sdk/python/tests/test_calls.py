@@ -17,6 +17,26 @@ def ports_of(client: Ditto) -> range:
     return range(low, high + 1)
 
 
+def test_named_copy_twice_at_once_is_one_copy_and_down_named_frees_the_name(client: Ditto) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(lambda ttl: client.up(ttl=ttl, name="py-pr-1"), ["10m", "20m"])
+    try:
+        assert first.id == second.id
+        assert first.name == "py-pr-1" and second.name == "py-pr-1"
+        assert [c.id for c in client.list() if c.name == "py-pr-1"] == [first.id]
+        assert client.down_named("py-pr-1") is True
+        assert client.down_named("py-pr-1") is False
+        again = client.up(ttl="10m", name="py-pr-1")
+        assert again.id != first.id
+        client.down(again)
+    finally:
+        client.down(first.id)
+    with pytest.raises(ditto.BadInputError):
+        client.up(name="not a name")
+
+
 def test_up_list_events_status_down(client: Ditto) -> None:
     copy = client.up(ttl="10m", label="calls")
     try:

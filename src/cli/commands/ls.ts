@@ -8,7 +8,7 @@ type Args = GlobalArgs & { all?: boolean; json?: boolean };
 
 export const lsCommand: CommandModule<GlobalArgs, Args> = {
   command: 'ls',
-  describe: 'list copies: status, age, TTL left, port, disk each owns, label, CI run and job',
+  describe: 'list copies: status, age, TTL left, port, disk each owns, label, name, CI run and job',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('all', { type: 'boolean', describe: 'include destroyed and failed copies' })
@@ -21,12 +21,14 @@ export const lsCommand: CommandModule<GlobalArgs, Args> = {
     // The CI run and job show only when some copy was made in one; the owner when some copy has one (a host's admin).
     const runs = copies.some((c) => c.runId !== null || c.jobName !== null);
     const owners = copies.some((c) => c.owner !== null && c.owner !== undefined);
+    const names = copies.some((c) => c.name !== null);
     const rows = copies.map((c) => [
       c.id, statusLabel(c), age(c.createdAt, now), ttlLeft(c, now), c.port === null ? '-' : String(c.port), c.diskBytes === null ? '-' : formatBytes(c.diskBytes), c.runtime, c.label ?? '',
+      ...(names ? [c.name ?? ''] : []),
       ...(owners ? [c.owner ?? ''] : []),
       ...(runs ? [c.runId ?? '', c.jobName ?? ''] : []),
       c.status === 'failed' ? (c.errorMessage ?? '') : '',
     ]);
-    process.stdout.write(table(['ID', 'STATUS', 'AGE', 'TTL LEFT', 'PORT', 'SIZE', 'RUNTIME', 'LABEL', ...(owners ? ['OWNER'] : []), ...(runs ? ['RUN', 'JOB'] : []), 'ERROR'], rows));
+    process.stdout.write(table(['ID', 'STATUS', 'AGE', 'TTL LEFT', 'PORT', 'SIZE', 'RUNTIME', 'LABEL', ...(names ? ['NAME'] : []), ...(owners ? ['OWNER'] : []), ...(runs ? ['RUN', 'JOB'] : []), 'ERROR'], rows));
   },
 };

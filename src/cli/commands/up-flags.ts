@@ -10,6 +10,8 @@ import { withProgress } from '../progress.js';
 export interface UpFlags {
   ttl?: string | undefined;
   label?: string | undefined;
+  /** `up --name` only: `env` and `run` make a copy for one use. */
+  name?: string | undefined;
   dump?: string | undefined;
   obfuscate?: boolean | undefined;
 }
@@ -28,6 +30,7 @@ export function upRequest(flags: UpFlags): UpRequest {
     ...ciRun(process.env),
     ttlSeconds: flags.ttl === undefined ? undefined : parseDuration(flags.ttl, 'TTL'),
     label: flags.label,
+    name: flags.name,
     dumpUri: flags.dump,
     obfuscate: flags.obfuscate,
   };

@@ -9,7 +9,9 @@ type Args = GlobalArgs & UpFlags & { json?: boolean };
 export const upCommand: CommandModule<GlobalArgs, Args> = {
   command: 'up',
   describe: 'claim a warm copy or provision one; print its connection string',
-  builder: (y: Argv<GlobalArgs>) => withUpFlags(y).option('json', { type: 'boolean', describe: 'print the copy as JSON' }) as Argv<Args>,
+  builder: (y: Argv<GlobalArgs>) => withUpFlags(y)
+      .option('name', { type: 'string', describe: 'your live copy of this name if there is one (its TTL renewed), else a new one with it (e.g. pr-123)' })
+      .option('json', { type: 'boolean', describe: 'print the copy as JSON' }) as Argv<Args>,
   handler: async (args) => {
     const interrupt = interruptSignal();
     try {

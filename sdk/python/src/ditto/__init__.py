@@ -50,9 +50,10 @@ def up(
     run_id: Optional[str] = None,
     job_name: Optional[str] = None,
     obfuscate: Optional[bool] = None,
+    name: Optional[str] = None,
 ) -> Copy:
-    """A fresh copy; see :meth:`Ditto.up`. Destroy it with :func:`down`, or use :func:`with_copy`."""
-    return Ditto().up(ttl=ttl, label=label, dump=dump, run_id=run_id, job_name=job_name, obfuscate=obfuscate)
+    """A fresh copy, or your live one of ``name``; see :meth:`Ditto.up`. Destroy it with :func:`down`, or use :func:`with_copy`."""
+    return Ditto().up(ttl=ttl, label=label, dump=dump, run_id=run_id, job_name=job_name, obfuscate=obfuscate, name=name)
 
 
 def down(copy: CopyRef) -> None:

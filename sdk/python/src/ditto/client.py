@@ -15,7 +15,7 @@ from .errors import DittoError
 from .local import LocalBackend
 from .models import Copy, CopyEvent, Status, TestDatabase
 from .remote import RemoteBackend
-from .request import Duration, UpRequest
+from .request import check_name, Duration, UpRequest
 
 T = TypeVar("T")
 CopyRef = Union[Copy, str]
@@ -82,6 +82,7 @@ class Ditto:
         run_id: Optional[str] = None,
         job_name: Optional[str] = None,
         obfuscate: Optional[bool] = None,
+        name: Optional[str] = None,
     ) -> Copy:
         """A fresh copy (a warm one from the pool when there is one), with its connection string.
 
@@ -89,13 +90,19 @@ class Ditto:
         ``dump``: a dump to restore instead of the configured one (remote: an http(s):// or
         s3:// URL the host may fetch). ``run_id``/``job_name`` default to ``DITTO_RUN_ID``/
         ``DITTO_JOB_NAME`` or the CI's own variables. The copy lives until ``down()`` or its TTL.
+        ``name``: your live copy of that name when there is one (its TTL renewed to ``ttl``), else
+        a new one with it: a copy per branch or pull request (``"pr-123"``).
         """
-        request = UpRequest.build(ttl=ttl, label=label, dump=dump, run_id=run_id, job_name=job_name, obfuscate=obfuscate)
+        request = UpRequest.build(ttl=ttl, label=label, dump=dump, run_id=run_id, job_name=job_name, obfuscate=obfuscate, name=name)
         return self._backend.up(request)
 
     def down(self, copy: CopyRef) -> None:
         """Destroys a copy (a Copy, an id or an unambiguous prefix); one already gone is no error."""
         self._backend.down(_copy_id(copy))
+
+    def down_named(self, name: str) -> bool:
+        """Destroys your live copy named ``name``, if there is one; True when one was destroyed."""
+        return self._backend.down_named(check_name(name))
 
     def list(self, all: bool = False) -> List[Copy]:
         """Live copies (``all=True``: destroyed and failed ones too); remotely, the caller's own."""

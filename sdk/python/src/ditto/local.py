@@ -130,6 +130,8 @@ class LocalBackend:
             args.append(f"--ttl={request.ttl_seconds}")
         if request.label is not None:
             args.append(f"--label={request.label}")
+        if request.name is not None:
+            args.append(f"--name={request.name}")
         if request.dump is not None:
             args.append(f"--dump={request.dump}")
         if request.obfuscate is not None:
@@ -144,6 +146,10 @@ class LocalBackend:
 
     def down(self, copy_id: str) -> None:
         self._run(["down", check_id(copy_id)], CALL_TIMEOUT_SECONDS)
+
+    def down_named(self, name: str) -> bool:
+        stdout, _ = self._run(["down", f"--name={name}"], CALL_TIMEOUT_SECONDS)
+        return stdout.strip() != ""
 
     def list(self, all: bool = False) -> List[Copy]:
         answer, _ = self._json(["ls", "--json", *(["--all"] if all else [])])

@@ -55,6 +55,8 @@ class Copy:
     runtime: str = "local"
     host: str = ""
     label: Optional[str] = None
+    #: Its name (``up(name=...)``), unique among its owner's live copies.
+    name: Optional[str] = None
     run_id: Optional[str] = None
     job_name: Optional[str] = None
     created_at: Optional[datetime] = None
@@ -98,6 +100,7 @@ class Copy:
             runtime=_text(w.get("runtime")) or "local",
             host=_text(w.get("host")) or "",
             label=_text(w.get("label")),
+            name=_text(w.get("name")),
             run_id=_text(w.get("run_id")),
             job_name=_text(w.get("job_name")),
             created_at=_time(w.get("created_at")),

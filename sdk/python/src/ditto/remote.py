@@ -139,6 +139,7 @@ class RemoteBackend:
         body = {
             "ttl_seconds": request.ttl_seconds,
             "label": request.label,
+            "name": request.name,
             "run_id": request.run_id or run_id,
             "job_name": request.job_name or job_name,
             "dump_uri": request.dump,
@@ -152,6 +153,15 @@ class RemoteBackend:
 
     def down(self, copy_id: str) -> None:
         self._call("DELETE", "v2/copies/" + urllib.parse.quote(check_id(copy_id), safe=""))
+
+    def down_named(self, name: str) -> bool:
+        # The host answers ?name= with the caller's own live copy of that name (names are per owner).
+        answer = self._call("GET", "v2/copies?" + urllib.parse.urlencode({"name": name}))
+        if not isinstance(answer, list):
+            raise RemoteError(f"the host at {self.url} answered GET /v2/copies with something other than a list")
+        for w in answer:
+            self.down(Copy.from_wire(w).id)
+        return bool(answer)
 
     def list(self, all: bool = False) -> List[Copy]:
         answer = self._call("GET", "v2/copies?all=true" if all else "v2/copies")

@@ -59,12 +59,27 @@ def ci_run(env: Mapping[str, str]) -> Tuple[Optional[str], Optional[str]]:
     return pick("DITTO_RUN_ID", service[1] if service else None), pick("DITTO_JOB_NAME", service[2] if service else None)
 
 
+#: A copy's name, as ditto takes it (src/model/copy-name.ts): 1-63 letters, digits, ``.``, ``_``, ``-``.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a copy name, else BadInputError (checked before anything is asked)."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise BadInputError(
+            f"name {name!r} is not a copy name",
+            hint="a name is 1-63 letters, digits, dots, underscores and dashes, starting with a letter or digit (e.g. pr-123)",
+        )
+    return name
+
+
 @dataclass(frozen=True)
 class UpRequest:
     """A checked ``up()`` request. Unset fields take ditto's configured defaults."""
 
     ttl_seconds: Optional[int] = None
     label: Optional[str] = None
+    name: Optional[str] = None
     dump: Optional[str] = None
     run_id: Optional[str] = None
     job_name: Optional[str] = None
@@ -79,6 +94,7 @@ class UpRequest:
         run_id: Optional[str] = None,
         job_name: Optional[str] = None,
         obfuscate: Optional[bool] = None,
+        name: Optional[str] = None,
     ) -> "UpRequest":
         if obfuscate is not None and not isinstance(obfuscate, bool):
             raise BadInputError(f"obfuscate must be True, False or None, not {type(obfuscate).__name__}")
@@ -87,6 +103,7 @@ class UpRequest:
         return cls(
             ttl_seconds=None if ttl is None else parse_duration(ttl),
             label=_optional_text(label, "label"),
+            name=None if name is None else check_name(name),
             dump=dump,
             run_id=_optional_text(run_id, "run_id"),
             job_name=_optional_text(job_name, "job_name"),
