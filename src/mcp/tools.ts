@@ -35,13 +35,19 @@ export function registerTools(server: McpServer, setting: ToolSetting): void {
   const tool = <S extends z.ZodRawShape>(name: string, description: string, inputSchema: S, run: (args: z.infer<z.ZodObject<S>>) => Promise<unknown>, readOnly = false) =>
     server.registerTool(name, { description, inputSchema, annotations: { readOnlyHint: readOnly, openWorldHint: false } }, (async (args: z.infer<z.ZodObject<S>>) => answer(await outcome(() => run(args)), setting)) as never);
 
-  tool('copy_up', `Make a new disposable copy of the database; returns its id and connection string. At most ${limits.max_copies} live copies, TTL at most ${formatDuration(limits.max_ttl)}.`, { ttl: ttl.optional(), label: z.string().max(256).optional().describe('A note to find the copy by.') }, async (args) => {
+  tool('copy_up', `Make a new disposable copy of the database; returns its id and connection string. At most ${limits.max_copies} live copies, TTL at most ${formatDuration(limits.max_ttl)}.`, {
+    ttl: ttl.optional(),
+    label: z.string().max(256).optional().describe('A note to find the copy by.'),
+    name: z.string().max(63).optional().describe('Name the copy (e.g. the branch): your live copy of that name is handed back, its TTL renewed, else one is made with it.'),
+  }, async (args) => {
     const ttlSeconds = args.ttl === undefined ? undefined : checkTtl(args.ttl, limits);
     const live = await client.list();
-    if (live.length >= limits.max_copies) {
+    // Asking again for a named copy it holds makes nothing: only a new copy counts against the cap.
+    const held = args.name !== undefined && live.some((c) => c.name === args.name);
+    if (!held && live.length >= limits.max_copies) {
       throw new DittoError('QUOTA', `an agent may hold ${limits.max_copies} live copies (mcp.max_copies), and ${live.length} are live`, { hint: 'drop one with copy_down, or reuse one with copy_reset' });
     }
-    return copyOut(await client.up({ ttlSeconds: ttlSeconds ?? Math.min(limits.max_ttl, 3600), label: args.label }));
+    return copyOut(await client.up({ ttlSeconds: ttlSeconds ?? Math.min(limits.max_ttl, 3600), label: args.label, name: args.name }));
   });
 
   tool('copy_list', 'List your live copies: ids, status, expiry, labels.', {}, async () => (await client.list()).map(copyOut), true);

@@ -126,10 +126,12 @@ describe.each(CASES)('ditto mcp on stdio ($name)', (c) => {
       expect(long).toMatchObject({ isError: true });
       expect(long.text).toMatch(/^BAD_INPUT: ttl 3h is over the 2h an agent may ask \(mcp\.max_ttl\)/);
       expect(await home.ls()).toEqual([]);
-      const held = [await agent.ok('copy_up', { ttl: 600 }), await agent.ok('copy_up')];
+      const held = [await agent.ok('copy_up', { ttl: 600, name: 'feature-x' }), await agent.ok('copy_up')];
       const third = await agent.call('copy_up');
       expect(third.isError).toBe(true);
       expect(third.text).toMatch(/^QUOTA: an agent may hold 2 live copies \(mcp\.max_copies\), and 2 are live/);
+      // At the cap, the copy it holds by name still comes back: asking for it makes nothing.
+      expect((await agent.ok('copy_up', { name: 'feature-x' })).id).toBe(held[0].id);
       expect((await home.ls()).map((l) => l.id).sort()).toEqual(held.map((h) => h.id).sort());
       const over = await agent.call('copy_extend', { id: held[0].id, ttl: '1d' });
       expect(over.text).toMatch(/mcp\.max_ttl/);
