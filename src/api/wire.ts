@@ -18,6 +18,7 @@ const COPY_FIELDS: { [K in keyof CopyInfo]: { name: string; kind: Kind; absent?:
   status: { name: 'status', kind: 'text' },
   warm: { name: 'warm', kind: 'bool' },
   runtime: { name: 'runtime', kind: 'text', absent: 'local' },
+  engine: { name: 'engine', kind: 'text' },
   host: { name: 'host', kind: 'text', absent: '' },
   port: { name: 'port', kind: 'number' },
   label: { name: 'label', kind: 'text' },
@@ -113,6 +114,20 @@ export interface StatusWire {
   dump?: { path: string | null; age_seconds: number | null; stale: boolean; stale_threshold_seconds: number };
   /** The golden snapshot copies are cloned from, and its size in bytes; null before it is made. */
   golden?: { key: string; bytes: number | null } | null;
+  /** The host's reseeds: one under way, the last it ran since it started, the next scheduled one. */
+  reseed?: ReseedWire;
+  /** The names of the configured targets (`ditto target refresh NAME`); never their URLs. */
+  targets?: string[];
+}
+
+export interface ReseedWire {
+  running: boolean;
+  last: { at: string; result: 'ok' | 'failed' } | null;
+  next_at: string | null;
+}
+
+export function reseedWire(r: { running: boolean; last: { at: number; result: 'ok' | 'failed' } | null; next: Date | null }): ReseedWire {
+  return { running: r.running, last: r.last && { at: iso(r.last.at)!, result: r.last.result }, next_at: r.next && r.next.toISOString() };
 }
 
 // The other way: what ditto's HTTP client makes of the host's answers.

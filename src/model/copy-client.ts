@@ -1,5 +1,5 @@
 import type { Caller } from './caller.js';
-import type { Copy, CopyEvent, CopyStatus, RuntimeName } from './copy.js';
+import type { Copy, CopyEvent, CopyStatus, EngineName, RuntimeName } from './copy.js';
 
 /** What `up` asks for. Every field is optional: config supplies the defaults. */
 export interface UpRequest {
@@ -35,6 +35,8 @@ export interface CopyInfo {
   status: CopyStatus;
   warm: boolean;
   runtime: RuntimeName;
+  /** The database it runs; null from a host older than this field. */
+  engine: EngineName | null;
   host: string;
   port: number | null;
   label: string | null;
@@ -131,7 +133,7 @@ export interface CopyClient {
 
 /** The fields of a copy its clients see, as its record keeps them: every CopyInfo field but the measured ones, once (the check below keeps it so). */
 export const COPY_INFO_FIELDS = [
-  'id', 'status', 'warm', 'runtime', 'host', 'port', 'label', 'owner', 'runId', 'jobName',
+  'id', 'status', 'warm', 'runtime', 'engine', 'host', 'port', 'label', 'owner', 'runId', 'jobName',
   'ttlSeconds', 'createdAt', 'readyAt', 'expiresAt', 'destroyedAt', 'errorMessage',
 ] as const satisfies readonly (keyof CopyInfo)[];
 // A CopyInfo field left out of the list fails to compile here.

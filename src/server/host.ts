@@ -25,6 +25,7 @@ import { CallerLimits } from './limits.js';
 import { Metrics, type Family } from './metrics.js';
 import { MirrorReads } from './reads.js';
 import { withDiskBytes } from '../copies/disk-bytes.js';
+import { userConnectionString } from '../copies/lifecycle.js';
 import type { HostServices } from './routes.js';
 import { HostServer } from './server.js';
 
@@ -139,6 +140,14 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
       const { runtime } = await house.runtimes.choose(engine);
       return requests.goldens.current(runtime, engine, requests.provisioner.currentDump());
     }),
+    authenticate: (token) => auth.authenticate(`Bearer ${token}`),
+    connectionString: async (caller, id) => {
+      const copy = await reads.record(caller, id);
+      // A warm copy is the pool's, promised to whoever claims it next; a copy not ready has no server to reach.
+      if (copy.status !== 'ready' || copy.warm) throw new DittoError('CONFLICT', `copy ${copy.id} is ${copy.warm ? 'in the warm pool' : copy.status}: it has no connection string to hand out`);
+      return userConnectionString(house.engines, copy, dsnHost);
+    },
+    reseed,
     refreshTarget: async (name, { dryRun, signal }) => {
       const { refreshTarget } = await import('../reseed/targets.js');
       return refreshTarget({ copies: requests, engines: house.engines, runtimes: house.runtimes, signal }, { name, dryRun, confirm: async () => true });

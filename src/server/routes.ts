@@ -10,9 +10,11 @@ import { PUBLIC_ROUTES } from './public-routes.js';
 import type { Family, Metrics } from './metrics.js';
 import type { MirrorReads } from './reads.js';
 import { parseCreate, parseExtend } from '../api/request-bodies.js';
-import { copyWire, eventWire, issuedWire, testDatabaseWire, type StatusWire } from '../api/wire.js';
+import { copyWire, eventWire, issuedWire, reseedWire, testDatabaseWire, type StatusWire } from '../api/wire.js';
 import { parseTargetRefresh, targetRefreshWire } from '../api/targets.js';
 import type { TargetRefreshResult } from '../reseed/targets.js';
+import { DASHBOARD_ROUTES } from './dashboard-routes.js';
+import type { ReseedControl } from './maintenance.js';
 
 /** What the routes need from the running host. */
 export interface HostServices {
@@ -33,6 +35,12 @@ export interface HostServices {
   diskBytes?(copies: CopyInfo[]): Promise<CopyInfo[]>;
   /** Figures for /metrics beyond the request counters. */
   families(): Promise<Family[]>;
+  /** The token's caller (sign-in to the dashboard checks a token as a bearer is checked). */
+  authenticate?(token: string): Promise<Caller>;
+  /** A ready copy's connection string, as its caller (the owner, or an admin) is handed it. */
+  connectionString?(caller: Caller, id: string): Promise<string>;
+  /** Reseeds now (an admin's request), and what the host's reseeds did: the dashboard shows it. */
+  reseed?: ReseedControl;
   /** Replaces a target's contents with the host's dump (`ditto target refresh`); the request is its confirmation. */
   refreshTarget?(name: string, opts: { dryRun: boolean; signal: AbortSignal }): Promise<TargetRefreshResult>;
 }
@@ -45,6 +53,8 @@ export interface RouteRequest {
   body: unknown;
   /** Aborted when the client goes away, the request times out, or the host is forced down. */
   signal: AbortSignal;
+  /** Whether a browser keeps a Secure cookie from this connection (TLS, or loopback): see session.ts. */
+  secureTransport?: boolean;
 }
 
 export interface Reply {
@@ -52,6 +62,8 @@ export interface Reply {
   body?: unknown;
   /** A non-JSON body, with its content type. */
   text?: { contentType: string; body: string };
+  /** Headers beyond the content type (the dashboard's CSP, a session cookie). */
+  headers?: Record<string, string>;
 }
 
 export interface Route {
@@ -60,13 +72,17 @@ export interface Route {
   /** The route's name in logs and metrics (never the raw path, which holds ids). */
   name: string;
   public?: boolean;
+  /** The dashboard's sign-in and sign-out: public, yet CSRF-checked as a cookie's requests are (session.ts). */
+  session?: boolean;
+  /** Answers a request with no credential at all too (caller null); a credential given is checked as usual. */
+  anonymous?: boolean;
   readsBody?: boolean;
   handle(host: HostServices, req: RouteRequest): Promise<Reply>;
 }
 
 const ID = '([^/]+)';
 
-function callerOf(req: RouteRequest): Caller {
+export function callerOf(req: RouteRequest): Caller {
   if (!req.caller) throw new DittoError('INTERNAL', 'route needs a caller');
   return req.caller;
 }
@@ -218,6 +234,8 @@ export const ROUTES: Route[] = [
         runtime: await host.runtime(),
         dump: { path: fresh.path, age_seconds: fresh.ageSeconds, stale: fresh.stale, stale_threshold_seconds: fresh.staleThresholdSeconds },
         ...(host.golden ? { golden: await host.golden().catch(() => null) } : {}),
+        ...(host.reseed ? { reseed: reseedWire(host.reseed.report()) } : {}),
+        targets: Object.keys(host.config.targets),
       };
       return { status: 200, body };
     },
@@ -242,6 +260,7 @@ export const ROUTES: Route[] = [
     },
   },
   ...PUBLIC_ROUTES,
+  ...DASHBOARD_ROUTES,
 ];
 
 function decodeParam(raw: string): string {
