@@ -26,6 +26,7 @@ import { Metrics, type Family } from './metrics.js';
 import { MirrorReads } from './reads.js';
 import { withDiskBytes } from '../copies/disk-bytes.js';
 import { userConnectionString } from '../copies/lifecycle.js';
+import { cachedDiskBytes } from './disk-bytes-cache.js';
 import type { HostServices } from './routes.js';
 import { HostServer } from './server.js';
 
@@ -54,6 +55,9 @@ export interface RunningHost {
   /** Reads host.tls's files again and presents them to new connections (SIGHUP); a file that fails keeps the old certificate. */
   reloadTls(): void;
 }
+
+/** How long a copy's measured size is reused (each open dashboard asks for sizes every 30 s). */
+const DISK_BYTES_CACHE_MS = 10_000;
 
 /** How long the runtime the host reports in /v2/status is reused before asking again (a Docker probe). */
 const RUNTIME_CACHE_MS = 10_000;
@@ -126,7 +130,7 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
     limits: new CallerLimits(config.host),
     copies: requests.manager,
     afterWrite: () => mirror.reload(),
-    diskBytes: (copies) => withDiskBytes(house.runtimes, copies),
+    diskBytes: cachedDiskBytes((copies) => withDiskBytes(house.runtimes, copies), DISK_BYTES_CACHE_MS),
     runtime: recentFor(RUNTIME_CACHE_MS, () => {
       const engine = house.engines.current(config);
       return house.runtimes.choose(engine).then(
