@@ -32,9 +32,11 @@ let timer: number | undefined;
 let sizes = new Map<string, number | null>();
 let sizesAt = 0;
 
-function say(text: string, kind: 'info' | 'error' = 'info'): void {
+/** The message line; `refreshFailed` marks a line the next successful refresh takes back. */
+function say(text: string, kind: 'info' | 'error' = 'info', refreshFailed = false): void {
   ui.message.textContent = text;
   ui.message.dataset.kind = kind;
+  ui.message.dataset.refreshFailed = String(refreshFailed);
 }
 
 /** Runs an action; its error (or success line) goes to the message line, a lost session back to sign-in. */
@@ -159,11 +161,10 @@ async function refresh(): Promise<void> {
     ui.count.textContent = `(${listed.length})`;
     ui.none.hidden = listed.length > 0;
     showStatus(status);
-    if (ui.message.dataset.kind === 'error' && ui.message.dataset.stale === '1') say('');
+    if (ui.message.dataset.refreshFailed === 'true') say('');
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return showSignIn('Your session ended: sign in again.');
-    say(`The host did not answer: ${(err as Error).message}`, 'error');
-    ui.message.dataset.stale = '1';
+    say(`The host did not answer: ${(err as Error).message}`, 'error', true);
   } finally {
     if (session) timer = window.setTimeout(() => void refresh(), REFRESH_MS);
   }
