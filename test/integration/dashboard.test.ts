@@ -4,6 +4,7 @@ import { TestHome } from '../helpers/ditto.js';
 import { artifactPath, collectErrors, launchChromium } from '../helpers/browser.js';
 import { HostProcess } from '../helpers/host-process.js';
 import { leftovers } from '../helpers/leaks.js';
+import { TestIssuer, makeKey } from '../helpers/oidc-issuer.js';
 
 /**
  * The dashboard at / of a real `ditto host` (PostgreSQL copies on the local runtime), driven in
@@ -232,5 +233,42 @@ describe('dashboard', () => {
     const out = await host.api('DELETE', '/v2/session', { headers: { cookie, 'x-ditto-csrf': '1' } });
     expect(out.status).toBe(204);
     expect(out.headers.get('set-cookie')).toMatch(/^__Host-ditto_session=; Max-Age=0;/);
+  });
+});
+
+describe('dashboard with host.oidc', () => {
+  const issuer = new TestIssuer('ditto-dashboard-test', 'unused');
+  let oidcHome: TestHome;
+  let oidcHost: HostProcess;
+
+  beforeAll(async () => {
+    await issuer.start();
+    issuer.keys = [await makeKey('k1')];
+    oidcHome = new TestHome({}, { portCount: 2 });
+    oidcHome.writeConfig({ host: { oidc: { issuer: issuer.issuer, audience: 'ditto-dashboard-test', jwks_url: `${issuer.url}/jwks`, owner_claim: 'sub', admin_claim: 'role', admin_value: 'ops' } } });
+    oidcHost = await HostProcess.start(oidcHome);
+  });
+
+  afterAll(async () => {
+    if (oidcHost?.child.exitCode === null) await oidcHost.stop();
+    await oidcHome?.cleanup();
+    await issuer.stop();
+  });
+
+  it('signs in with an OIDC token as with a static one; an expired one is refused', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(oidcHost.url);
+    await page.locator('#token').fill(await issuer.mint({ sub: 'carol', role: 'ops' }, { key: issuer.keys[0]! }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#app').waitFor();
+    expect(await page.locator('#owner').textContent()).toBe(`oidc:${issuer.issuer}#carol (admin)`);
+    expect(await page.locator('#admin').isHidden()).toBe(false);
+    expect(errors).toEqual([]);
+    await context.close();
+
+    const expired = await issuer.mint({ sub: 'carol' }, { key: issuer.keys[0]!, expiresIn: -600 });
+    expect((await oidcHost.api('POST', '/v2/session', { body: { token: expired }, headers: { 'x-ditto-csrf': '1' } })).status).toBe(401);
   });
 });
