@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { benchHome, dataRootOf, ensureBuilt, median, numberOption, printTable, quantile, root, round, startHost, stopHost, writeResult } from './bench-lib.mjs';
+import { benchHome, dataRootOf, ensureBuilt, hostHandling, median, numberOption, printTable, quantile, root, round, startHost, stopHost, writeResult } from './bench-lib.mjs';
 
 const writes = numberOption('--writes', 30);
 const readers = numberOption('--readers', 2);
@@ -56,17 +56,7 @@ async function readLoad(url, concurrency, until) {
   return { latencies, seconds: (performance.now() - started) / 1000 };
 }
 
-/** The host's own handling time of GET /v2/copies (its request log's `ms`) between two instants. */
-function hostSide(from, to) {
-  const ms = fs
-    .readFileSync(path.join(dir, 'host.log'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('"route":"list_copies"'))
-    .map((l) => JSON.parse(l))
-    .filter((e) => e.time >= from && e.time <= to)
-    .map((e) => e.ms);
-  return { host_p50_ms: round(median(ms), 2), host_p99_ms: round(quantile(ms, 0.99), 2) };
-}
+const hostSide = (from, to) => hostHandling(path.join(dir, 'host.log'), 'list_copies', from, to);
 
 function summary(latencies, seconds) {
   return { requests: latencies.length, p50_ms: round(median(latencies), 2), p99_ms: round(quantile(latencies, 0.99), 2), max_ms: round(Math.max(...latencies), 2), rps: Math.round(latencies.length / seconds) };

@@ -95,10 +95,11 @@ export function newestMtime(dir) {
   return latest;
 }
 
-/** Builds dist/<output> with `script` (and its args) when it is missing or older than src/. */
+/** Builds dist/<output> with `script` (and its args) when it is missing or older than src/ or dashboard/ (which it carries). */
 export function ensureBuilt(output, script, scriptArgs = []) {
   const file = path.join(root, 'dist', output);
-  if (fs.existsSync(file) && fs.statSync(file).mtimeMs >= newestMtime(path.join(root, 'src'))) return file;
+  const sources = Math.max(newestMtime(path.join(root, 'src')), newestMtime(path.join(root, 'dashboard')));
+  if (fs.existsSync(file) && fs.statSync(file).mtimeMs >= sources) return file;
   const built = spawnSync(process.execPath, [path.join(root, 'scripts', script), ...scriptArgs], { stdio: 'inherit', cwd: root });
   if (built.status !== 0) throw new Error(`building ${output} failed`);
   return file;
@@ -224,4 +225,16 @@ export function stopHost(child, graceMs = 30_000) {
     child.once('exit', (code, signal) => (clearTimeout(timer), resolve({ code, signal, killed: signal === 'SIGKILL' })));
     child.kill('SIGTERM');
   });
+}
+
+/** The host's own handling time of `route` (its request log's `ms`) between two instants. */
+export function hostHandling(logFile, route, from, to) {
+  const ms = fs
+    .readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(`"route":"${route}"`))
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.time >= from && e.time <= to)
+    .map((e) => e.ms);
+  return { host_p50_ms: round(median(ms), 2), host_p99_ms: round(quantile(ms, 0.99), 2) };
 }

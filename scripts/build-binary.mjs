@@ -21,6 +21,7 @@ import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { dashboardDefine } from './dashboard-build.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(import.meta.dirname, '..');
@@ -78,6 +79,8 @@ export async function bundle(outfile, entry = path.join(root, 'src/sea-main.ts')
     ...COMMON,
     entryPoints: [entry],
     outfile,
+    // The dashboard's files ride in the CLI's bundle (scripts/dashboard-build.mjs).
+    define: { ...COMMON.define, ...(await dashboardDefine()) },
     plugins: [vendorImports(VENDOR), absentModules(ABSENT), lazyStringWidth(), builtinsAsEsm()],
   });
   checkNoExternalImports(result.metafile);

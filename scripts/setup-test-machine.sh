@@ -22,6 +22,8 @@ command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/sbin/mkfs.xfs ] || [ -x /sbin/mkfs.xfs ] || missing+=(xfsprogs)
 [ -x /usr/sbin/mkfs.btrfs ] || [ -x /sbin/mkfs.btrfs ] || missing+=(btrfs-progs)
 command -v filefrag >/dev/null || [ -x /usr/sbin/filefrag ] || missing+=(e2fsprogs)
+# The dashboard's browser tests drive Debian's Chromium with playwright-core (test/helpers/browser.ts).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # The packages would start a cluster of their own on 5432 and a server on 3306; ditto needs only

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { ErrorCode } from '../errors.js';
 import { createBody, extendBody, sqlBody, targetRefreshBody } from './request-bodies.js';
 import { schemaWireSchema, sqlResultWireSchema } from './sql-wire-schemas.js';
+import { connectionWireSchema, reseedStartedWireSchema, sessionWireSchema, signInBody } from './session.js';
 import {
   copyWireSchema,
   eventWireSchema,
@@ -21,7 +22,8 @@ import {
 
 /** An answer that is not JSON. */
 export interface TextAnswer {
-  contentType: string;
+  /** One type, or the types it may be (the dashboard's files). */
+  contentType: string | readonly string[];
   description: string;
 }
 
@@ -35,6 +37,10 @@ export interface Operation {
   summary: string;
   /** Callable without a token. */
   public?: true;
+  /** The dashboard's sign-in and sign-out: public, yet CSRF-checked as a cookie's requests are. */
+  session?: true;
+  /** Answers a request with no credential at all too; a credential given is checked as usual. */
+  anonymous?: true;
   /** A JSON body, checked against `schema` before the handler runs; `hint` says what to send. */
   body?: { schema: z.ZodType; hint: string };
   /** Query parameters, each with what it does. */
@@ -47,8 +53,8 @@ export interface Operation {
 
 /** What any route may answer: a path segment that is not text, the host failing or going down, a request cut short. */
 export const EVERY_ROUTE_ERRORS: ErrorCode[] = ['BAD_INPUT', 'TOO_LARGE', 'INTERNAL', 'NO_CAPACITY'];
-/** And a route behind a token. */
-export const TOKEN_ERRORS: ErrorCode[] = ['UNAUTHORIZED'];
+/** And a route behind a token (FORBIDDEN: a cookie's unsafe request without the dashboard's CSRF header). */
+export const TOKEN_ERRORS: ErrorCode[] = ['UNAUTHORIZED', 'FORBIDDEN'];
 
 /** One JSON-RPC message; the MCP transport checks the rest. */
 const mcpMessage = z.looseObject({ jsonrpc: z.literal('2.0') }).meta({ id: 'McpMessage' });
@@ -193,6 +199,63 @@ export const OPERATIONS = {
     public: true,
     answers: { 200: oidcWireSchema },
     errors: ['NOT_FOUND'],
+  },
+  dashboard: {
+    method: 'GET',
+    path: '/',
+    summary: "The dashboard's page (it signs in with POST /v2/session).",
+    public: true,
+    answers: { 200: { contentType: 'text/html; charset=utf-8', description: "the dashboard's page" } },
+    errors: ['NOT_FOUND'],
+  },
+  dashboard_asset: {
+    method: 'GET',
+    path: '/assets/{file}',
+    summary: "The dashboard's scripts, styles and images (names carry a hash of their contents).",
+    public: true,
+    answers: { 200: { contentType: ['text/javascript; charset=utf-8', 'text/css; charset=utf-8', 'image/svg+xml'], description: 'a file of the dashboard' } },
+    errors: ['NOT_FOUND'],
+  },
+  sign_in: {
+    method: 'POST',
+    path: '/v2/session',
+    summary: 'Signs the dashboard in: checks the token as a bearer is checked and keeps it in an HttpOnly, Secure, SameSite=Strict cookie.',
+    public: true,
+    session: true,
+    body: { schema: signInBody, hint: 'send {"token": "..."}: the token the host operator gave you, or an OIDC token' },
+    answers: { 200: sessionWireSchema },
+    errors: ['UNAUTHORIZED', 'FORBIDDEN'],
+  },
+  session: {
+    method: 'GET',
+    path: '/v2/session',
+    summary: 'Who the session cookie (or bearer) is; owner null when signed out.',
+    anonymous: true,
+    answers: { 200: sessionWireSchema },
+    errors: [],
+  },
+  sign_out: {
+    method: 'DELETE',
+    path: '/v2/session',
+    summary: "Signs the dashboard out: clears the session cookie.",
+    public: true,
+    session: true,
+    answers: { 204: null },
+    errors: ['FORBIDDEN'],
+  },
+  copy_connection: {
+    method: 'GET',
+    path: '/v2/copies/{id}/connection',
+    summary: "A ready copy's connection string, for its owner or an admin (the dashboard's copy-the-DSN).",
+    answers: { 200: connectionWireSchema },
+    errors: [...copyErrors, 'CONFLICT'],
+  },
+  reseed: {
+    method: 'POST',
+    path: '/v2/reseed',
+    summary: "Starts a reseed now (admins only); GET /v2/status's reseed tells how it went.",
+    answers: { 202: reseedStartedWireSchema },
+    errors: ['FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
   },
   healthz: {
     method: 'GET',

@@ -39,7 +39,7 @@ function relink(value: unknown): unknown {
 
 function content(answer: Exclude<Answer, null>, components: Components): Json {
   if (answer instanceof z.ZodType) return { 'application/json': { schema: components.schema(answer, 'output') } };
-  return { [answer.contentType]: { schema: { type: 'string', description: answer.description } } };
+  return Object.fromEntries([answer.contentType].flat().map((type) => [type, { schema: { type: 'string', description: answer.description } }]));
 }
 
 function operation(name: string, op: Operation, components: Components): Json {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
-import { COPY_STATUSES, RUNTIME_NAMES } from '../model/copy.js';
+import { COPY_STATUSES, ENGINE_NAMES, RUNTIME_NAMES } from '../model/copy.js';
 
 /**
  * The /v2 answers as zod schemas: the host's route table (./contract.ts) declares them, the
@@ -18,6 +18,7 @@ export const copyWireSchema = z
     status: z.enum(COPY_STATUSES),
     warm: z.boolean().describe('ready and not yet handed to a caller (in the pool); on a POST answer: whether it came from the pool'),
     runtime: z.enum(RUNTIME_NAMES),
+    engine: z.enum(ENGINE_NAMES).nullable(),
     host: z.string().describe("where the copy listens: the host's advertise_host"),
     port: z.number().int().nullable(),
     label: z.string().nullable(),
@@ -51,6 +52,14 @@ export const eventWireSchema = z
   })
   .meta({ id: 'CopyEvent', description: "One step of a copy's life." });
 
+export const reseedWireSchema = z
+  .object({
+    running: z.boolean(),
+    last: z.object({ at: time, result: z.enum(['ok', 'failed']) }).nullable().describe('the last reseed this host ran since it started'),
+    next_at: time.nullable().describe('the next scheduled one (dump.refresh)'),
+  })
+  .meta({ id: 'Reseed', description: "The host's reseeds: one under way, the last, the next." });
+
 export const statusWireSchema = z
   .object({
     version: z.string(),
@@ -70,6 +79,8 @@ export const statusWireSchema = z
       .nullable()
       .optional()
       .describe('the golden snapshot copies are cloned from, and its size; null before it is made'),
+    reseed: reseedWireSchema.optional(),
+    targets: z.array(z.string()).optional().describe('the names of the configured targets (`ditto target refresh NAME`); never their URLs'),
   })
   .meta({ id: 'Status', description: 'The v2 figures, then what `ditto status --remote` shows besides. An admin sees the whole host, another caller its own copies.' });
 
@@ -107,6 +118,7 @@ export type CopyWire = z.infer<typeof copyWireSchema>;
 export type IssuedWire = z.infer<typeof issuedWireSchema>;
 export type EventWire = z.infer<typeof eventWireSchema>;
 export type StatusWire = z.infer<typeof statusWireSchema>;
+export type ReseedWire = z.infer<typeof reseedWireSchema>;
 export type TestDatabaseWire = z.infer<typeof testDatabaseWireSchema>;
 export type TargetRefreshWire = z.infer<typeof targetRefreshWireSchema>;
 export type ErrorWire = z.infer<typeof errorWireSchema>;

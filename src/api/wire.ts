@@ -2,7 +2,7 @@ import { DittoError } from '../errors.js';
 import type { CopyInfo, IssuedCopy, StatusReport, TestDatabase } from '../model/copy-client.js';
 import type { CopyEvent, CopyStatus, RuntimeName } from '../model/copy.js';
 import { withoutDiskPaths } from '../support/path-redaction.js';
-import type { CopyWire, EventWire, IssuedWire, StatusWire, TestDatabaseWire } from './wire-schemas.js';
+import type { CopyWire, EventWire, IssuedWire, ReseedWire, StatusWire, TestDatabaseWire } from './wire-schemas.js';
 
 /**
  * The /v2 wire format, both ways: snake_case fields, ISO timestamps (as `ditto ls --json` prints
@@ -20,6 +20,7 @@ const COPY_FIELDS: { [K in keyof CopyInfo]: { name: keyof CopyWire; kind: Kind; 
   status: { name: 'status', kind: 'text' },
   warm: { name: 'warm', kind: 'bool' },
   runtime: { name: 'runtime', kind: 'text', absent: 'local' },
+  engine: { name: 'engine', kind: 'text' },
   host: { name: 'host', kind: 'text', absent: '' },
   port: { name: 'port', kind: 'number' },
   label: { name: 'label', kind: 'text' },
@@ -104,6 +105,10 @@ export function testDatabaseFromWire(w: Wire): TestDatabase {
 }
 
 export type { StatusWire };
+
+export function reseedWire(r: { running: boolean; last: { at: number; result: 'ok' | 'failed' } | null; next: Date | null }): ReseedWire {
+  return { running: r.running, last: r.last && { at: iso(r.last.at)!, result: r.last.result }, next_at: r.next && r.next.toISOString() };
+}
 
 // The other way: what ditto's HTTP client makes of the host's answers.
 

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { customAlphabet } from 'nanoid';
 import { obfuscationPlan } from '../engines/obfuscation-plan.js';
 import type { DumpFile, Engine } from '../engines/engine.js';
+import type { Engines } from '../engines/registry.js';
 import { DittoError, asDittoError } from '../errors.js';
 import { toInfo, type IssuedCopy, type UpOptions } from '../model/copy-client.js';
 import type { Copy } from '../model/copy.js';
@@ -55,6 +56,11 @@ export function credentialsOf(copy: Copy): Credentials {
   return { user: copy.user, password: copy.password, database: copy.database };
 }
 
+/** The connection string of `copy` as its user reaches it: on `dsnHost` (a host's advertised name) when given, else where it listens. */
+export function userConnectionString(engines: Pick<Engines, 'get'>, copy: Copy, dsnHost: string | null | undefined): string {
+  return engines.get(copy.engine).connectionString({ ...endpointOf(copy), host: dsnHost ?? copy.host }, credentialsOf(copy));
+}
+
 export function endpointOf(copy: Copy): Endpoint {
   if (copy.port === null) throw new DittoError('INTERNAL', `copy ${copy.id} has no port`);
   return { host: copy.host, port: copy.port, tls: copy.tls };
@@ -74,8 +80,7 @@ export class Lifecycle {
 
   /** The connection string of `copy` (its `database`) as its user reaches it: on the advertised host. */
   connectionString(copy: Copy): string {
-    const endpoint = { ...endpointOf(copy), host: this.ctx.dsnHost ?? copy.host };
-    return this.ctx.engines.get(copy.engine).connectionString(endpoint, credentialsOf(copy));
+    return userConnectionString(this.ctx.engines, copy, this.ctx.dsnHost);
   }
 
   insert(runtime: Runtime, engine: Engine, fields: CopyFields, dump: DumpFile | null, goldenKey: string | null, actor: string, purpose: Copy['purpose'] = 'copy'): Copy {

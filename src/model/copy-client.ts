@@ -1,5 +1,5 @@
 import type { Caller } from './caller.js';
-import type { Copy, CopyEvent, CopyStatus, RuntimeName } from './copy.js';
+import type { Copy, CopyEvent, CopyStatus, EngineName, RuntimeName } from './copy.js';
 import type { DbSchema } from './schema.js';
 import type { SqlRequest, SqlResult } from './sql.js';
 
@@ -39,6 +39,8 @@ export interface CopyInfo {
   status: CopyStatus;
   warm: boolean;
   runtime: RuntimeName;
+  /** The database it runs; null from a host older than this field. */
+  engine: EngineName | null;
   host: string;
   port: number | null;
   label: string | null;
@@ -144,7 +146,7 @@ export interface CopyClient {
 
 /** The fields of a copy its clients see, as its record keeps them: every CopyInfo field but the measured ones, once (the check below keeps it so). */
 export const COPY_INFO_FIELDS = [
-  'id', 'status', 'warm', 'runtime', 'host', 'port', 'label', 'name', 'owner', 'runId', 'jobName',
+  'id', 'status', 'warm', 'runtime', 'engine', 'host', 'port', 'label', 'name', 'owner', 'runId', 'jobName',
   'ttlSeconds', 'createdAt', 'readyAt', 'expiresAt', 'destroyedAt', 'errorMessage',
 ] as const satisfies readonly (keyof CopyInfo)[];
 // A CopyInfo field left out of the list fails to compile here.

@@ -25,6 +25,8 @@ import { CallerLimits } from './limits.js';
 import { Metrics, type Family } from './metrics.js';
 import { MirrorReads } from './reads.js';
 import { withDiskBytes } from '../copies/disk-bytes.js';
+import { userConnectionString } from '../copies/lifecycle.js';
+import { cachedDiskBytes } from './disk-bytes-cache.js';
 import type { HostServices } from './routes.js';
 import { HostServer } from './server.js';
 import { WebhookOutbox } from './webhook-delivery.js';
@@ -55,6 +57,9 @@ export interface RunningHost {
   /** Reads host.tls's files again and presents them to new connections (SIGHUP); a file that fails keeps the old certificate. */
   reloadTls(): void;
 }
+
+/** How long a copy's measured size is reused (each open dashboard asks for sizes every 30 s). */
+const DISK_BYTES_CACHE_MS = 10_000;
 
 /** How long the runtime the host reports in /v2/status is reused before asking again (a Docker probe). */
 const RUNTIME_CACHE_MS = 10_000;
@@ -136,7 +141,7 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
     limits: new CallerLimits(config.host),
     copies: requests.manager,
     afterWrite: () => mirror.reload(),
-    diskBytes: (copies) => withDiskBytes(house.runtimes, copies),
+    diskBytes: cachedDiskBytes((copies) => withDiskBytes(house.runtimes, copies), DISK_BYTES_CACHE_MS),
     runtime: recentFor(RUNTIME_CACHE_MS, () => {
       const engine = house.engines.current(config);
       return house.runtimes.choose(engine).then(
@@ -150,6 +155,14 @@ export async function startHost(loaded: LoadedConfig, house: HostHouse, opts: Ho
       const { runtime } = await house.runtimes.choose(engine);
       return requests.goldens.current(runtime, engine, requests.provisioner.currentDump());
     }),
+    authenticate: (token) => auth.authenticate(`Bearer ${token}`),
+    connectionString: async (caller, id) => {
+      const copy = await reads.record(caller, id);
+      // A warm copy is the pool's, promised to whoever claims it next; a copy not ready has no server to reach.
+      if (copy.status !== 'ready' || copy.warm) throw new DittoError('CONFLICT', `copy ${copy.id} is ${copy.warm ? 'in the warm pool' : copy.status}: it has no connection string to hand out`);
+      return userConnectionString(house.engines, copy, dsnHost);
+    },
+    reseed,
     refreshTarget: async (name, { dryRun, signal }) => {
       const { refreshTarget } = await import('../reseed/targets.js');
       return refreshTarget({ copies: requests, engines: house.engines, runtimes: house.runtimes, signal }, { name, dryRun, confirm: async () => true });

@@ -27,7 +27,23 @@ export async function runHostMaintenance(copies: Copies, opts: { log: Log; state
   }
 }
 
-export interface ReseedSchedule {
+/** What the host's reseeds did, for GET /v2/status. */
+export interface ReseedReport {
+  running: boolean;
+  /** The last one this host ran (scheduled or requested) since it started; null before one. */
+  last: { at: number; result: 'ok' | 'failed' } | null;
+  /** When the next scheduled reseed is due; null without a schedule. */
+  next: Date | null;
+}
+
+/** An admin's reseed (POST /v2/reseed) and the report of the host's reseeds. */
+export interface ReseedControl {
+  /** Starts a reseed and returns at once; CONFLICT while one is running. */
+  start(): void;
+  report(): ReseedReport;
+}
+
+export interface ReseedSchedule extends ReseedControl {
   /** When the next reseed is due; null without a schedule. */
   next(): Date | null;
   /** Stops the schedule and waits for a reseed under way. */
@@ -35,8 +51,8 @@ export interface ReseedSchedule {
 }
 
 /**
- * Runs `reseed` on the cron expression `expression` (host.reseed_cron), never two at once. With
- * no reseed available, each due time logs a line saying so instead.
+ * Runs `reseed` on the cron expression `expression` (host.reseed_cron) and when an admin asks,
+ * never two at once. With no reseed available, each due time logs a line saying so instead.
  */
 export function scheduleReseed(
   expression: string | undefined,
@@ -44,34 +60,44 @@ export function scheduleReseed(
   log: Log,
   onResult: (result: 'ok' | 'failed') => void,
 ): ReseedSchedule {
-  if (!expression) return { next: () => null, stop: async () => {} };
   let running: Promise<void> | null = null;
-  const job = async () => {
+  let last: ReseedReport['last'] = null;
+  const run = (how: 'scheduled' | 'requested'): Promise<void> => {
+    if (running) throw new DittoError('CONFLICT', 'a reseed is already running', { hint: 'wait for it to finish' });
     const started = Date.now();
-    log('scheduled reseed started', { cron: expression });
+    log(`${how} reseed started`, expression ? { cron: expression } : {});
+    const finish = (result: 'ok' | 'failed', fields: Record<string, unknown>) => {
+      log(`${how} reseed ${result === 'ok' ? 'done' : 'failed'}`, fields);
+      last = { at: Date.now(), result };
+      // The metric counts the schedule's runs (ditto_reseeds_total).
+      if (how === 'scheduled') onResult(result);
+      running = null;
+    };
     running = reseed().then(
-      () => {
-        log('scheduled reseed done', { ms: Date.now() - started });
-        onResult('ok');
-      },
-      (err: unknown) => {
-        log('scheduled reseed failed', { error: (err as Error).message });
-        onResult('failed');
-      },
+      () => finish('ok', { ms: Date.now() - started }),
+      (err: unknown) => finish('failed', { error: (err as Error).message }),
     );
-    await running;
-    running = null;
+    return running;
   };
-  let cron: Cron;
-  try {
-    cron = new Cron(expression, { protect: true }, job);
-  } catch (err) {
-    throw new DittoError('CONFIG', `host.reseed_cron '${expression}' is not a cron expression: ${(err as Error).message}`, { hint: "use five fields, e.g. '0 3 * * *' for 03:00 daily" });
+  let cron: Cron | null = null;
+  if (expression) {
+    try {
+      // A due time while a requested reseed runs is skipped; croner's protect skips its own overlaps.
+      cron = new Cron(expression, { protect: true }, async () => {
+        if (running) return log('scheduled reseed skipped: one is already running');
+        await run('scheduled');
+      });
+    } catch (err) {
+      throw new DittoError('CONFIG', `host.reseed_cron '${expression}' is not a cron expression: ${(err as Error).message}`, { hint: "use five fields, e.g. '0 3 * * *' for 03:00 daily" });
+    }
   }
+  const next = () => cron?.nextRun() ?? null;
   return {
-    next: () => cron.nextRun(),
+    next,
+    start: () => void run('requested'),
+    report: () => ({ running: running !== null, last, next: next() }),
     stop: async () => {
-      cron.stop();
+      cron?.stop();
       await running;
     },
   };

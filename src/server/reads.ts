@@ -1,6 +1,6 @@
 import type { CopyInfo } from '../model/copy-client.js';
 import type { Config } from '../config/schema.js';
-import type { CopyEvent } from '../model/copy.js';
+import type { Copy, CopyEvent } from '../model/copy.js';
 import { lookupCopy } from '../copies/access.js';
 import { visibleOwner, type Caller } from '../model/caller.js';
 import { toInfo } from '../model/copy-client.js';
@@ -35,6 +35,11 @@ export class MirrorReads {
 
   async get(caller: Caller, id: string): Promise<CopyInfo> {
     return toInfo(lookupCopy(await this.repo(), id, caller));
+  }
+
+  /** The whole record, password included: for what the host hands the copy's caller itself (its connection string). */
+  async record(caller: Caller, id: string): Promise<Copy> {
+    return lookupCopy(await this.repo(), id, caller);
   }
 
   async events(caller: Caller, id: string): Promise<CopyEvent[]> {

@@ -15,9 +15,11 @@ import type * as z from 'zod';
 import { OPERATIONS, type Operation, type OperationName, type TextAnswer } from '../api/contract.js';
 import { parseBody, sqlRequest, upRequest } from '../api/request-bodies.js';
 import { schemaWire, sqlResultWire } from '../api/sql-wire.js';
-import { copyWire, eventWire, issuedWire, testDatabaseWire } from '../api/wire.js';
+import { copyWire, eventWire, issuedWire, reseedWire, testDatabaseWire } from '../api/wire.js';
 import { targetRefreshWire } from '../api/targets.js';
 import type { TargetRefreshResult } from '../reseed/targets.js';
+import { DASHBOARD_HANDLERS } from './dashboard-routes.js';
+import type { ReseedControl } from './maintenance.js';
 
 /** What the routes need from the running host. */
 export interface HostServices {
@@ -38,6 +40,12 @@ export interface HostServices {
   diskBytes?(copies: CopyInfo[]): Promise<CopyInfo[]>;
   /** Figures for /metrics beyond the request counters. */
   families(): Promise<Family[]>;
+  /** The token's caller (sign-in to the dashboard checks a token as a bearer is checked). */
+  authenticate?(token: string): Promise<Caller>;
+  /** A ready copy's connection string, as its caller (the owner, or an admin) is handed it. */
+  connectionString?(caller: Caller, id: string): Promise<string>;
+  /** Reseeds now (an admin's request), and what the host's reseeds did: the dashboard shows it. */
+  reseed?: ReseedControl;
   /** Replaces a target's contents with the host's dump (`ditto target refresh`); the request is its confirmation. */
   refreshTarget?(name: string, opts: { dryRun: boolean; signal: AbortSignal }): Promise<TargetRefreshResult>;
 }
@@ -53,6 +61,8 @@ export interface RouteRequest<Body = unknown> {
   header(name: string): string | undefined;
   /** Aborted when the client goes away, the request times out, or the host is forced down. */
   signal: AbortSignal;
+  /** Whether a browser keeps a Secure cookie from this connection (TLS, or loopback): see session.ts. */
+  secureTransport?: boolean;
 }
 
 export interface Reply {
@@ -60,11 +70,16 @@ export interface Reply {
   body?: unknown;
   /** A non-JSON body, with its content type. */
   text?: { contentType: string; body: string };
+  /** Headers beyond the content type (the dashboard's CSP, a session cookie). */
+  headers?: Record<string, string>;
 }
 
 type Declared<N extends OperationName> = (typeof OPERATIONS)[N];
 type BodyOf<N extends OperationName> = Declared<N> extends { body: { schema: infer S extends z.ZodType } } ? z.infer<S> : undefined;
-type AnswerReply<S, A> = A extends z.ZodType ? { status: S; body: z.infer<A> } : A extends TextAnswer ? { status: S; text: { contentType: A['contentType']; body: string } } : { status: S };
+type ContentType<T> = T extends readonly (infer Each)[] ? Each : T;
+type Headers = { headers?: Record<string, string> };
+type AnswerReply<S, A> = Headers &
+  (A extends z.ZodType ? { status: S; body: z.infer<A> } : A extends TextAnswer ? { status: S; text: { contentType: ContentType<A['contentType']>; body: string } } : { status: S });
 type Answers<N extends OperationName> = Declared<N>['answers'];
 /** What a route's handler may answer: one of its declared statuses, with a body of that status's schema. */
 type ReplyOf<N extends OperationName> = { [S in keyof Answers<N> & number]: AnswerReply<S, Answers<N>[S]> }[keyof Answers<N> & number];
@@ -79,11 +94,15 @@ export interface Route {
   /** The route's name in logs and metrics (never the raw path, which holds ids). */
   name: OperationName;
   public: boolean;
+  /** The dashboard's sign-in and sign-out: public, yet CSRF-checked as a cookie's requests are (session.ts). */
+  session: boolean;
+  /** Answers a request with no credential at all too (caller null); a credential given is checked as usual. */
+  anonymous: boolean;
   readsBody: boolean;
   handle(host: HostServices, req: RouteRequest): Promise<Reply>;
 }
 
-function callerOf(req: RouteRequest): Caller {
+export function callerOf(req: RouteRequest): Caller {
   if (!req.caller) throw new DittoError('INTERNAL', 'route needs a caller');
   return req.caller;
 }
@@ -100,6 +119,7 @@ function abortReason(signal: AbortSignal, err: unknown): unknown {
 /** Each declared operation's handler: one missing, extra or answering what its operation does not declare is a type error. */
 const HANDLERS: Handlers = {
   ...PUBLIC_HANDLERS,
+  ...DASHBOARD_HANDLERS,
   async create_copy(host, req) {
     const parsed = upRequest(req.body);
     const requestedAt = Date.now();
@@ -187,6 +207,8 @@ const HANDLERS: Handlers = {
       runtime: await host.runtime(),
       dump: { path: fresh.path, age_seconds: fresh.ageSeconds, stale: fresh.stale, stale_threshold_seconds: fresh.staleThresholdSeconds },
       ...(host.golden ? { golden: await host.golden().catch(() => null) } : {}),
+      ...(host.reseed ? { reseed: reseedWire(host.reseed.report()) } : {}),
+      targets: Object.keys(host.config.targets),
     };
     return { status: 200, body };
   },
@@ -232,6 +254,8 @@ export const ROUTES: Route[] = (Object.entries(OPERATIONS) as [OperationName, Op
     path: pathPattern(op.path),
     name,
     public: op.public === true,
+    session: op.session === true,
+    anonymous: op.anonymous === true,
     readsBody: body !== undefined,
     handle: (host, req) => handler(host, { ...req, body: body ? parseBody(body.schema, req.body, body.hint) : undefined }),
   };

@@ -7,6 +7,7 @@ import { DittoError } from '../errors.js';
 import { AuthRefused, type TokenAuth } from './auth.js';
 import { answerUnparsable, hidesPaths, readJson, sendError, sendJson } from './http-io.js';
 import { MethodNotAllowed, matchRoute, type HostServices } from './routes.js';
+import { checkCsrf, credentialOf, keepsSecureCookie, needsCsrfCheck } from './session.js';
 
 export interface ServerOptions {
   auth: TokenAuth;
@@ -136,13 +137,16 @@ export class HostServer {
       routeName = route.name;
       unreadBody = route.readsBody === true;
       if (this.closing) throw new DittoError('NO_CAPACITY', 'the host is shutting down', { hint: 'retry once the host is back' });
-      caller = route.public ? null : await this.opts.auth.authenticate(req.headers.authorization);
+      const credential = credentialOf(req);
+      if (needsCsrfCheck(req, credential.viaCookie, route.session === true)) checkCsrf(req);
+      const anonymous = route.public || (route.anonymous === true && credential.authorization === undefined);
+      caller = anonymous ? null : await this.opts.auth.authenticate(credential.authorization);
       const body = route.readsBody ? await readJson(req, this.opts.bodyLimit) : undefined;
       unreadBody = false;
       const header = (name: string) => [req.headers[name]].flat()[0];
-      const reply = await route.handle(services, { caller, params, query: url.searchParams, body, header, signal: controller.signal });
+      const reply = await route.handle(services, { caller, params, query: url.searchParams, body, header, signal: controller.signal, secureTransport: keepsSecureCookie(req) });
       status = reply.status;
-      const headers: Record<string, string> = this.closing ? { connection: 'close' } : {};
+      const headers: Record<string, string> = { ...reply.headers, ...(this.closing ? { connection: 'close' } : {}) };
       if (reply.text) res.writeHead(status, { 'content-type': reply.text.contentType, ...headers }).end(reply.text.body);
       else sendJson(res, status, reply.body, headers);
     } catch (err) {

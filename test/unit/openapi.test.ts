@@ -22,6 +22,7 @@ const COPY: CopyInfo = {
   status: 'ready',
   warm: false,
   runtime: 'docker',
+  engine: 'postgres',
   host: '127.0.0.1',
   port: 5433,
   label: 'ci',
