@@ -225,8 +225,8 @@ export interface Engine {
   probe(url: string, timeoutMs: number): Promise<void>;
   /** A source URL split for the dump tool: the password goes through its environment, never argv. */
   parseSource(url: string): DumpSource;
-  /** Per-test databases in the copy at `endpoint`; null where the engine has no way to clone a database inside a server. */
-  testDatabases(endpoint: Endpoint, credentials: Credentials): TestDatabases | null;
+  /** Per-test databases in the copy at `endpoint`. */
+  testDatabases(endpoint: Endpoint, credentials: Credentials): TestDatabases;
   /**
    * The tables, columns and keys of the database at `url` (a copy's connection string, or a
    * source's), from its catalogue. A URL rather than an endpoint: a source is known only by one.

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { configSchema, type Config, type ConfigInput } from '../../../src/config/schema.js';
 import { openCopies, type Copies } from '../../../src/copies/house.js';
-import type { DumpFile, Engine, ToolRunner } from '../../../src/engines/engine.js';
+import type { DumpFile, Engine, TestDatabases, ToolRunner } from '../../../src/engines/engine.js';
 import { Engines } from '../../../src/engines/registry.js';
 import { DittoError } from '../../../src/errors.js';
 import type { EngineName } from '../../../src/model/copy.js';
@@ -46,8 +46,14 @@ export class FakeEngine implements Engine {
   serverFiles(): Record<string, string> {
     return {};
   }
-  testDatabases(): null {
-    return null;
+  /** A fake server has no databases to clone: sealing and stocking do nothing, and nothing is made. */
+  testDatabases(): TestDatabases {
+    return {
+      seal: async () => {},
+      create: async () => ({ name: 'test_fake00000000', fromStock: false }),
+      stock: async () => 0,
+      drop: async () => {},
+    };
   }
   async waitReady(): Promise<void> {}
   startFailure(log: string): { message: string; portTaken: boolean } {
