@@ -166,6 +166,8 @@ export interface TestDatabases {
 export interface TargetRestore {
   /** The client binaries it runs, found on this machine. */
   tools: readonly string[];
+  /** How it keeps the target whole, for the plan a refresh shows before it is confirmed. */
+  how: string;
   /**
    * Replaces everything in the database at `target` with what `dump` holds; when it fails, the
    * target is as it was. `work` is a private directory for files it makes on the way.
@@ -232,8 +234,8 @@ export interface Engine {
    * source's), from its catalogue. A URL rather than an endpoint: a source is known only by one.
    */
   schemaOf(url: string): Promise<DbSchema>;
-  /** Refreshing targets; null where the engine cannot replace a database's contents all or nothing. */
-  readonly targetRestore: TargetRestore | null;
+  /** Refreshing targets: how a database's contents are replaced all or nothing. */
+  readonly targetRestore: TargetRestore;
   /**
    * Does in a golden snapshot's builder, before its clean stop, the work its data would leave to
    * every copy cloned from it: written once there rather than into each copy's clone (a first

@@ -10,6 +10,7 @@ import { retryUntilReady } from '../ready-loop.js';
 import { restoreFailure } from '../tool-failure.js';
 import { scrubMysql } from './obfuscation.js';
 import { readMysqlSchema } from './schema.js';
+import { mysqlTargetRestore } from './target.js';
 import { mysqlTestDatabases } from './test-databases.js';
 import { containerServer, diskFull, localServer, serverFiles, startFailure } from './server.js';
 import { MYSQL_SCHEMES, mysqlTarget, splitMysqlPassword } from './source-url.js';
@@ -34,8 +35,7 @@ export class MysqlEngine implements Engine {
   readonly container = containerServer;
   readonly dumpTool = 'mariadb-dump';
   readonly dumpToolPrefix = /^mariadb-dump: (Got error: )?/;
-  /** Not yet: MySQL commits each DDL statement at once, so a restore that fails halfway could not be rolled back. */
-  readonly targetRestore = null;
+  readonly targetRestore = mysqlTargetRestore;
 
   connectionString(e: Endpoint, c: Credentials): string {
     const host = e.host.includes(':') ? `[${e.host}]` : e.host;

@@ -11,8 +11,15 @@ type Rows = Record<string, unknown>[];
 export interface SchemaScript {
   /** The statements that make `to` a clone of the schema read, in one script. */
   into(to: string): string;
-  /** The base tables (to seal them). */
+  /** The base tables. */
   tables: string[];
+  /** Its views, triggers, routines and events made again in the current schema; and dropped from it. */
+  /**
+   * Its views, triggers, routines and events made again in the current schema (`ownDefiner`: as
+   * the connection's user, not the account that defined them, which another server may lack); and
+   * dropped from it.
+   */
+  programs: { create(to: string, opts?: { ownDefiner?: boolean }): string; drop: string };
 }
 
 /** Objects ditto adds to a template, left out of every clone. */
@@ -87,7 +94,9 @@ export async function readSchemaScript(conn: Connection, from: string): Promise<
     views.set(String(o.name), `${settings(shown!)}; ${String(shown!['Create View'])}`);
   }
   const later: string[] = [];
+  const drops: string[] = [];
   const triggers = await rows(conn, 'SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER', [from]);
+  const dropTriggers = triggers.map((t) => `DROP TRIGGER IF EXISTS ${quoteId(String(t.name))}`);
   for (const t of triggers.filter((t) => !String(t.name).startsWith(SEAL_PREFIX))) {
     const [shown] = await rows(conn, `SHOW CREATE TRIGGER ${quoteId(String(t.name))}`);
     later.push(`${settings(shown!)}; ${String(shown!['SQL Original Statement'])}`);
@@ -97,15 +106,27 @@ export async function readSchemaScript(conn: Connection, from: string): Promise<
     const type = String(r.type);
     const [shown] = await rows(conn, `SHOW CREATE ${type} ${quoteId(String(r.name))}`);
     later.push(`${settings(shown!)}; ${String(shown![type === 'PROCEDURE' ? 'Create Procedure' : 'Create Function'])}`);
+    drops.push(`DROP ${type} IF EXISTS ${quoteId(String(r.name))}`);
   }
   const events = await rows(conn, 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?', [from]);
   for (const e of events) {
     const [shown] = await rows(conn, `SHOW CREATE EVENT ${quoteId(String(e.name))}`);
     later.push(`${settings(shown!)}; ${String(shown!['Create Event'])}`);
+    drops.push(`DROP EVENT IF EXISTS ${quoteId(String(e.name))}`);
   }
+  for (const name of views.keys()) drops.push(`DROP VIEW IF EXISTS ${quoteId(name)}`);
+  const saveSession = 'SET @ditto_mode = @@sql_mode, @ditto_cs = @@character_set_client, @ditto_co = @@collation_connection';
+  const restoreSession = 'SET sql_mode = @ditto_mode, character_set_client = @ditto_cs, collation_connection = @ditto_co';
+  // A view's columns can still name their schema (`from`.`t`.`c`): in a clone, that is the clone.
+  const programs = (to: string) => [...viewOrder(views).map((name) => views.get(name)!.replaceAll(`${quoteId(from)}.`, `${quoteId(to)}.`)), ...later];
+  const definer = /DEFINER=`(?:[^`]|``)*`@`(?:[^`]|``)*` /;
   const charset = `CHARACTER SET ${String(schema.cs)} COLLATE ${String(schema.co)}`;
   return {
     tables,
+    programs: {
+      create: (to, opts = {}) => [saveSession, ...programs(to).map((p) => (opts.ownDefiner ? p.replace(definer, '') : p)), restoreSession].join(';\n'),
+      drop: [...dropTriggers, ...drops].join(';\n') || 'DO 0',
+    },
     into(to) {
       return [
         `CREATE DATABASE ${quoteId(to)} ${charset}`,
@@ -116,8 +137,7 @@ export async function readSchemaScript(conn: Connection, from: string): Promise<
         ...tableDdl,
         "SET sql_mode = 'NO_AUTO_VALUE_ON_ZERO'",
         ...copies.map((copy) => copy(to)),
-        ...viewOrder(views).map((name) => views.get(name)!),
-        ...later,
+        ...programs(to),
         'SET foreign_key_checks = @ditto_fk, unique_checks = @ditto_uc, sql_mode = @ditto_mode, character_set_client = @ditto_cs, collation_connection = @ditto_co',
       ].join(';\n');
     },
