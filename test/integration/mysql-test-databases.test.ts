@@ -104,6 +104,13 @@ describe.each(MYSQL_RUNTIME_CASES)('per-test databases on MariaDB, $name runtime
     expect((await host.api('POST', `/v2/copies/${copy.id}/databases`, { token: OTHER })).status).toBe(403);
     expect((await host.api('DELETE', `/v2/copies/${copy.id}/databases/${b.database}`, { token: OTHER })).status).toBe(403);
     expect(await count(b.connection_string, 'rental')).toBe(16044);
+    // The CLI, remote, as a suite's script calls it.
+    const env = { DITTO_SERVER: host.url, DITTO_TOKEN: TOKEN, DITTO_COPY_ID: copy.id };
+    const made = await home.run(['db', 'new'], { env });
+    expect(made.exitCode, made.stderr).toBe(0);
+    const name = new URL(made.stdout.trim()).pathname.slice(1);
+    expect(await count(made.stdout.trim(), 'rental')).toBe(16044);
+    expect((await home.run(['db', 'drop', copy.id, name], { env })).stdout.trim()).toBe(`dropped ${name}`);
   }, 120_000);
 
   it('the stock: a clone made ahead is handed out under its own name, the event says so, and the maintainer refills it', async () => {
