@@ -116,7 +116,7 @@ export const OPERATIONS = {
   create_database: {
     method: 'POST',
     path: '/v2/copies/{id}/databases',
-    summary: "Makes a database inside a copy for one test, cloned from the copy's starting data (PostgreSQL).",
+    summary: "Makes a database inside a copy for one test, cloned from the copy's starting data (from a stock made ahead when there is one).",
     answers: { 201: testDatabaseWireSchema },
     errors: [...copyErrors, 'CONFLICT', 'PROVISION_FAILED'],
   },

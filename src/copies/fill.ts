@@ -33,6 +33,6 @@ export async function fillCopy(
     act.onProgress?.(`Preparing: ${prepare.command}`);
     await runPrepare(prepare, engine.connectionString(endpointOf(filled), credentialsOf(filled)), act.signal);
   }
-  await engine.testDatabases(endpointOf(filled), credentialsOf(filled))?.seal(filled.database);
+  await engine.testDatabases(endpointOf(filled), credentialsOf(filled)).seal(filled.database);
   return filled;
 }

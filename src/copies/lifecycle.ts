@@ -208,7 +208,7 @@ export class Lifecycle {
     await engine.scrub(endpointOf(copy), credentialsOf(copy), rules, seed, act.signal);
     act.signal?.throwIfAborted();
     // Per-test databases are cloned from the template: it must hold the scrubbed rows, not the raw ones.
-    await engine.testDatabases(endpointOf(copy), credentialsOf(copy))?.seal(copy.database);
+    await engine.testDatabases(endpointOf(copy), credentialsOf(copy)).seal(copy.database);
   }
 
   /**

@@ -39,7 +39,7 @@ export class TestDatabaseStock {
     const { stock, stock_max_bytes } = this.ctx.config.test_databases;
     const databases = this.ctx.engines.get(copy.engine).testDatabases(endpointOf(copy), credentialsOf(copy));
     try {
-      const made = (await databases?.stock(copy.database, { count: stock, maxBytes: stock_max_bytes })) ?? 0;
+      const made = await databases.stock(copy.database, { count: stock, maxBytes: stock_max_bytes });
       if (made > 0) log('stocked per-test databases', { copy_id: copy.id, made });
     } catch (err) {
       // A copy destroyed or reset meanwhile: its next `db new` clones on demand and asks again.

@@ -167,6 +167,8 @@ export interface TestDatabases {
 export interface TargetRestore {
   /** The client binaries it runs, found on this machine. */
   tools: readonly string[];
+  /** How it keeps the target whole, for the plan a refresh shows before it is confirmed. */
+  how: string;
   /**
    * Replaces everything in the database at `target` with what `dump` holds; when it fails, the
    * target is as it was. `work` is a private directory for files it makes on the way.
@@ -226,8 +228,8 @@ export interface Engine {
   probe(url: string, timeoutMs: number): Promise<void>;
   /** A source URL split for the dump tool: the password goes through its environment, never argv. */
   parseSource(url: string): DumpSource;
-  /** Per-test databases in the copy at `endpoint`; null where the engine has no way to clone a database inside a server. */
-  testDatabases(endpoint: Endpoint, credentials: Credentials): TestDatabases | null;
+  /** Per-test databases in the copy at `endpoint`. */
+  testDatabases(endpoint: Endpoint, credentials: Credentials): TestDatabases;
   /**
    * The tables, columns and keys of the database at `url` (a copy's connection string, or a
    * source's), from its catalogue. A URL rather than an endpoint: a source is known only by one.
@@ -238,8 +240,8 @@ export interface Engine {
    * caps; the server cancels what outruns its timeout. A refusal of the server is a SQL_ERROR in its words.
    */
   runSql(endpoint: Endpoint, credentials: Credentials, request: SqlRequest, signal?: AbortSignal): Promise<SqlResultSet[]>;
-  /** Refreshing targets; null where the engine cannot replace a database's contents all or nothing. */
-  readonly targetRestore: TargetRestore | null;
+  /** Refreshing targets: how a database's contents are replaced all or nothing. */
+  readonly targetRestore: TargetRestore;
   /**
    * Does in a golden snapshot's builder, before its clean stop, the work its data would leave to
    * every copy cloned from it: written once there rather than into each copy's clone (a first

@@ -59,8 +59,8 @@ export function targetUrl(config: Config, name: string): { url: string; shown: s
  * Then the dump goes through a scratch copy of ditto's own: restored (which proves it whole),
  * scrubbed with the rules (checked against its catalogue first), dumped again. Scrubbing in the
  * target itself, even inside a transaction, would write raw rows to its disk and WAL first, so it
- * is never done. Only the scrubbed dump reaches the target, in one transaction
- * (`Engine.targetRestore`): a failure anywhere leaves the target as it was.
+ * is never done. Only the scrubbed dump reaches the target, all or nothing (`Engine.targetRestore`:
+ * one transaction on PostgreSQL, one RENAME TABLE on MySQL): a failure anywhere leaves the target as it was.
  */
 export async function refreshTarget(ctx: ReseedContext, opts: TargetRefreshOptions): Promise<TargetRefreshResult> {
   const started = Date.now();
@@ -74,18 +74,13 @@ export async function refreshTarget(ctx: ReseedContext, opts: TargetRefreshOptio
     throw new DittoError('BAD_INPUT', `target ${opts.name} (${shown}) is not a ${engine.name} database, which the dump is`, { hint: `give targets.${opts.name}.url as a ${engine.schemes[0]}:// URL` });
   }
   const restore = engine.targetRestore;
-  if (!restore) {
-    throw new DittoError('BAD_INPUT', `target refresh is not yet for ${engine.name}: its DDL commits at once, so a restore that failed halfway could not be rolled back`, {
-      hint: 'refresh the target with its own tools from a dump ditto made (ditto reseed)',
-    });
-  }
   const dumpPath = copies.provisioner.currentDump();
   if (!dumpPath) throw new DittoError('DUMP_INVALID', `no dump to refresh target ${opts.name} from`, { hint: 'run `ditto reseed --source URL`, or set dump.path' });
   const binDir = hostToolDir(ctx, engine, restore.tools);
   if (!binDir) throw new DittoError('RUNTIME_UNAVAILABLE', `${restore.tools.join(' and ')} are not installed here`, { hint: `install the ${engine.name} client tools (or set local.bin_dir)` });
   const dump = await engine.inspectDump(dumpPath, { binDir });
   const { rules, seed } = obfuscationPlan(config);
-  const plan = planOf(opts.name, shown, dump, rules.length);
+  const plan = planOf(opts.name, shown, dump, rules.length, restore.how);
   progress(`Checking target ${opts.name}`);
   await engine.probe(url, PROBE_MS).catch((err: unknown) => {
     throw new DittoError('REMOTE', `target ${opts.name} (${shown}) cannot be reached: ${firstLine((err as Error).message || String(err))}`, { hint: `check targets.${opts.name}.url in ditto.yaml` });
@@ -117,11 +112,11 @@ export async function refreshTarget(ctx: ReseedContext, opts: TargetRefreshOptio
   }
 }
 
-function planOf(name: string, shown: string, dump: DumpFile, rules: number): string[] {
+function planOf(name: string, shown: string, dump: DumpFile, rules: number, how: string): string[] {
   return [
     `replace everything in target ${name} (${shown})`,
     `with dump ${dump.path} (${dump.kind}, ${formatBytes(dump.size)}, made ${new Date(dump.modifiedAt).toISOString()})`,
     rules > 0 ? `obfuscated with ${rules} rule${rules === 1 ? '' : 's'} in a scratch copy first` : 'not obfuscated: ditto.yaml has no obfuscate rules (restored through a scratch copy first)',
-    'in one transaction on the target: if anything fails, it stays as it was',
+    how,
   ];
 }

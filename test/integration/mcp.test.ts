@@ -18,7 +18,7 @@ type Events = (id: string) => Promise<{ action: string; actor: string }[]>;
 
 /**
  * What an agent does with a copy: make it, create and fill a table, read it back (within the row
- * cap), reset it and see the table gone, a database for one test (PostgreSQL), the schema, then
+ * cap), reset it and see the table gone, a database for one test, the schema, then
  * destroy it. Each call is an event on the copy. The copy, destroyed.
  */
 async function session(agent: Agent, c: EngineRuntimeCase, events: Events, actor: RegExp): Promise<{ id: string; port: number }> {
@@ -52,15 +52,13 @@ async function session(agent: Agent, c: EngineRuntimeCase, events: Events, actor
   const counted = await agent.ok('sql', { id: copy.id, sql: `SELECT count(*) FROM ${s}.${c.sample.table}` });
   expect(String(counted.results[0].rows[0][0])).toBe(String(c.sample.rows));
 
-  if (c.engine === 'postgres') {
-    const db = await agent.ok('database_new', { id: copy.id });
-    expect(db.database).toMatch(/^test_/);
-    await agent.ok('sql', { id: copy.id, database: db.database, sql: 'CREATE TABLE only_here (x int)' });
-    const inTest = await agent.ok('sql', { id: copy.id, database: db.database, sql: `SELECT count(*) FROM ${c.sample.table}; SELECT count(*) FROM only_here` });
-    expect(inTest.results.map((r: { rows: unknown[][] }) => String(r.rows[0]![0]))).toEqual([String(c.sample.rows), '0']);
-    expect((await agent.call('sql', { id: copy.id, sql: 'SELECT * FROM only_here' })).text).toMatch(c.errors.missingTable);
-    expect(await agent.ok('database_drop', { id: copy.id, database: db.database })).toEqual({ dropped: db.database });
-  }
+  const db = await agent.ok('database_new', { id: copy.id });
+  expect(db.database).toMatch(/^test_/);
+  await agent.ok('sql', { id: copy.id, database: db.database, sql: 'CREATE TABLE only_here (x int)' });
+  const inTest = await agent.ok('sql', { id: copy.id, database: db.database, sql: `SELECT count(*) FROM ${c.sample.table}; SELECT count(*) FROM only_here` });
+  expect(inTest.results.map((r: { rows: unknown[][] }) => String(r.rows[0]![0]))).toEqual([String(c.sample.rows), '0']);
+  expect((await agent.call('sql', { id: copy.id, sql: 'SELECT * FROM only_here' })).text).toMatch(c.errors.missingTable);
+  expect(await agent.ok('database_drop', { id: copy.id, database: db.database })).toEqual({ dropped: db.database });
 
   const schema = await agent.ok('schema', { id: copy.id });
   const rental = schema.tables.find((t: { name: string }) => t.name === c.sample.table);

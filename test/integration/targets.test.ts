@@ -192,16 +192,3 @@ describe('ditto target refresh (PostgreSQL)', () => {
     }
   });
 });
-
-describe('ditto target refresh (MySQL)', () => {
-  it('is not yet for MySQL, and says why in one line', async () => {
-    const home = new TestHome({ engine: 'mysql', targets: { staging: { url: 'mysql://root:pw@127.0.0.1:3306/staging' } } }, { portCount: 2 });
-    try {
-      const result = await home.run(['target', 'refresh', 'staging', '--confirm']);
-      expectOneLineError(result, 2, /target refresh is not yet for mysql: its DDL commits at once/);
-      expect(result.stderr).not.toContain(':pw@');
-    } finally {
-      await home.cleanup();
-    }
-  });
-});

@@ -4,8 +4,7 @@ import { TestHome, expectOneLineError } from '../helpers/ditto.js';
 import { countRows, query } from '../helpers/engines.js';
 import { HostProcess } from '../helpers/host-process.js';
 import { leftovers } from '../helpers/leaks.js';
-import { MYSQL_RUNTIME_CASES } from '../helpers/runtimes.js';
-import { writePagilaSql, writeSakilaSql } from '../helpers/ditto.js';
+import { writePagilaSql } from '../helpers/ditto.js';
 
 /** A database per test inside one copy: cloned from a template of the copy's starting data. */
 const TOKEN = 'per-test-token-0123456789';
@@ -118,21 +117,5 @@ describe('per-test databases (PostgreSQL)', () => {
     expect((await host.api('DELETE', `/v2/copies/${copy.id}`, { token: TOKEN })).status).toBe(204);
     await expect(query(db.connection_string, 'SELECT 1')).rejects.toThrow();
     expect(await leftovers(home, [copy.port], [copy.id])).toEqual([]);
-  });
-});
-
-describe('per-test databases on MySQL', () => {
-  let mysqlHome: TestHome;
-
-  beforeAll(() => {
-    mysqlHome = new TestHome(MYSQL_RUNTIME_CASES[0]!.config, { portCount: 2 });
-    mysqlHome.writeConfig({ ...MYSQL_RUNTIME_CASES[0]!.config, dump: { path: writeSakilaSql(path.join(mysqlHome.dir, 'sakila.sql')) } });
-  });
-
-  afterAll(async () => mysqlHome.cleanup());
-
-  it('are refused in one line that says why', async () => {
-    const made = await mysqlHome.upJson();
-    expectOneLineError(await mysqlHome.run(['db', 'new', made.id]), 2, /per-test databases need PostgreSQL: mysql has no template databases/);
   });
 });

@@ -108,7 +108,7 @@ export interface DittoClient {
   list(options?: { all?: boolean }): Promise<Copy[]>;
   events(id: string): Promise<CopyEvent[]>;
   status(): Promise<Status>;
-  /** A new database inside copy `id`, for one test: PostgreSQL only (in milliseconds). */
+  /** A new database inside copy `id`, for one test (PostgreSQL, MySQL and MariaDB; in milliseconds from the stock). */
   createDatabase(id: string): Promise<TestDatabase>;
   dropDatabase(id: string, database: string): Promise<void>;
   /** The copy's data back as it started; its connection string unchanged. */

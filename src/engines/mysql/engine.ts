@@ -6,19 +6,21 @@ import type { Credentials, Endpoint, Serving, TlsMode } from '../../model/endpoi
 import { readHead, statDump } from '../dump-files.js';
 import type { DbSchema } from '../../model/schema.js';
 import type { SqlRequest, SqlResultSet } from '../../model/sql.js';
-import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, ToolCommand, ToolRunner } from '../engine.js';
+import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, TestDatabases, ToolCommand, ToolRunner } from '../engine.js';
 import { retryUntilReady } from '../ready-loop.js';
 import { restoreFailure } from '../tool-failure.js';
 import { scrubMysql } from './obfuscation.js';
 import { readMysqlSchema } from './schema.js';
 import { runMysqlSql } from './sql.js';
+import { mysqlTargetRestore } from './target.js';
+import { mysqlTestDatabases } from './test-databases.js';
 import { containerServer, diskFull, localServer, serverFiles, startFailure } from './server.js';
 import { MYSQL_SCHEMES, mysqlTarget, splitMysqlPassword } from './source-url.js';
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 const DUMP_BANNER = /^-- (MySQL|MariaDB) dump /m;
-/** Databases every server has: never the one a dump filled. */
-const SYSTEM_DATABASES = new Set(['information_schema', 'mysql', 'performance_schema', 'sys']);
+/** Databases every server has, and ditto's own (per-test databases' template and stock): never the one a dump filled. */
+const SYSTEM_DATABASES = new Set(['information_schema', 'mysql', 'performance_schema', 'sys', 'ditto_template', 'ditto_stock']);
 
 type Connection = import('mysql2/promise').Connection;
 
@@ -35,8 +37,7 @@ export class MysqlEngine implements Engine {
   readonly container = containerServer;
   readonly dumpTool = 'mariadb-dump';
   readonly dumpToolPrefix = /^mariadb-dump: (Got error: )?/;
-  /** Not yet: MySQL commits each DDL statement at once, so a restore that fails halfway could not be rolled back. */
-  readonly targetRestore = null;
+  readonly targetRestore = mysqlTargetRestore;
 
   connectionString(e: Endpoint, c: Credentials): string {
     const host = e.host.includes(':') ? `[${e.host}]` : e.host;
@@ -150,9 +151,11 @@ export class MysqlEngine implements Engine {
     }
   }
 
-  /** MySQL has no template databases: a database is copied only by dumping and loading it, no faster than a copy. */
-  testDatabases(): null {
-    return null;
+  testDatabases(e: Endpoint, c: Credentials): TestDatabases {
+    return mysqlTestDatabases(async () => {
+      const mysql = await import('mysql2/promise');
+      return mysql.createConnection({ ...connectionOptions(e, c, 10_000), multipleStatements: true });
+    });
   }
 
   runSql(e: Endpoint, c: Credentials, request: SqlRequest, signal?: AbortSignal): Promise<SqlResultSet[]> {

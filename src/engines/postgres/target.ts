@@ -45,6 +45,7 @@ $ditto$`;
  */
 export const postgresTargetRestore: TargetRestore = {
   tools: ['pg_restore', 'psql'],
+  how: 'in one transaction on the target: if anything fails, it stays as it was',
 
   async replace(tools, dump, target, work, signal) {
     let script = dump.path;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { configSchema, type Config, type ConfigInput } from '../../../src/config/schema.js';
 import { openCopies, type Copies } from '../../../src/copies/house.js';
-import type { DumpFile, Engine, ToolRunner } from '../../../src/engines/engine.js';
+import type { DumpFile, Engine, TargetRestore, TestDatabases, ToolRunner } from '../../../src/engines/engine.js';
 import { Engines } from '../../../src/engines/registry.js';
 import { DittoError } from '../../../src/errors.js';
 import type { EngineName } from '../../../src/model/copy.js';
@@ -46,8 +46,14 @@ export class FakeEngine implements Engine {
   serverFiles(): Record<string, string> {
     return {};
   }
-  testDatabases(): null {
-    return null;
+  /** A fake server has no databases to clone: sealing and stocking do nothing, and nothing is made. */
+  testDatabases(): TestDatabases {
+    return {
+      seal: async () => {},
+      create: async () => ({ name: 'test_fake00000000', fromStock: false }),
+      stock: async () => 0,
+      drop: async () => {},
+    };
   }
   async waitReady(): Promise<void> {}
   startFailure(log: string): { message: string; portTaken: boolean } {
@@ -77,7 +83,14 @@ export class FakeEngine implements Engine {
   async scrub() {
     return { tables: 0, columns: 0, warnings: [] };
   }
-  readonly targetRestore = null;
+  /** A fake server is never a target. */
+  readonly targetRestore: TargetRestore = {
+    tools: [],
+    how: 'not at all',
+    replace: async () => {
+      throw new DittoError('BAD_INPUT', 'a fake engine refreshes no target');
+    },
+  };
   async schemaOf() {
     return { defaultSchema: 'public', tables: [], foreignKeys: [] };
   }
