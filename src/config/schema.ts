@@ -3,6 +3,7 @@ import { ENGINE_NAMES } from '../model/copy.js';
 import { tryParseDuration } from './duration.js';
 import { parseByteSize } from '../support/byte-size.js';
 import { isPrintable } from '../support/printable.js';
+import { subsetSchema } from './subset-schema.js';
 
 /*
  * Every key carries its description (`.describe()`): docs/configuration.md is generated from them
@@ -80,6 +81,7 @@ const dump = z
       })
       .optional()
       .describe('What a failed reseed (scheduled or by hand) sets off: a JSON POST, and/or a shell command; both get the error, never a secret.'),
+    subset: subsetSchema,
     s3,
   })
   .default({ exclude_table_data: [], stale_threshold: 7 * 86400, golden: true, max_download_bytes: 20 * 2 ** 30, cache_max_bytes: 50 * 2 ** 30, s3: { force_path_style: true } })
