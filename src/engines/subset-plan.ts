@@ -187,3 +187,17 @@ function compareNames(a: TableName, b: TableName): number {
 export function shownTable(t: TableName, defaultSchema: string): string {
   return t.schema === defaultSchema ? t.name : `${t.schema}.${t.name}`;
 }
+
+/** What a subset kept of one table: `rows` of its `total`, in the plan's order. */
+export interface SubsetTableCount {
+  table: string;
+  role: SubsetRole;
+  rows: number;
+  total: number;
+}
+
+export interface SubsetReport {
+  tables: SubsetTableCount[];
+  /** The rounds of down and up passes it took to reach the fixed point. */
+  rounds: number;
+}
