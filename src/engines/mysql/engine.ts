@@ -5,11 +5,13 @@ import { DittoError } from '../../errors.js';
 import type { Credentials, Endpoint, Serving, TlsMode } from '../../model/endpoint.js';
 import { readHead, statDump } from '../dump-files.js';
 import type { DbSchema } from '../../model/schema.js';
-import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, ToolCommand, ToolRunner } from '../engine.js';
+import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, SubsetRun, ToolCommand, ToolRunner } from '../engine.js';
+import type { SubsetReport } from '../subset-plan.js';
 import { retryUntilReady } from '../ready-loop.js';
 import { restoreFailure } from '../tool-failure.js';
 import { scrubMysql } from './obfuscation.js';
 import { readMysqlSchema } from './schema.js';
+import { mysqlSubset } from './subset.js';
 import { containerServer, diskFull, localServer, serverFiles, startFailure } from './server.js';
 import { MYSQL_SCHEMES, mysqlTarget, splitMysqlPassword } from './source-url.js';
 
@@ -122,6 +124,10 @@ export class MysqlEngine implements Engine {
 
   parseSource(url: string): DumpSource {
     return splitMysqlPassword(url);
+  }
+
+  subset(run: SubsetRun): Promise<SubsetReport> {
+    return mysqlSubset(run);
   }
 
   async probe(url: string, timeoutMs: number): Promise<void> {

@@ -4,11 +4,12 @@ import type pg from 'pg';
 import { DittoError } from '../../errors.js';
 import { toolErrorLine } from '../../support/text.js';
 import type { SubsetRun } from '../engine.js';
-import { hasKeptSet, planSubset, shownTable, type SubsetPlan, type SubsetReport } from '../subset-plan.js';
+import { planSubset, type SubsetPlan, type SubsetReport } from '../subset-plan.js';
+import { countSubset, keepToFixedPoint, rowsSql, type SubsetSession } from '../subset-sql.js';
 import { copyOut } from './copy-out.js';
 import { readSchema } from './schema.js';
 import { libpqSslModes } from './source-url.js';
-import { COPY_COLUMNS, CREATE_KEEP, KEEP, SEQUENCES, copyHeader, relation, roundSql, ruleSql, rowsSql } from './subset-sql.js';
+import { COPY_COLUMNS, CREATE_KEEP, SEQUENCES, copyHeader, postgresSubsetDialect as dialect } from './subset-sql.js';
 
 /**
  * A subset of a PostgreSQL source, all of it in one REPEATABLE READ READ ONLY transaction: the
@@ -31,8 +32,13 @@ export async function postgresSubset(run: SubsetRun): Promise<SubsetReport> {
     const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
     const schema = await readSchema(client);
     const plan = planSubset(schema, run.config);
-    const rounds = await keep(client, plan, run.signal);
-    const report = await count(client, plan, schema.defaultSchema, rounds);
+    // The extended protocol runs one statement per query: a `where` cannot smuggle in another.
+    const session: SubsetSession = {
+      run: async (text) => (await client.query({ text, queryMode: 'extended' } as pg.QueryConfig)).rowCount ?? 0,
+      count: async (text) => Number((await client.query<{ n: string }>({ text, queryMode: 'extended' } as pg.QueryConfig)).rows[0]!.n),
+    };
+    const rounds = await keepToFixedPoint(session, dialect, plan, run.signal);
+    const report = await countSubset(session, dialect, plan, schema.defaultSchema, rounds);
     if (run.out) {
       const excluded = new Set(plan.tables.flatMap((t, i) => (isExcluded(t, run.excludeTableData) ? [i] : [])));
       await writeDump(client, plan, run, run.out, snapshot, excluded);
@@ -48,31 +54,6 @@ export async function postgresSubset(run: SubsetRun): Promise<SubsetReport> {
     run.signal?.removeEventListener('abort', abort);
     await client.end().catch(() => {});
   }
-}
-
-/** Starts the rule tables, then runs rounds of down and up passes until one adds nothing; how many rounds. */
-async function keep(client: pg.Client, plan: SubsetPlan, signal?: AbortSignal): Promise<number> {
-  for (const [i, t] of plan.tables.entries()) if (t.role === 'rule') await client.query(ruleSql(t), [i]);
-  const steps = roundSql(plan);
-  for (let rounds = 1; ; rounds++) {
-    let added = 0;
-    for (const step of steps) {
-      signal?.throwIfAborted();
-      added += (await client.query(step.sql, [step.node])).rowCount ?? 0;
-    }
-    if (added === 0) return rounds;
-  }
-}
-
-async function count(client: pg.Client, plan: SubsetPlan, defaultSchema: string, rounds: number): Promise<SubsetReport> {
-  const kept = new Map((await client.query<{ node: number; rows: string }>(`SELECT node, count(*) AS rows FROM ${KEEP} GROUP BY node`)).rows.map((r) => [r.node, Number(r.rows)]));
-  const tables: SubsetReport['tables'] = [];
-  for (const [i, t] of plan.tables.entries()) {
-    const total = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${relation(t)}`)).rows[0]!.n);
-    const rows = t.role === 'full' ? total : t.role === 'empty' ? 0 : (kept.get(i) ?? 0);
-    tables.push({ table: shownTable(t, defaultSchema), role: t.role, rows, total });
-  }
-  return { tables, rounds };
 }
 
 /** The script: pg_dump's pre-data section, each table's rows, the sequences' positions, pg_dump's post-data section. */
@@ -91,7 +72,7 @@ async function writeDump(client: pg.Client, plan: SubsetPlan, run: SubsetRun, ou
       run.signal?.throwIfAborted();
       const columns = (await client.query<{ name: string }>(COPY_COLUMNS, [`"${t.schema.replaceAll('"', '""')}"."${t.name.replaceAll('"', '""')}"`])).rows.map((r) => r.name);
       await write(copyHeader(t, columns));
-      await Promise.race([copyOut(client, rowsSql(plan, i, columns), sink), failed]);
+      await Promise.race([copyOut(client, `COPY (${rowsSql(dialect, plan, i, columns)}) TO STDOUT`, sink), failed]);
       await write('\\.\n\n');
     }
     for (const { sql } of (await client.query<{ sql: string }>(SEQUENCES)).rows) await write(`${sql}\n`);
