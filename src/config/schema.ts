@@ -3,6 +3,7 @@ import { ENGINE_NAMES } from '../model/copy.js';
 import { tryParseDuration } from './duration.js';
 import { parseByteSize } from '../support/byte-size.js';
 import { isPrintable } from '../support/printable.js';
+import { columnPolicy, keepPatterns } from './masking-schema.js';
 import { subsetSchema } from './subset-schema.js';
 
 /*
@@ -152,8 +153,10 @@ const obfuscate = z
         'Makes the scrub deterministic: the same value becomes the same replacement in every table, so joins and unique constraints on scrubbed columns hold. A secret reference is allowed. Without one, each scrub draws a random seed (joins still hold within one database).',
       ),
     rules: z.array(obfuscationRule).default([]).describe('The columns to scrub, one rule each.'),
+    columns: columnPolicy,
+    keep: keepPatterns,
   })
-  .default({ rules: [] })
+  .default({ rules: [], columns: { policy: 'permissive' }, keep: [] })
   .describe('Columns scrubbed before a copy sees them: by `ditto reseed` (restore, scrub, dump) and by `up --obfuscate`.');
 
 const pool = z

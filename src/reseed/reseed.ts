@@ -7,6 +7,7 @@ import { findBinDirOrNull } from '../engines/bin-dirs.js';
 import type { DumpSource, Engine, ScrubReport, ToolRunner } from '../engines/engine.js';
 import type { SubsetReport } from '../engines/subset-plan.js';
 import { obfuscationPlan } from '../engines/obfuscation-plan.js';
+import { enforceColumnPolicy, uncoveredColumns, type SourceColumn } from '../engines/column-policy.js';
 import type { Engines } from '../engines/registry.js';
 import { DittoError } from '../errors.js';
 import type { ObfuscationRule } from '../config/schema.js';
@@ -106,6 +107,13 @@ export async function previewSubset(ctx: ReseedContext, opts: ReseedOptions): Pr
   return { source: shown, report };
 }
 
+/** The live source's columns under no obfuscate rule and in no obfuscate.keep pattern (`reseed --classify`). */
+export async function classifyColumns(ctx: ReseedContext, opts: ReseedOptions): Promise<{ source: string; columns: SourceColumn[] }> {
+  const { engine, sourceUrl, shown } = resolveSource(ctx, opts);
+  if (sourceUrl === null) throw new DittoError('BAD_INPUT', '`reseed --classify` reads a live source, not a dump file', { hint: 'give --source URL or set source.url' });
+  return { source: shown, columns: uncoveredColumns(await engine.schemaOf(sourceUrl), ctx.copies.config.obfuscate) };
+}
+
 async function reseedOnce(ctx: ReseedContext, opts: ReseedOptions): Promise<ReseedResult> {
   const started = Date.now();
   const { copies } = ctx;
@@ -113,6 +121,8 @@ async function reseedOnce(ctx: ReseedContext, opts: ReseedOptions): Promise<Rese
   const progress = ctx.onProgress ?? (() => {});
   const { engine, sourceUrl, source, from, shown: shownSource } = resolveSource(ctx, opts);
   const { rules, seed } = obfuscationPlan(config);
+  // Before anything is written: a strict policy stops a reseed whose source has a column nobody decided on.
+  if (sourceUrl !== null && config.obfuscate.columns.policy === 'strict') enforceColumnPolicy(await engine.schemaOf(sourceUrl), config.obfuscate);
   const excludeTableData = config.dump.exclude_table_data;
   let subset: SubsetReport | null = null;
   /** The source's dump (or subset) into `out`. */
@@ -169,6 +179,8 @@ export async function throughScratchCopy(ctx: ReseedContext, engine: Engine, inp
   const copy = await copies.provisioner.scratch(engine, input, SCRATCH_TTL_SECONDS, { onProgress: progress, signal: ctx.signal });
   try {
     let report: ScrubReport | null = null;
+    // A dump file (or the current dump, for a target) is checked here, where its columns can be read.
+    if (copies.config.obfuscate.columns.policy === 'strict') enforceColumnPolicy(await engine.schemaOf(copy.connectionString), copies.config.obfuscate);
     if (scrub) {
       progress(`Obfuscating ${scrub.rules.length} column${scrub.rules.length === 1 ? '' : 's'}`);
       report = await engine.scrub(copy.endpoint, copy.credentials, scrub.rules, scrub.seed, ctx.signal);

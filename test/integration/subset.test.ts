@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { TestHome, expectOneLineError } from '../helpers/ditto.js';
 import { pagilaSource } from '../helpers/dumps.js';
 import { leftovers } from '../helpers/leaks.js';
@@ -149,6 +150,29 @@ describe('dump.subset of a live pagila source', () => {
     expect(scrubbed).toHaveLength(60);
     const raw = new Set((await query<{ email: string }>(source.dsn, 'SELECT email FROM customer')).map((r) => r.email));
     expect(scrubbed.filter((r) => raw.has(r.email))).toEqual([]);
+  });
+
+  it('strict columns: --classify prints the columns nobody decided on; a new source column stops the reseed, naming it, until keep or a rule covers it', async () => {
+    const strict = (obfuscate: Record<string, unknown>) => home.writeConfig({ runtime: 'local', ports: { min: home.ports.min, max: home.ports.max - 1 }, source: { url: source.dsn }, obfuscate: { columns: { policy: 'strict' }, ...obfuscate } });
+    strict({});
+    const classified = await home.run(['reseed', '--classify']);
+    expect(classified.exitCode, classified.stderr).toBe(0);
+    const keep = (parse(classified.stdout) as { obfuscate: { keep: string[] } }).obfuscate.keep;
+    expect(keep).toEqual(expect.arrayContaining(['customer.email', 'film.title', 'employee.manager_id']));
+    strict({ keep });
+    expect((await home.run(['reseed'])).exitCode).toBe(0);
+    const before = fs.readFileSync(dump);
+    await source.psql('ALTER TABLE customer ADD COLUMN ssn text');
+    try {
+      expectOneLineError(await home.run(['reseed']), 78, /obfuscate\.columns is strict, and 1 source column is under no obfuscate rule and in no obfuscate\.keep pattern: customer\.ssn; /);
+      expect(fs.readFileSync(dump).equals(before)).toBe(true);
+      expect((await home.run(['reseed', '--classify'])).stdout).toBe('obfuscate:\n  keep:\n    - customer.ssn');
+      strict({ keep, rules: [{ table: 'customer', column: 'ssn', strategy: 'nullify', warn_only: true }] });
+      const fixed = await home.run(['reseed']);
+      expect(fixed.exitCode, fixed.stderr).toBe(0);
+    } finally {
+      await source.psql('ALTER TABLE customer DROP COLUMN ssn');
+    }
   });
 
   it('a rule naming a table the source lacks, or a dry run without a subset, is one clear error', async () => {

@@ -5,7 +5,7 @@ import type { SubsetReport } from '../../engines/subset-plan.js';
 import { note, printJson, say, table } from '../output.js';
 import { withProgress } from '../progress.js';
 
-type Args = GlobalArgs & { source?: string | undefined; from?: string | undefined; json?: boolean | undefined; dryRun?: boolean | undefined };
+type Args = GlobalArgs & { source?: string | undefined; from?: string | undefined; json?: boolean | undefined; dryRun?: boolean | undefined; classify?: boolean | undefined };
 
 export const reseedCommand: CommandModule<GlobalArgs, Args> = {
   command: 'reseed',
@@ -16,7 +16,9 @@ export const reseedCommand: CommandModule<GlobalArgs, Args> = {
       .option('from', { type: 'string', describe: 'take this dump file (custom or SQL) instead of a live source' })
       .option('json', { type: 'boolean', describe: 'print the result as JSON' })
       .option('dry-run', { type: 'boolean', describe: 'print what dump.subset would keep of each table, in the plan\'s order, and write nothing' })
+      .option('classify', { type: 'boolean', describe: 'print, as YAML for obfuscate.keep, the source columns no obfuscate rule or keep pattern covers, and write nothing' })
       .conflicts('source', 'from')
+      .conflicts('classify', ['from', 'dry-run'])
       .conflicts('dry-run', 'from') as Argv<Args>,
   handler: async (args) => {
     // The dump belongs to the machine that serves copies from it: a host reseeds its own.
@@ -26,7 +28,7 @@ export const reseedCommand: CommandModule<GlobalArgs, Args> = {
       });
     }
     const loaded = await loadFor(args);
-    const [{ composeShared, openHome }, { reseed, previewSubset }, { formatBytes }, { formatDuration }] = await Promise.all([
+    const [{ composeShared, openHome }, { reseed, previewSubset, classifyColumns }, { formatBytes }, { formatDuration }] = await Promise.all([
       import('../../compose.js'),
       import('../../reseed/reseed.js'),
       import('../../support/byte-size.js'),
@@ -37,6 +39,14 @@ export const reseedCommand: CommandModule<GlobalArgs, Args> = {
     const interrupt = interruptSignal();
     try {
       const ctx = { copies, engines: shared.engines, runtimes: shared.runtimes, signal: interrupt.signal, onHookProblem: (line: string) => note(`warning: ${line}`) };
+      if (args.classify) {
+        const { columns } = await classifyColumns(ctx, { source: args.source });
+        if (args.json) return printJson({ columns: columns.map((c) => c.shown) });
+        const { stringify } = await import('yaml');
+        // Ready to paste: each column kept as it is, unless it moves to obfuscate.rules instead.
+        say(columns.length === 0 ? '# every source column is under an obfuscate rule or an obfuscate.keep pattern' : stringify({ obfuscate: { keep: columns.map((c) => c.shown) } }).trimEnd());
+        return;
+      }
       if (args.dryRun) {
         const preview = await previewSubset(ctx, { source: args.source });
         if (args.json) return printJson({ source: preview.source, subset: preview.report });
