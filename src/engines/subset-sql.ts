@@ -1,3 +1,5 @@
+import { DittoError } from '../errors.js';
+import type { SubsetRun } from './engine.js';
 import { downEdges, followsUp, hasKeptSet, nulledEdges, shownTable, type PlanEdge, type PlanTable, type SubsetPlan, type SubsetReport } from './subset-plan.js';
 
 /**
@@ -116,4 +118,27 @@ export async function countSubset(s: SubsetSession, d: SubsetDialect, plan: Subs
     tables.push({ table: shownTable(t, defaultSchema), role: t.role, rows, total });
   }
   return { tables, rounds };
+}
+
+/**
+ * A subset over an engine's session, inside its snapshot transaction: the kept rows to a fixed
+ * point, their counts, and (when `run.out` asks for a dump) `writeDump`, given the tables whose
+ * rows dump.exclude_table_data leaves out.
+ */
+export async function takeSubset(run: SubsetRun, s: SubsetSession, d: SubsetDialect, plan: SubsetPlan, defaultSchema: string, writeDump: (excluded: Set<number>) => Promise<void>): Promise<SubsetReport> {
+  const rounds = await keepToFixedPoint(s, d, plan, run.signal);
+  const report = await countSubset(s, d, plan, defaultSchema, rounds);
+  if (run.out) {
+    const excluded = new Set(plan.tables.flatMap((t, i) => (run.excludeTableData.some((n) => n === t.name || n === `${t.schema}.${t.name}`) ? [i] : [])));
+    await writeDump(excluded);
+    for (const i of excluded) report.tables[i]!.rows = 0;
+  }
+  return report;
+}
+
+/** A failed subset in ditto's words: interrupted, ditto's own error, or the source's. */
+export function subsetFailure(err: unknown, signal?: AbortSignal): DittoError {
+  if (signal?.aborted) return new DittoError('INTERRUPTED', 'interrupted while taking the subset');
+  if (err instanceof DittoError) return err;
+  return new DittoError('REMOTE', `could not take the subset of the source: ${(err as Error).message}`, { hint: 'check dump.subset in ditto.yaml (a `where` is SQL run in the source)' });
 }

@@ -5,7 +5,7 @@ import { DittoError } from '../../errors.js';
 import { toolErrorLine } from '../../support/text.js';
 import type { SubsetRun } from '../engine.js';
 import { hasKeptSet, planSubset, type PlanTable, type SubsetPlan, type SubsetReport } from '../subset-plan.js';
-import { countSubset, keepToFixedPoint, rowsSql, type SubsetDialect, type SubsetSession } from '../subset-sql.js';
+import { rowsSql, subsetFailure, takeSubset, type SubsetDialect, type SubsetSession } from '../subset-sql.js';
 import { readMysqlSchema } from './schema.js';
 import { mysqlTarget, type MysqlTarget } from './source-url.js';
 
@@ -58,19 +58,11 @@ export async function mysqlSubset(run: SubsetRun): Promise<SubsetReport> {
       run: async (sql) => ((await conn.query<ResultSetHeader>(sql))[0]).affectedRows,
       count: async (sql) => Number(String((await conn.query<RowDataPacket[]>(sql))[0][0]!.n)),
     };
-    const rounds = await keepToFixedPoint(session, dialect, plan, run.signal);
-    const report = await countSubset(session, dialect, plan, schema.defaultSchema, rounds);
-    if (run.out) {
-      const excluded = new Set(plan.tables.flatMap((table, i) => (run.excludeTableData.some((n) => n === table.name || n === `${table.schema}.${table.name}`) ? [i] : [])));
-      await writeDump(core, plan, run, t, excluded);
-      for (const i of excluded) report.tables[i]!.rows = 0;
-    }
+    const report = await takeSubset(run, session, dialect, plan, schema.defaultSchema, (excluded) => writeDump(core, plan, run, t, excluded));
     await conn.query('COMMIT');
     return report;
   } catch (err) {
-    if (run.signal?.aborted) throw new DittoError('INTERRUPTED', 'interrupted while taking the subset');
-    if (err instanceof DittoError) throw err;
-    throw new DittoError('REMOTE', `could not take the subset of the source: ${(err as Error).message}`, { hint: 'check dump.subset in ditto.yaml (a `where` is SQL run in the source)' });
+    throw subsetFailure(err, run.signal);
   } finally {
     run.signal?.removeEventListener('abort', abort);
     await conn.end().catch(() => {});

@@ -5,7 +5,7 @@ import { DittoError } from '../../errors.js';
 import { toolErrorLine } from '../../support/text.js';
 import type { SubsetRun } from '../engine.js';
 import { planSubset, type SubsetPlan, type SubsetReport } from '../subset-plan.js';
-import { countSubset, keepToFixedPoint, rowsSql, type SubsetSession } from '../subset-sql.js';
+import { rowsSql, subsetFailure, takeSubset, type SubsetSession } from '../subset-sql.js';
 import { copyOut } from './copy-out.js';
 import { readSchema } from './schema.js';
 import { libpqSslModes } from './source-url.js';
@@ -37,19 +37,11 @@ export async function postgresSubset(run: SubsetRun): Promise<SubsetReport> {
       run: async (text) => (await client.query({ text, queryMode: 'extended' } as pg.QueryConfig)).rowCount ?? 0,
       count: async (text) => Number((await client.query<{ n: string }>({ text, queryMode: 'extended' } as pg.QueryConfig)).rows[0]!.n),
     };
-    const rounds = await keepToFixedPoint(session, dialect, plan, run.signal);
-    const report = await countSubset(session, dialect, plan, schema.defaultSchema, rounds);
-    if (run.out) {
-      const excluded = new Set(plan.tables.flatMap((t, i) => (isExcluded(t, run.excludeTableData) ? [i] : [])));
-      await writeDump(client, plan, run, run.out, snapshot, excluded);
-      for (const i of excluded) report.tables[i]!.rows = 0;
-    }
+    const report = await takeSubset(run, session, dialect, plan, schema.defaultSchema, (excluded) => writeDump(client, plan, run, run.out!, snapshot, excluded));
     await client.query('COMMIT');
     return report;
   } catch (err) {
-    if (run.signal?.aborted) throw new DittoError('INTERRUPTED', 'interrupted while taking the subset');
-    if (err instanceof DittoError) throw err;
-    throw new DittoError('REMOTE', `could not take the subset of the source: ${(err as Error).message}`, { hint: 'check dump.subset in ditto.yaml (a `where` is SQL run in the source)' });
+    throw subsetFailure(err, run.signal);
   } finally {
     run.signal?.removeEventListener('abort', abort);
     await client.end().catch(() => {});
@@ -97,8 +89,4 @@ async function schemaSection(run: SubsetRun, out: NonNullable<SubsetRun['out']>,
     throw new DittoError('REMOTE', `could not dump the source's schema: ${why}`, { hint: 'check that the source is reachable and the URL, user and password are right' });
   }
   return fs.readFileSync(out.file, 'utf8');
-}
-
-function isExcluded(t: { schema: string; name: string }, names: readonly string[]): boolean {
-  return names.some((n) => n === t.name || n === `${t.schema}.${t.name}`);
 }
