@@ -3,6 +3,8 @@ import { ENGINE_NAMES } from '../model/copy.js';
 import { byteSize, duration } from './values.js';
 import { mcp } from './mcp-schema.js';
 import { isPrintable } from '../support/printable.js';
+import { columnPolicy, keepPatterns } from './masking-schema.js';
+import { subsetSchema } from './subset-schema.js';
 import { webhookKeys } from './webhooks.js';
 
 /*
@@ -55,6 +57,7 @@ const dump = z
       })
       .optional()
       .describe('What a failed reseed (scheduled or by hand) sets off: a JSON POST, and/or a shell command; both get the error, never a secret.'),
+    subset: subsetSchema,
     s3,
   })
   .default({ exclude_table_data: [], stale_threshold: 7 * 86400, golden: true, max_download_bytes: 20 * 2 ** 30, cache_max_bytes: 50 * 2 ** 30, s3: { force_path_style: true } })
@@ -125,8 +128,10 @@ const obfuscate = z
         'Makes the scrub deterministic: the same value becomes the same replacement in every table, so joins and unique constraints on scrubbed columns hold. A secret reference is allowed. Without one, each scrub draws a random seed (joins still hold within one database).',
       ),
     rules: z.array(obfuscationRule).default([]).describe('The columns to scrub, one rule each.'),
+    columns: columnPolicy,
+    keep: keepPatterns,
   })
-  .default({ rules: [] })
+  .default({ rules: [], columns: { policy: 'permissive' }, keep: [] })
   .describe('Columns scrubbed before a copy sees them: by `ditto reseed` (restore, scrub, dump) and by `up --obfuscate`.');
 
 const pool = z

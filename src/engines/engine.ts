@@ -1,8 +1,10 @@
 import type { ObfuscationRule } from '../config/schema.js';
+import type { SubsetConfig } from '../config/subset-schema.js';
 import type { EngineName } from '../model/copy.js';
 import type { Credentials, Endpoint, Serving } from '../model/endpoint.js';
 import type { DbSchema } from '../model/schema.js';
 import type { SqlRequest, SqlResultSet } from '../model/sql.js';
+import type { SubsetReport } from './subset-plan.js';
 
 /** A dump file that has been checked to exist and to look like a dump of its engine. */
 export interface DumpFile {
@@ -176,6 +178,20 @@ export interface TargetRestore {
   replace(tools: ToolRunner, dump: DumpFile, target: DumpSource, work: string, signal?: AbortSignal): Promise<void>;
 }
 
+/** A subset of a source to take (dump.subset). */
+export interface SubsetRun {
+  /** The source's URL, password and all, for ditto's own session. */
+  url: string;
+  /** The same for the dump tool, its password apart. */
+  source: DumpSource;
+  config: NonNullable<SubsetConfig>;
+  /** Where to write the dump, with `tools` running the dump tool (for the schema); null: count only. */
+  out: { file: string; tools: ToolRunner } | null;
+  /** Tables whose rows the dump leaves out (dump.exclude_table_data). */
+  excludeTableData: readonly string[];
+  signal?: AbortSignal | undefined;
+}
+
 /** What a scrub changed. */
 export interface ScrubReport {
   tables: number;
@@ -224,6 +240,12 @@ export interface Engine {
   readonly dumpToolPrefix: RegExp;
   /** The command that writes a dump of `source`, in the engine's own format, to `out` (as the tool sees it); `excludeTableData`: tables whose schema is kept and rows are not. */
   dumpCommand(source: DumpSource, out: string, opts: { excludeTableData: readonly string[] }): ToolCommand;
+  /**
+   * Takes a subset of a live source in one snapshot (rows chosen, kept and streamed in the source,
+   * never held here): a dump `restore` loads, and what it kept of each table. Absent where the
+   * engine cannot.
+   */
+  subset?(run: SubsetRun): Promise<SubsetReport>;
   /** Connects to `url` and runs a query; rejects with the reason it could not. */
   probe(url: string, timeoutMs: number): Promise<void>;
   /** A source URL split for the dump tool: the password goes through its environment, never argv. */

@@ -4,8 +4,10 @@ import type { Copies } from '../copies/house.js';
 import { recordIdentity } from '../dump/identity.js';
 import { defaultDumpPath, reseedTarget } from '../dump/location.js';
 import { findBinDirOrNull } from '../engines/bin-dirs.js';
-import type { Engine, ScrubReport, ToolRunner } from '../engines/engine.js';
+import type { DumpSource, Engine, ScrubReport, ToolRunner } from '../engines/engine.js';
+import type { SubsetReport } from '../engines/subset-plan.js';
 import { obfuscationPlan } from '../engines/obfuscation-plan.js';
+import { enforceColumnPolicy, uncoveredColumns, type SourceColumn } from '../engines/column-policy.js';
 import type { Engines } from '../engines/registry.js';
 import { DittoError } from '../errors.js';
 import type { ObfuscationRule } from '../config/schema.js';
@@ -43,6 +45,8 @@ export interface ReseedResult {
   source: string;
   /** What the obfuscation rules changed; null when there are none. */
   obfuscated: ScrubReport | null;
+  /** What dump.subset kept of each table; null without one. */
+  subset: SubsetReport | null;
   durationMs: number;
 }
 
@@ -72,11 +76,9 @@ export async function reseed(ctx: ReseedContext, opts: ReseedOptions): Promise<R
   }
 }
 
-async function reseedOnce(ctx: ReseedContext, opts: ReseedOptions): Promise<ReseedResult> {
-  const started = Date.now();
-  const { copies } = ctx;
-  const { config, home, meta } = copies;
-  const progress = ctx.onProgress ?? (() => {});
+/** The source a reseed dumps (a live database or a dump file) and the engine that reads it. */
+function resolveSource(ctx: ReseedContext, opts: ReseedOptions) {
+  const { config } = ctx.copies;
   if (opts.source !== undefined && opts.from !== undefined) throw new DittoError('BAD_INPUT', 'give --source or --from, not both');
   const sourceRef = opts.from === undefined ? (opts.source ?? config.source.url) : undefined;
   if (opts.from === undefined && sourceRef === undefined) {
@@ -88,9 +90,48 @@ async function reseedOnce(ctx: ReseedContext, opts: ReseedOptions): Promise<Rese
   const engine = (config.engine === undefined && sourceUrl !== null ? ctx.engines.forUrl(sourceUrl) : null) ?? ctx.engines.current(config);
   const source = sourceUrl === null ? null : engine.parseSource(sourceUrl);
   const from = opts.from === undefined ? null : path.resolve(opts.from);
-  const shownSource = sourceUrl !== null ? maskUrl(sourceUrl) : from!;
+  if (config.dump.subset && sourceUrl === null) {
+    throw new DittoError('BAD_INPUT', 'dump.subset is taken from a live source, not from a dump file', { hint: 'reseed with --source URL or source.url, or remove dump.subset' });
+  }
+  if (config.dump.subset && !engine.subset) throw new DittoError('BAD_INPUT', `dump.subset is not supported for ${engine.name} sources`);
+  return { engine, sourceUrl, source, from, shown: sourceUrl !== null ? maskUrl(sourceUrl) : from! };
+}
+
+/** What dump.subset would keep of each table of the source, counted in it; nothing is written. */
+export async function previewSubset(ctx: ReseedContext, opts: ReseedOptions): Promise<{ source: string; report: SubsetReport }> {
+  const subset = ctx.copies.config.dump.subset;
+  if (!subset) throw new DittoError('BAD_INPUT', '`reseed --dry-run` shows what dump.subset keeps, and ditto.yaml has no dump.subset', { hint: 'add dump.subset (tables, relations, others) to ditto.yaml' });
+  const { engine, sourceUrl, source, shown } = resolveSource(ctx, opts);
+  ctx.onProgress?.(`Counting the subset of ${shown}`);
+  const report = await engine.subset!({ url: sourceUrl!, source: source!, config: subset, out: null, excludeTableData: ctx.copies.config.dump.exclude_table_data, signal: ctx.signal });
+  return { source: shown, report };
+}
+
+/** The live source's columns under no obfuscate rule and in no obfuscate.keep pattern (`reseed --classify`). */
+export async function classifyColumns(ctx: ReseedContext, opts: ReseedOptions): Promise<{ source: string; columns: SourceColumn[] }> {
+  const { engine, sourceUrl, shown } = resolveSource(ctx, opts);
+  if (sourceUrl === null) throw new DittoError('BAD_INPUT', '`reseed --classify` reads a live source, not a dump file', { hint: 'give --source URL or set source.url' });
+  return { source: shown, columns: uncoveredColumns(await engine.schemaOf(sourceUrl), ctx.copies.config.obfuscate) };
+}
+
+async function reseedOnce(ctx: ReseedContext, opts: ReseedOptions): Promise<ReseedResult> {
+  const started = Date.now();
+  const { copies } = ctx;
+  const { config, home, meta } = copies;
+  const progress = ctx.onProgress ?? (() => {});
+  const { engine, sourceUrl, source, from, shown: shownSource } = resolveSource(ctx, opts);
   const { rules, seed } = obfuscationPlan(config);
+  // Before anything is written: a strict policy stops a reseed whose source has a column nobody decided on.
+  if (sourceUrl !== null && config.obfuscate.columns.policy === 'strict') enforceColumnPolicy(await engine.schemaOf(sourceUrl), config.obfuscate);
   const excludeTableData = config.dump.exclude_table_data;
+  let subset: SubsetReport | null = null;
+  /** The source's dump (or subset) into `out`. */
+  const dumpSource = async (source: DumpSource, out: string, exclude: readonly string[]) => {
+    const tools = await sourceTools(ctx, engine, out);
+    progress(`${config.dump.subset ? 'Taking a subset of' : 'Dumping'} ${shownSource}`);
+    if (!config.dump.subset) return runDump(engine, tools, source, out, shownSource, { signal: ctx.signal, excludeTableData: exclude });
+    subset = await engine.subset!({ url: sourceUrl!, source, config: config.dump.subset, out: { file: out, tools }, excludeTableData: exclude, signal: ctx.signal });
+  };
 
   const target = reseedTarget(config, home);
   ensureDumpDir(path.dirname(target), target === defaultDumpPath(home));
@@ -106,15 +147,13 @@ async function reseedOnce(ctx: ReseedContext, opts: ReseedOptions): Promise<Rese
     createPrivateFile(tmp);
     let obfuscated: ScrubReport | null = null;
     if (source && rules.length === 0) {
-      progress(`Dumping ${shownSource}`);
-      await runDump(engine, await sourceTools(ctx, engine, tmp), source, tmp, shownSource, { signal: ctx.signal, excludeTableData });
+      await dumpSource(source, tmp, excludeTableData);
     } else {
       let input = from;
       if (source) {
         // The raw dump lives only until the scratch copy has it, private, beside the target.
-        progress(`Dumping ${shownSource}`);
         createPrivateFile(raw);
-        await runDump(engine, await sourceTools(ctx, engine, raw), source, raw, shownSource, { signal: ctx.signal, excludeTableData: [] });
+        await dumpSource(source, raw, []);
         input = raw;
       }
       obfuscated = await throughScratchCopy(ctx, engine, input!, tmp, rules.length > 0 ? { rules, seed } : null);
@@ -124,7 +163,7 @@ async function reseedOnce(ctx: ReseedContext, opts: ReseedOptions): Promise<Rese
     const sha256 = await sha256File(tmp);
     commitFile(tmp, target);
     recordIdentity(target, sha256, home);
-    return { path: target, sha256, size: checked.size, source: shownSource, obfuscated, durationMs: Date.now() - started };
+    return { path: target, sha256, size: checked.size, source: shownSource, obfuscated, subset, durationMs: Date.now() - started };
   } finally {
     removeQuietly(tmp);
     removeQuietly(raw);
@@ -140,6 +179,8 @@ export async function throughScratchCopy(ctx: ReseedContext, engine: Engine, inp
   const copy = await copies.provisioner.scratch(engine, input, SCRATCH_TTL_SECONDS, { onProgress: progress, signal: ctx.signal });
   try {
     let report: ScrubReport | null = null;
+    // A dump file (or the current dump, for a target) is checked here, where its columns can be read.
+    if (copies.config.obfuscate.columns.policy === 'strict') enforceColumnPolicy(await engine.schemaOf(copy.connectionString), copies.config.obfuscate);
     if (scrub) {
       progress(`Obfuscating ${scrub.rules.length} column${scrub.rules.length === 1 ? '' : 's'}`);
       report = await engine.scrub(copy.endpoint, copy.credentials, scrub.rules, scrub.seed, ctx.signal);

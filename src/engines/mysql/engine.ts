@@ -6,7 +6,8 @@ import type { Credentials, Endpoint, Serving, TlsMode } from '../../model/endpoi
 import { readHead, statDump } from '../dump-files.js';
 import type { DbSchema } from '../../model/schema.js';
 import type { SqlRequest, SqlResultSet } from '../../model/sql.js';
-import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, TestDatabases, ToolCommand, ToolRunner } from '../engine.js';
+import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, SubsetRun, TestDatabases, ToolCommand, ToolRunner } from '../engine.js';
+import type { SubsetReport } from '../subset-plan.js';
 import { retryUntilReady } from '../ready-loop.js';
 import { restoreFailure } from '../tool-failure.js';
 import { scrubMysql } from './obfuscation.js';
@@ -14,6 +15,7 @@ import { readMysqlSchema } from './schema.js';
 import { runMysqlSql } from './sql.js';
 import { mysqlTargetRestore } from './target.js';
 import { mysqlTestDatabases } from './test-databases.js';
+import { mysqlSubset } from './subset.js';
 import { containerServer, diskFull, localServer, serverFiles, startFailure } from './server.js';
 import { MYSQL_SCHEMES, mysqlTarget, splitMysqlPassword } from './source-url.js';
 
@@ -125,6 +127,10 @@ export class MysqlEngine implements Engine {
 
   parseSource(url: string): DumpSource {
     return splitMysqlPassword(url);
+  }
+
+  subset(run: SubsetRun): Promise<SubsetReport> {
+    return mysqlSubset(run);
   }
 
   async probe(url: string, timeoutMs: number): Promise<void> {

@@ -6,10 +6,12 @@ import { firstLine } from '../../support/text.js';
 import { readHead, statDump } from '../dump-files.js';
 import type { DbSchema } from '../../model/schema.js';
 import type { SqlRequest, SqlResultSet } from '../../model/sql.js';
-import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, TestDatabases, ToolCommand, ToolRunner } from '../engine.js';
+import type { DumpFile, DumpSource, Engine, ReadyOptions, ScrubReport, SubsetRun, TestDatabases, ToolCommand, ToolRunner } from '../engine.js';
+import type { SubsetReport } from '../subset-plan.js';
 import { retryUntilReady } from '../ready-loop.js';
 import { restoreFailure } from '../tool-failure.js';
 import { scrubDatabase } from './obfuscation.js';
+import { postgresSubset } from './subset.js';
 import { readSchema } from './schema.js';
 import { runPostgresSql } from './sql.js';
 import { postgresTargetRestore } from './target.js';
@@ -114,6 +116,10 @@ export class PostgresEngine implements Engine {
     if (source.password !== null) env.PGPASSWORD = source.password;
     const exclude = opts.excludeTableData.map((table) => `--exclude-table-data=${table}`);
     return { tool: 'pg_dump', args: ['--format=custom', '--no-password', ...exclude, '-f', out, '-d', source.url], env };
+  }
+
+  subset(run: SubsetRun): Promise<SubsetReport> {
+    return postgresSubset(run);
   }
 
   async probe(url: string, timeoutMs: number): Promise<void> {

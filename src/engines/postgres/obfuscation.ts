@@ -55,6 +55,12 @@ export async function scrubDatabase(connection: pg.ClientConfig, rules: Obfuscat
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
+      const collision = await uniqueCollision(client, err);
+      if (collision) {
+        throw new DittoError('DUMP_INVALID', `obfuscation made two rows equal in unique column ${collision}`, {
+          hint: 'scrub it with a rule whose values stay distinct (hash, or replace with type email or username)',
+        });
+      }
       throw new DittoError('DUMP_INVALID', `obfuscation failed: ${(err as Error).message.split('\n')[0]}`, {
         hint: 'check the obfuscate rules in ditto.yaml (a unique column cannot be nullified or redacted)',
         cause: err,
@@ -168,3 +174,21 @@ function shortName(qualified: string): string {
   return qualified.startsWith('public.') ? qualified.slice('public.'.length) : qualified;
 }
 
+
+/**
+ * The column(s) of the unique index a scrub's UPDATE collided on (`table.column`), named from the
+ * catalog: the server's own message quotes the colliding value, which must not be shown.
+ */
+async function uniqueCollision(client: pg.Client, err: unknown): Promise<string | null> {
+  const e = err as { code?: string; schema?: string; table?: string; constraint?: string };
+  if (e.code !== '23505' || !e.constraint || !e.table) return null;
+  const columns = await client
+    .query<{ name: string }>(
+      `SELECT a.attname AS name FROM pg_index x JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ANY (x.indkey)
+        WHERE x.indexrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2)) ORDER BY a.attnum`,
+      [e.schema ?? 'public', e.constraint],
+    )
+    .then((r) => r.rows.map((row) => row.name))
+    .catch(() => [] as string[]);
+  return columns.length === 0 ? `of ${e.table}` : columns.map((c) => `${e.table}.${c}`).join(', ');
+}
