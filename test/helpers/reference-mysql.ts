@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import type { Connection } from 'mysql2/promise';
 import { serverAccount } from '../../src/runtimes/local/account.js';
+import { SAKILA } from './ditto.js';
 
 const SERVER = '/usr/sbin/mariadbd';
 const INSTALL_DB = '/usr/bin/mariadb-install-db';
@@ -86,6 +87,12 @@ export class ReferenceMysql {
       env: { MYSQL_PWD: PASSWORD },
       inputFile: file,
     });
+  }
+
+  /** Sakila's schema, then its rows (the fixture's two files). */
+  async loadSakila(): Promise<void> {
+    await this.load(path.join(SAKILA, 'sakila-schema.sql'));
+    await this.load(path.join(SAKILA, 'sakila-data.sql'));
   }
 
   log(): string {

@@ -1,13 +1,10 @@
 import crypto from 'node:crypto';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObfuscationRule } from '../../src/config/schema.js';
 import { scrubMysql } from '../../src/engines/mysql/obfuscation.js';
 import { CITIES, COMPANY_WORDS, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES } from '../../src/engines/postgres/obfuscation-sql.js';
-import { REPO } from '../helpers/ditto.js';
 import { ReferenceMysql } from '../helpers/reference-mysql.js';
 
-const SAKILA = path.resolve(REPO, '../shared/fixtures/sakila');
 const SEED = 'test-seed-7f3a';
 
 /**
@@ -87,8 +84,7 @@ describe('MySQL obfuscation on Sakila (scrubMysql against MariaDB)', () => {
   const sql = <T = Row>(text: string, params: unknown[] = []) => server.query<T>(text, params, 'sakila');
 
   async function load(): Promise<void> {
-    await server.load(path.join(SAKILA, 'sakila-schema.sql'));
-    await server.load(path.join(SAKILA, 'sakila-data.sql'));
+    await server.loadSakila();
     await sql(EXTRA_SQL);
   }
 

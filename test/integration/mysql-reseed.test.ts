@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAKILA, TestHome, expectOneLineError } from '../helpers/ditto.js';
+import { TestHome, expectOneLineError } from '../helpers/ditto.js';
 import { leftovers } from '../helpers/leaks.js';
 import { mysqlFingerprint, mysqlQuery } from '../helpers/mysql.js';
 import { ReferenceMysql } from '../helpers/reference-mysql.js';
@@ -14,8 +14,7 @@ describe.each(MYSQL_RUNTIME_CASES)('reseed from a live Sakila source, copies on 
 
   beforeAll(async () => {
     await source.start();
-    await source.load(path.join(SAKILA, 'sakila-schema.sql'));
-    await source.load(path.join(SAKILA, 'sakila-data.sql'));
+    await source.loadSakila();
     home = new TestHome(config);
   });
 

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAKILA, TestHome } from '../helpers/ditto.js';
+import { TestHome } from '../helpers/ditto.js';
 import { leftovers } from '../helpers/leaks.js';
 import { mysqlQuery } from '../helpers/mysql.js';
 import { ReferenceMysql } from '../helpers/reference-mysql.js';
@@ -14,8 +13,7 @@ describe('dump.subset of a live Sakila source', () => {
 
   beforeAll(async () => {
     await source.start();
-    await source.load(path.join(SAKILA, 'sakila-schema.sql'));
-    await source.load(path.join(SAKILA, 'sakila-data.sql'));
+    await source.loadSakila();
     // A self-reference, and a column the schema declares no key on.
     await source.query('CREATE TABLE sakila.employee (id int PRIMARY KEY, manager_id int, FOREIGN KEY (manager_id) REFERENCES sakila.employee (id)); INSERT INTO sakila.employee SELECT seq, NULLIF(seq - 1, 0) FROM seq_1_to_20', [], 'sakila');
     await source.query('CREATE TABLE sakila.note (id int PRIMARY KEY, customer_ref smallint unsigned, body text); INSERT INTO sakila.note SELECT seq, seq, CONCAT(\'note \', seq) FROM seq_1_to_599', [], 'sakila');
