@@ -14,7 +14,7 @@
 //   flat      copy made (p50) from a --small-mb database, beside the big one's
 //
 //   sudo nice node scripts/bench-thin.mjs [--mb 5120] [--mysql-mb 2048] [--small-mb 100] [--runs 10]
-//     [--copies 20] [--seconds 30] [--only postgres,mysql,local,docker,ext4,xfs,btrfs]
+//     [--copies 20] [--seconds 30] [--only postgres,mysql,local,docker,ext4,xfs,btrfs] [--port-offset 200]
 //
 // Root only (loop mounts, overlay). Every image, mount, loop device, home and container is removed
 // at the end of its case, failed or not, and on SIGINT/SIGTERM. Results: bench/results/thin.json,
@@ -40,6 +40,8 @@ const runs = numberOption('--runs', 10);
 const copies = numberOption('--copies', 20);
 const seconds = numberOption('--seconds', 30);
 const smallMb = numberOption('--small-mb', 100);
+// Runs side by side need port ranges apart.
+const portOffset = numberOption('--port-offset', 0);
 const ditto = dittoArgv();
 const MiB = 2 ** 20;
 
@@ -161,7 +163,7 @@ function setUp(kind, engineName, runtime, mb, gigabytes) {
   fs.writeFileSync(dumpFile, engine.dump(rowsOf(mb)));
   const runtimeYaml = runtime === 'docker' ? `runtime: docker\ncopy_image: ${engine.image}\ndocker:\n  network: host\n` : 'runtime: local\n';
   const { dir: home, env } = benchHome(
-    `${runtimeYaml}engine: ${engineName}\npool:\n  size: 0\nports:\n  min: ${engine.ports[0]}\n  max: ${engine.ports[1]}\ndump:\n  path: ${dumpFile}\nlocal:\n  data_dir: ${point}/data\n`,
+    `${runtimeYaml}engine: ${engineName}\npool:\n  size: 0\nports:\n  min: ${engine.ports[0] + portOffset}\n  max: ${engine.ports[1] + portOffset}\ndump:\n  path: ${dumpFile}\nlocal:\n  data_dir: ${point}/data\n`,
   );
   const cleanup = () => {
     cleanups.delete(cleanup);
