@@ -1,6 +1,7 @@
 import { asDittoError } from '../errors.js';
 import { isFinal } from '../model/copy.js';
 import { currentDriver, isDriverAlive } from '../model/process-identity.js';
+import { goneHomeRuntimes } from '../runtimes/home-mark.js';
 import type { GoneHomeLeftover, Runtime } from '../runtimes/runtime.js';
 import { runtimesInUse, type CopiesContext, type Log } from './context.js';
 import type { Goldens } from './goldens.js';
@@ -75,15 +76,16 @@ export class Upkeep {
   }
 
   /**
-   * Removes what homes that are gone left in the runtimes this home uses (data directories,
-   * containers, golden images: home-mark.ts says what is gone), and logs it. A runtime that cannot
+   * Removes what homes that are gone left in the runtimes this home uses and in data directories
+   * (containers, golden images, data directories with either runtime's clones: home-mark.ts says
+   * what is gone), and logs it. A runtime that cannot
    * be reached now is passed over; what could not be removed is logged and returned in `failures`,
    * and the next pass tries again.
    */
   async sweepGoneHomes(log: Log = this.ctx.log): Promise<{ removed: GoneHomeLeftover[]; failures: string[] }> {
     const removed: GoneHomeLeftover[] = [];
     const failures: string[] = [];
-    for (const name of runtimesInUse(this.ctx)) {
+    for (const name of goneHomeRuntimes(runtimesInUse(this.ctx))) {
       const runtime = await this.ctx.runtimes.get(name).catch(() => null);
       try {
         removed.push(...((await runtime?.sweepGoneHomes?.()) ?? []));

@@ -11,6 +11,7 @@ import type { Engine } from '../engines/engine.js';
 import { asDittoError } from '../errors.js';
 import { engineAddress, probeEngine, type Probe } from '../runtimes/docker/docker-endpoint.js';
 import { describeSpace, storageReport } from '../runtimes/local/storage-image.js';
+import { goneHomeRuntimes } from '../runtimes/home-mark.js';
 import type { GoneHomeLeftover, RuntimeSnapshots } from '../runtimes/runtime.js';
 import { STATE_FILE, stateProblem } from '../state/store.js';
 import { formatBytes } from '../support/byte-size.js';
@@ -180,11 +181,11 @@ function checkStorage(home: string): Check | null {
   return { name: 'storage', status: 'warn', detail: `${what} is not mounted`, hint: 'any ditto command run as root mounts it again' };
 }
 
-/** What homes that are gone left in the runtimes this config may use (the rule: runtimes/home-mark.ts), and the disk it takes. */
+/** What homes that are gone left in the runtimes this config may use and in data directories (the rule: runtimes/home-mark.ts), and the disk it takes. */
 async function checkGoneHomes(shared: Shared, docker: Probe): Promise<Check> {
   const name = 'removed homes';
   const { runtime } = shared.loaded.config;
-  const names = (runtime === 'auto' ? (['local', 'docker'] as const) : [runtime]).filter((n) => n !== 'docker' || docker.ok);
+  const names = goneHomeRuntimes(runtime === 'auto' ? ['local', 'docker'] : [runtime]).filter((n) => n !== 'docker' || docker.ok);
   const found: GoneHomeLeftover[] = [];
   for (const n of names) found.push(...((await (await shared.runtimes.get(n).catch(() => null))?.goneHomes?.().catch(() => [])) ?? []));
   if (found.length === 0) return { name, status: 'ok', detail: 'nothing left behind by removed homes' };

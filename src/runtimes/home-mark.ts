@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { RuntimeName } from '../model/copy.js';
 import { currentHost } from '../model/process-identity.js';
 import { STATE_FILE } from '../state/store.js';
 
@@ -80,4 +81,13 @@ export function homesGone(marks: HomeMark[], here: Omit<HomeMark, 'home'>, look:
 /** homesGone, judged from this process. */
 export function goneFromHere(marks: HomeMark[]): boolean {
   return homesGone(marks, markOf(''), lookAtHome);
+}
+
+/**
+ * The runtimes to ask for what gone homes left, for a home that uses `names`: those, and the local
+ * one whatever it uses, since a gone home's data directory (/var/tmp/ditto-*) holds the Docker
+ * runtime's block-level clones too. Docker first: its containers run on those clones.
+ */
+export function goneHomeRuntimes(names: readonly RuntimeName[]): RuntimeName[] {
+  return [...new Set<RuntimeName>([...names.filter((n) => n === 'docker'), ...names, 'local'])];
 }

@@ -201,4 +201,34 @@ describe('containers and golden images of removed homes, Docker runtime', () => 
     expect(await containersOf(keeper)).toHaveLength(1);
     expect(await snapshotsOf(keeper, 'docker')).toHaveLength(1);
   });
+
+  /**
+   * Docker's block-level clones live in the data directory (docker-copies, docker-golden). The
+   * removed home's directory is written here as ditto leaves it: a real one needs a block-level
+   * filesystem mounted in the homes' namespace, which the Docker engine (in the suite's) cannot see.
+   */
+  it.runIf(process.getuid?.() === 0)("a removed home's data directory with Docker clones goes too when only the Docker runtime is in use", async () => {
+    // No other home's maintainer may take it first: one of the local runtime would, with or without Docker's sweep.
+    for (const home of live) {
+      await home.run(['down', '--all']);
+      await waitFor(() => maintainerPids(home.dir).length === 0 || undefined, 'its maintainer to leave');
+    }
+    const keeper = homeWithDump(DOCKER_CONFIG);
+    const gonePath = path.join(os.tmpdir(), `ditto-gone-docker-${path.basename(keeper.dir)}`);
+    const root = path.join('/var/tmp', `ditto-${homeKey(gonePath)}`);
+    strays.push(root);
+    for (const dir of ['docker-copies/c1/data', 'docker-golden/k1/data']) {
+      fs.mkdirSync(path.join(root, dir), { recursive: true });
+      fs.writeFileSync(path.join(root, dir, 'PG_VERSION'), '15\n');
+    }
+    fs.writeFileSync(path.join(root, 'docker-golden/k1/complete'), 'postgres');
+    fs.mkdirSync(path.join(root, 'homes'));
+    fs.writeFileSync(path.join(root, 'homes', homeKey(gonePath)), JSON.stringify({ ...markOf(gonePath), mounts: ns.id }));
+
+    expect((await removedHomesCheck(keeper)).detail).toContain(`data directory ${root} `);
+    const pruned = await keeper.run(['prune']);
+    expect(pruned.exitCode, pruned.stderr).toBe(0);
+    expect(pruned.stderr).toContain(`removed data directory ${root} of removed home ${gonePath}`);
+    expect(fs.existsSync(root)).toBe(false);
+  });
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { homeKey, homesGone, lookAtHome, markOf, parseMark, type HomeLook, type HomeMark } from '../../src/runtimes/home-mark.js';
+import { goneHomeRuntimes, homeKey, homesGone, lookAtHome, markOf, parseMark, type HomeLook, type HomeMark } from '../../src/runtimes/home-mark.js';
 import { goneDataDirs, markDataDir, removeIfOnlyMarked } from '../../src/runtimes/local/data-dirs.js';
 
 const HERE = { host: 'ci-7', mounts: 'mnt:[4026531840]' };
@@ -125,5 +125,13 @@ describe('data directories on disk', () => {
     markDataDir(alone, a);
     removeIfOnlyMarked(alone, a);
     expect(fs.existsSync(alone)).toBe(false);
+  });
+});
+
+describe('which runtimes sweep what gone homes left: goneHomeRuntimes', () => {
+  it('always the local one (data directories hold Docker clones too), Docker first (its containers run on them)', () => {
+    expect(goneHomeRuntimes(['docker'])).toEqual(['docker', 'local']);
+    expect(goneHomeRuntimes(['local'])).toEqual(['local']);
+    expect(goneHomeRuntimes(['local', 'docker'])).toEqual(['docker', 'local']);
   });
 });

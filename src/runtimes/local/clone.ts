@@ -5,7 +5,7 @@ import { systemTool } from '../../support/system-tools.js';
 import { chown, type Account } from './account.js';
 import type { CloneMethod } from '../runtime.js';
 import { BLOCK_METHODS, chooseClone, type CloneChoice, type ClonePreference } from './clone-choice.js';
-import { deleteSubvolume, isSubvolume, makeSubvolume } from './filesystems.js';
+import { copyOnWriteByPage, deleteSubvolume, isSubvolume, makeSubvolume } from './filesystems.js';
 
 export type { ClonePreference };
 
@@ -95,6 +95,7 @@ async function cloneBy(method: CloneMethod, source: string, copyDir: string, acc
       await execa(systemTool('btrfs'), ['subvolume', 'snapshot', source, data]);
       return;
     case 'reflink':
+      copyOnWriteByPage(copyDir);
       await execa(systemTool('cp'), ['-a', '--reflink=always', source, data]);
       return;
     case 'copy':

@@ -26,7 +26,9 @@ async function unsharedBytes(files: string[]): Promise<number | null> {
   let total = 0;
   for (let at = 0; at < files.length; at += FILES_PER_RUN) {
     // A file may go meanwhile (a server recycling its WAL): filefrag says so on stderr and goes on.
-    const run = await execa(systemTool('filefrag'), ['-v', ...files.slice(at, at + FILES_PER_RUN)], { reject: false, env: { LC_ALL: 'C' } });
+    // -s writes each file's dirty pages out first: until then a page written over a shared extent
+    // shows as that extent (servers run with fsync off, so the kernel may hold them for a while).
+    const run = await execa(systemTool('filefrag'), ['-s', '-v', ...files.slice(at, at + FILES_PER_RUN)], { reject: false, env: { LC_ALL: 'C' } });
     const counted = run.exitCode === undefined ? null : parseFilefrag(run.stdout);
     if (counted === null) return null;
     total += counted;

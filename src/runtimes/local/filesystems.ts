@@ -67,6 +67,17 @@ export async function deleteSubvolume(dir: string): Promise<void> {
 }
 
 /**
+ * On XFS, makes what is created in `dir` copy on write a page at a time. XFS's default reserves 32
+ * blocks (128 KiB) per shared extent written, so a copy's random 8 KiB page writes took 14 times
+ * what they wrote (measured); the hint is inherited by the files and directories made in `dir`
+ * afterwards (a reflink clone's). Elsewhere, or without xfsprogs' xfs_io, nothing changes.
+ */
+export function copyOnWriteByPage(dir: string): void {
+  if (mountOf(dir)?.type !== 'xfs') return;
+  spawnSync(systemTool('xfs_io'), ['-c', 'cowextsize 8k', dir], { stdio: 'ignore' });
+}
+
+/**
  * Whether the filesystem at `dir` (an existing directory) clones a file's blocks, asked of the
  * filesystem itself: a scratch file cloned with FICLONE (`cp --reflink=always`). A name would
  * not tell: XFS made without reflink, or ext4, say no; btrfs, XFS with reflink, bcachefs say yes.

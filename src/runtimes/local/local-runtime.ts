@@ -297,6 +297,8 @@ export class LocalRuntime implements Runtime {
   async removeAll(): Promise<void> {
     for (const id of await this.listResources()) await this.remove(id);
     for (const key of listDirs(this.goldenRoot)) await this.removeSnapshot(key);
+    // The Docker runtime's clones in the same directory (their containers gone first, or left on a dangling mount): subvolumes deleted as btrfs does.
+    for (const folder of Object.values(LAYOUT.docker)) for (const name of listDirs(path.join(this.opts.root, folder))) await removeCloneDir(path.join(this.opts.root, folder, name));
     for (const point of mountsUnder(this.opts.root)) await unmount(point);
     // A storage image's mount point is left empty: `ditto storage remove` unmounts it.
     await fs.promises.rm(this.opts.root, { recursive: true, force: true }).catch((err: NodeJS.ErrnoException) => {
