@@ -22,8 +22,10 @@ export const RUNTIME_CASES: RuntimeCase[] = [
 /** The local MariaDB image scripts/docker-test-mariadb.sh builds from the installed binaries. */
 export const MARIADB_TEST_IMAGE = 'ditto-test/mariadb:10.11';
 
+export const MARIADB_DOCKER_CONFIG = { runtime: 'docker', engine: 'mysql', copy_image: MARIADB_TEST_IMAGE, docker: { network: 'host' } };
+
 /** The runtimes the MySQL suites run over. */
 export const MYSQL_RUNTIME_CASES: RuntimeCase[] = [
   { name: 'local', config: { runtime: 'local', engine: 'mysql' } },
-  { name: 'docker', config: { runtime: 'docker', engine: 'mysql', copy_image: MARIADB_TEST_IMAGE, docker: { network: 'host' } } },
+  { name: 'docker', config: MARIADB_DOCKER_CONFIG },
 ];

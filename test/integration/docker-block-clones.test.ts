@@ -12,7 +12,7 @@ import { leftovers, snapshotsOf } from '../helpers/leaks.js';
 import { disposeHomesAndFilesystems, LoopFilesystem } from '../helpers/loop-filesystems.js';
 import { mysqlQuery } from '../helpers/mysql.js';
 import { query } from '../helpers/pg.js';
-import { DOCKER_CONFIG, MARIADB_TEST_IMAGE } from '../helpers/runtimes.js';
+import { DOCKER_CONFIG, MARIADB_DOCKER_CONFIG } from '../helpers/runtimes.js';
 
 /**
  * The Docker runtime on a data directory that clones by block (XFS with reflink on a loop
@@ -36,7 +36,7 @@ const ENGINES = [
   {
     name: 'MariaDB',
     spec: mysqlContainer,
-    config: { runtime: 'docker', engine: 'mysql', copy_image: MARIADB_TEST_IMAGE, docker: { network: 'host' } },
+    config: MARIADB_DOCKER_CONFIG,
     dump: (dir: string) => writeSakilaSql(path.join(dir, 'sakila.sql')),
     count: (dsn: string) => mysqlQuery(dsn, 'SELECT count(*) AS n FROM payment'),
     update: (dsn: string) => mysqlQuery(dsn, "UPDATE actor SET first_name = 'CHANGED' WHERE actor_id = 1"),

@@ -7,17 +7,16 @@ import { BIG_TABLE_ENGINES } from '../helpers/big-table.js';
 import { TestHome } from '../helpers/ditto.js';
 import { leftovers, localRootOf } from '../helpers/leaks.js';
 import { disposeHomesAndFilesystems, LoopFilesystem } from '../helpers/loop-filesystems.js';
-import { DOCKER_CONFIG } from '../helpers/runtimes.js';
 import { readCopies, waitFor } from '../helpers/state.js';
 
 /**
  * The kill -9 campaign on block-level clones (XFS reflink, btrfs snapshots; root only): a
  * process killed at each failpoint leaves a record the next command fails, and nothing else: no
- * clone, subvolume, mount, server or port. Local copies at every failpoint, both engines; Docker
- * copies (PostgreSQL) at the two that leave a clone bind-mounted into a container.
+ * clone, subvolume, mount, server, container or port. Local and Docker copies (each Docker copy's
+ * clone bind-mounted into its container), both engines, at every failpoint; one home per case,
+ * its failpoints in turn.
  */
 const asRoot = process.getuid?.() === 0;
-const [POSTGRES] = BIG_TABLE_ENGINES;
 
 describe.runIf(asRoot)('crash recovery on block-level clones', () => {
   const filesystems: LoopFilesystem[] = [];
@@ -27,16 +26,19 @@ describe.runIf(asRoot)('crash recovery on block-level clones', () => {
     expect(await disposeHomesAndFilesystems(homes, filesystems)).toEqual([]);
   });
 
-  const LOCAL = ['xfs', 'btrfs'].flatMap((kind) => BIG_TABLE_ENGINES.map((engine) => ({ kind, engine, runtime: 'local' })));
-  const DOCKER = ['xfs', 'btrfs'].map((kind) => ({ kind, engine: POSTGRES!, runtime: 'docker' }));
+  // Docker's clones on btrfs are the same snapshots whichever engine runs on them: PostgreSQL's
+  // case covers them; MariaDB's would add half a minute and no path.
+  const CASES = (['local', 'docker'] as const)
+    .flatMap((runtime) => ['xfs', 'btrfs'].flatMap((kind) => BIG_TABLE_ENGINES.map((engine) => ({ kind, engine, runtime }))))
+    .filter(({ kind, engine, runtime }) => !(runtime === 'docker' && kind === 'btrfs' && engine.name === 'MariaDB'));
 
-  it.each([...LOCAL, ...DOCKER] as const)('$engine.name ($runtime) on $kind: what a process killed at each failpoint leaves is removed by the next command', async ({ kind, engine, runtime }) => {
+  it.each(CASES)('$engine.name ($runtime) on $kind: what a process killed at each failpoint leaves is removed by the next command', async ({ kind, engine, runtime }) => {
     const fsys = await LoopFilesystem.make(kind as 'xfs' | 'btrfs');
     filesystems.push(fsys);
     const home = new TestHome();
     homes.push(home);
     const root = path.join(fsys.point, 'data');
-    home.writeConfig({ ...engine.config, ...(runtime === 'docker' ? DOCKER_CONFIG : {}), local: { data_dir: root }, dump: { path: engine.writeDump(path.join(home.dir, 'small.sql'), 1000) } });
+    home.writeConfig({ ...engine.config, ...(runtime === 'docker' ? engine.docker : {}), local: { data_dir: root }, dump: { path: engine.writeDump(path.join(home.dir, 'small.sql'), 1000) } });
     const clonesDir = path.join(root, runtime === 'docker' ? 'docker-copies' : 'copies');
 
     /** Runs `args` stopped at `failpoint`, checks what it made there, kills it, and checks the next command removes it. */
@@ -63,10 +65,10 @@ describe.runIf(asRoot)('crash recovery on block-level clones', () => {
     await killedAt('before-promote', ['up'], 'clone');
     // A clone of the snapshot made by the next up.
     const kept = await home.upJson();
-    if (runtime === 'local') await killedAt('after-record', ['up'], 'nothing');
+    await killedAt('after-record', ['up'], 'nothing');
     await killedAt('after-server-start', ['up'], 'clone');
     // A reset killed with the new clone's server started, the old clone moved aside or removed.
-    if (runtime === 'local') await killedAt('reset-after-server-start', ['reset', kept.id], 'clone', kept.id);
+    await killedAt('reset-after-server-start', ['reset', kept.id], 'clone', kept.id);
 
     expect((await home.run(['down', '--all'])).exitCode).toBe(0);
     expect((await home.run(['prune'])).exitCode).toBe(0);
