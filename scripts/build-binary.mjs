@@ -47,6 +47,8 @@ const ABSENT = ['pg-native', 'cpu-features'];
 export const VENDOR = [
   '@aws-sdk/client-s3', 'dockerode', 'pg', 'pino', 'listr2', 'execa', 'croner', 'zod', 'yaml',
   'mysql2/promise', 'undici', 'jose', 'reflect-metadata', '@peculiar/x509', 'tar-stream',
+  // `ditto mcp` and the host's /v2/mcp, by the entry points they import.
+  '@modelcontextprotocol/sdk/server/mcp.js', '@modelcontextprotocol/sdk/server/stdio.js', '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js',
 ];
 const EMBEDDED_MODULES = path.join(root, 'src/runtime-env/embedded-modules.ts');
 const EMBEDDED = path.join(dist, 'embedded');

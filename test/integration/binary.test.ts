@@ -164,7 +164,7 @@ describe('the single executable', () => {
     await waitFor(() => processesOf(ditto).length === 0, 'the executable’s processes to exit', 15_000);
   });
 
-  it('loads the libraries it keeps outside its start-up snapshot when a command needs them', async () => {
+  it('loads the libraries it keeps outside its start-up snapshot when a command needs them (the MCP SDK among them)', async () => {
     // The AWS SDK: an S3 endpoint nobody listens on.
     home.writeConfig({ dump: { s3: { endpoint: 'http://127.0.0.1:1', access_key_id: 'k', secret_access_key: 's' } } });
     expectOneLineError(await run(['up', '--dump', 's3://dumps/x.dump']), 69, /cannot fetch dump s3:\/\/dumps\/x\.dump: connection refused/);
@@ -191,6 +191,25 @@ describe('the single executable', () => {
     }
     const down = await run(['down', '--all']);
     expect(down.exitCode, down.stderr).toBe(0);
+
+    // The MCP SDK: `ditto mcp` on stdio answers an agent's first calls (its input ends after them).
+    const rpc = (id: number | null, method: string, params: object = {}) => JSON.stringify({ jsonrpc: '2.0', ...(id === null ? {} : { id }), method, params });
+    const agent = await execa(ditto, ['mcp'], {
+      env,
+      extendEnv: false,
+      cwd: sandbox,
+      reject: false,
+      timeout: 30_000,
+      input: [
+        rpc(1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'binary-test', version: '1' } }),
+        rpc(null, 'notifications/initialized'),
+        rpc(2, 'tools/call', { name: 'copy_list', arguments: {} }),
+      ].join('\n') + '\n',
+    });
+    expect(agent.exitCode, agent.stderr).toBe(0);
+    const answers = agent.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: number; result: { serverInfo?: { name: string }; content?: { text: string }[] } });
+    expect(answers.find((a) => a.id === 1)!.result.serverInfo!.name).toBe('ditto');
+    expect(answers.find((a) => a.id === 2)!.result.content).toEqual([{ type: 'text', text: '[]' }]);
     home.writeConfig({});
   });
 
