@@ -181,4 +181,22 @@ describe('dump.subset of a live pagila source', () => {
     home.writeConfig({ runtime: 'local', ports: { min: home.ports.min, max: home.ports.max - 1 }, source: { url: source.dsn } });
     expectOneLineError(await home.run(['reseed', '--dry-run']), 2, /ditto\.yaml has no dump\.subset/);
   });
+
+  it('the reseed records what it kept with its dump: `status` reads it back; a whole dump records none', async () => {
+    configure({ tables: [{ table: 'customer', percent: 10 }], relations: PAYMENT_07 });
+    const reseeded = await home.run(['reseed', '--json']);
+    expect(reseeded.exitCode, reseeded.stderr).toBe(0);
+    const kept = (JSON.parse(reseeded.stdout) as { subset: { tables: { table: string; rows: number; total: number }[] } }).subset.tables;
+    const status = async () => (JSON.parse((await home.run(['status', '--json'])).stdout) as { dump: { subset: unknown } }).dump.subset;
+    expect(await status()).toEqual({ tables: kept.map(({ table, rows, total }) => ({ table, rows, total })) });
+    // Earlier tests add customers to the source: some of them, whatever their number.
+    expect(kept[0]!.table).toBe('customer');
+    expect(kept[0]!.rows).toBeLessThan(kept[0]!.total);
+    expect((await home.run(['status'])).stdout).toMatch(/^subset\s+\d+ of \d+ rows kept, in \d+ tables/m);
+
+    home.writeConfig({ runtime: 'local', ports: { min: home.ports.min, max: home.ports.max - 1 }, source: { url: source.dsn } });
+    expect((await home.run(['reseed'])).exitCode).toBe(0);
+    expect(await status()).toBeNull();
+    expect((await home.run(['status'])).stdout).not.toMatch(/^subset/m);
+  });
 });
