@@ -3,10 +3,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TestHome, expectOneLineError } from '../helpers/ditto.js';
+import { HostProcess } from '../helpers/host-process.js';
 import { pagilaSource } from '../helpers/dumps.js';
 import { leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
 import type { ReferenceServer } from '../helpers/reference-pg.js';
+
+const ADMIN = 'admin-token-abcdefabcdef';
 
 /**
  * Besides pagila: a self-referencing table (employee.manager_id, a chain 1 <- 2 <- ... <- 20) and
@@ -198,5 +201,21 @@ describe('dump.subset of a live pagila source', () => {
     expect((await home.run(['reseed'])).exitCode).toBe(0);
     expect(await status()).toBeNull();
     expect((await home.run(['status'])).stdout).not.toMatch(/^subset/m);
+
+    // A host's scheduled reseed (every second here) records the same, and /v2/status reads it back.
+    configure({ tables: [{ table: 'customer', percent: 10 }], relations: PAYMENT_07 }, { host: { admin_tokens: [{ name: 'ops', token: ADMIN }], reseed_cron: '* * * * * *' } });
+    const host = await HostProcess.start(home);
+    try {
+      const hostSubset = async () => ((await host.api('GET', '/v2/status', { token: ADMIN })).json as { dump: { subset: { tables: { table: string }[] } | null } }).dump.subset;
+      const deadline = Date.now() + 60_000;
+      let recorded = await hostSubset();
+      while (recorded === null && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        recorded = await hostSubset();
+      }
+      expect(recorded?.tables.map((t) => t.table)).toEqual(kept.map((t) => t.table));
+    } finally {
+      await host.stop();
+    }
   });
 });
