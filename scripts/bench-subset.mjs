@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { benchHome, numberOption, printTable, removeHome, root, round, startReferenceServer, writeResult } from './bench-lib.mjs';
+import { benchHome, leftBehind, numberOption, printTable, removeHome, root, round, startReferenceServer, writeResult } from './bench-lib.mjs';
 
 const gigabytes = numberOption('--gb', 5);
 const port = numberOption('--port', 5799);
@@ -69,15 +69,21 @@ function measure(label, dsn, subset) {
     const up = spawnSync(argv[0], [...argv.slice(1), 'up'], { env, cwd: dir, encoding: 'utf8' });
     const upMs = Number(process.hrtime.bigint() - upStarted) / 1e6;
     if (up.status !== 0) throw new Error(`up (${label}) failed: ${up.stderr}`);
-    return { label, reseed_s: round(reseedMs / 1000, 2), peak_rss_mb: round(peakMb, 1), rows, dump_bytes: result.size, first_copy_s: round(upMs / 1000, 2) };
+    const run = { label, reseed_s: round(reseedMs / 1000, 2), peak_rss_mb: round(peakMb, 1), rows, dump_bytes: result.size, first_copy_s: round(upMs / 1000, 2) };
+    // Each run as it ends: a run of a large source takes long, and one cut short still tells this much.
+    process.stderr.write(`${JSON.stringify(run)}\n`);
+    return run;
   } finally {
     removeHome(dir, env, argv);
+    const problems = leftBehind(dir);
+    if (problems.length) throw new Error(`bench-subset (${label}) left things behind: ${problems.join('; ')}`);
   }
 }
 
 const server = startReferenceServer(port);
 try {
   const sourceBytes = await generate(server.dsn());
+  process.stderr.write(`source: ${round(sourceBytes / 2 ** 30, 2)} GiB, ${customers} customers\n`);
   const runs = [measure('whole', server.dsn(), null), measure('1%', server.dsn(), 1), measure('10%', server.dsn(), 10)];
   printTable(
     `Subsets of a ${round(sourceBytes / 2 ** 30, 2)} GiB source (${customers} customers)`,

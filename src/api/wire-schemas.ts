@@ -72,7 +72,17 @@ export const statusWireSchema = z
     port_range: z.object({ min: z.number().int(), max: z.number().int() }).optional(),
     runtime: z.object({ name: z.string(), reason: z.string(), detail: z.string() }).optional(),
     dump: z
-      .object({ path: z.string().nullable(), age_seconds: z.number().nullable(), stale: z.boolean(), stale_threshold_seconds: z.number() })
+      .object({
+        path: z.string().nullable(),
+        age_seconds: z.number().nullable(),
+        stale: z.boolean(),
+        stale_threshold_seconds: z.number(),
+        subset: z
+          .object({ tables: z.array(z.object({ table: z.string(), rows: count, total: count })) })
+          .nullable()
+          .optional()
+          .describe("what dump.subset kept of each table, in the plan's order, as the reseed that wrote the dump recorded it; null for a whole dump"),
+      })
       .optional(),
     golden: z
       .object({ key: z.string(), bytes: count.nullable() })

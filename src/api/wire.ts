@@ -146,6 +146,7 @@ export function statusFromWire(w: StatusWire, url: string): StatusReport {
       ageSeconds: w.dump?.age_seconds ?? null,
       stale: w.dump?.stale ?? false,
       staleThresholdSeconds: w.dump?.stale_threshold_seconds ?? 0,
+      subset: w.dump?.subset ?? null,
     },
     pool: { ready: w.warm_copies, target: w.pool_target ?? 0 },
     ports: { min: w.port_range?.min ?? 0, max: w.port_range?.max ?? 0, free: w.port_pool_free },

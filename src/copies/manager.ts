@@ -1,3 +1,4 @@
+import { recordedSubset } from '../dump/identity.js';
 import { dumpFreshness, staleDumpNotice } from '../dump/location.js';
 import { resolveDump } from '../dump/sources.js';
 import { obfuscationPlan } from '../engines/obfuscation-plan.js';
@@ -163,7 +164,7 @@ export class Manager implements CopyClient {
     return {
       version: VERSION,
       runtime: { name: choice.runtime.name, reason: choice.reason, detail: choice.runtime.describe(engine) },
-      dump: dumpFreshness(ctx.config, this.parts.provisioner.currentDump()),
+      dump: { ...dumpFreshness(ctx.config, this.parts.provisioner.currentDump()), subset: recordedSubset(this.parts.provisioner.currentDump(), ctx.home) },
       pool: { ready: pool.ready, target: pool.target },
       ports: { min: ctx.config.ports.min, max: ctx.config.ports.max, free: ctx.ports.freeCount() },
       copies: {

@@ -2,15 +2,20 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DittoError } from '../errors.js';
+import type { DumpSubset } from '../model/copy-client.js';
 import { sha256File, writeFileAtomically } from '../support/files.js';
 import { ensurePrivateDir } from '../support/private-dir.js';
 
-/** The content hash of a dump, and the file state (size, modification time) it was computed for. */
+/**
+ * The content hash of a dump, and the file state (size, modification time) it was computed for;
+ * with the subset its reseed kept, so that it is read back only while that very file is there.
+ */
 interface IdentityRecord {
   path: string;
   sha256: string;
   size: number;
   mtimeMs: number;
+  subset?: DumpSubset;
 }
 
 /** Records kept in this process, so a host asks the disk only for a stat. */
@@ -42,8 +47,20 @@ export async function dumpIdentity(dumpPath: string, home: string): Promise<stri
     return recorded.sha256;
   }
   const sha256 = await sha256File(dumpPath);
-  recordIdentity(dumpPath, sha256, home, stat);
+  recordIdentity(dumpPath, sha256, home, { stat });
   return sha256;
+}
+
+/** The subset the reseed that wrote this dump kept; null for a whole dump, or one ditto did not write. */
+export function recordedSubset(dumpPath: string | null, home: string): DumpSubset | null {
+  if (!dumpPath) return null;
+  try {
+    const stat = fs.statSync(dumpPath);
+    const r = readRecord(recordFile(home, dumpPath));
+    return r && r.path === dumpPath && r.size === stat.size && r.mtimeMs === stat.mtimeMs ? (r.subset ?? null) : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -59,11 +76,14 @@ export async function dumpKey(dumpPath: string | null, home: string): Promise<st
   }
 }
 
-/** Records a dump's hash (ditto just wrote it, or hashed it); best effort, since it can always be computed again. */
-export function recordIdentity(dumpPath: string, sha256: string, home: string, stat?: fs.Stats): void {
+/**
+ * Records a dump's hash (ditto just wrote it, or hashed it), and the subset a reseed kept of it;
+ * best effort, since the hash can always be computed again.
+ */
+export function recordIdentity(dumpPath: string, sha256: string, home: string, extra: { stat?: fs.Stats; subset?: DumpSubset | null } = {}): void {
   try {
-    const s = stat ?? fs.statSync(dumpPath);
-    const record: IdentityRecord = { path: dumpPath, sha256, size: s.size, mtimeMs: s.mtimeMs };
+    const s = extra.stat ?? fs.statSync(dumpPath);
+    const record: IdentityRecord = { path: dumpPath, sha256, size: s.size, mtimeMs: s.mtimeMs, ...(extra.subset ? { subset: extra.subset } : {}) };
     known.set(dumpPath, record);
     const file = recordFile(home, dumpPath);
     ensurePrivateDir(path.dirname(file));
@@ -76,7 +96,7 @@ export function recordIdentity(dumpPath: string, sha256: string, home: string, s
 function readRecord(file: string): IdentityRecord | null {
   try {
     const value = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<IdentityRecord>;
-    if (typeof value.path === 'string' && typeof value.sha256 === 'string' && /^[0-9a-f]{64}$/.test(value.sha256) && typeof value.size === 'number' && typeof value.mtimeMs === 'number') {
+    if (typeof value.path === 'string' && typeof value.sha256 === 'string' && /^[0-9a-f]{64}$/.test(value.sha256) && typeof value.size === 'number' && typeof value.mtimeMs === 'number' && (value.subset === undefined || Array.isArray(value.subset.tables))) {
       return value as IdentityRecord;
     }
   } catch {

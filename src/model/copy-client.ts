@@ -100,10 +100,16 @@ export interface DownResult {
   alreadyGone: string[];
 }
 
+/** What dump.subset kept of each table, in the plan's order, as the reseed that wrote the dump recorded it. */
+export interface DumpSubset {
+  tables: { table: string; rows: number; total: number }[];
+}
+
 export interface StatusReport {
   version: string;
   runtime: { name: RuntimeName | 'remote'; reason: string; detail: string };
-  dump: { path: string | null; ageSeconds: number | null; stale: boolean; staleThresholdSeconds: number };
+  /** `subset`: what dump.subset kept of it; null for a whole dump (or one ditto did not write). */
+  dump: { path: string | null; ageSeconds: number | null; stale: boolean; staleThresholdSeconds: number; subset: DumpSubset | null };
   pool: { ready: number; target: number };
   ports: { min: number; max: number; free: number };
   copies: { active: number; provisioning: number };

@@ -162,7 +162,9 @@ async function reseedOnce(ctx: ReseedContext, opts: ReseedOptions): Promise<Rese
     const checked = await engine.inspectDump(tmp, { binDir: hostToolDir(ctx, engine, engine.container.hostTools) });
     const sha256 = await sha256File(tmp);
     commitFile(tmp, target);
-    recordIdentity(target, sha256, home);
+    // Read back by `ditto status`: what this dump holds of each table (the host's scheduled reseeds too).
+    const kept = subset as SubsetReport | null;
+    recordIdentity(target, sha256, home, { subset: kept && { tables: kept.tables.map(({ table, rows, total }) => ({ table, rows, total })) } });
     return { path: target, sha256, size: checked.size, source: shownSource, obfuscated, subset, durationMs: Date.now() - started };
   } finally {
     removeQuietly(tmp);

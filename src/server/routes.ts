@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Caller } from '../model/caller.js';
 import type { CopyClient, CopyInfo, IssuedCopy } from '../model/copy-client.js';
+import { recordedSubset } from '../dump/identity.js';
 import { currentDumpPath, dumpFreshness } from '../dump/location.js';
 import { DittoError } from '../errors.js';
 import { isPrintable } from '../support/printable.js';
@@ -205,7 +206,7 @@ const HANDLERS: Handlers = {
       pool_target: host.config.pool.size,
       port_range: { min: host.config.ports.min, max: host.config.ports.max },
       runtime: await host.runtime(),
-      dump: { path: fresh.path, age_seconds: fresh.ageSeconds, stale: fresh.stale, stale_threshold_seconds: fresh.staleThresholdSeconds },
+      dump: { path: fresh.path, age_seconds: fresh.ageSeconds, stale: fresh.stale, stale_threshold_seconds: fresh.staleThresholdSeconds, subset: recordedSubset(dumpPath, host.home) },
       ...(host.golden ? { golden: await host.golden().catch(() => null) } : {}),
       ...(host.reseed ? { reseed: reseedWire(host.reseed.report()) } : {}),
       targets: Object.keys(host.config.targets),

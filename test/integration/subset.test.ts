@@ -3,10 +3,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TestHome, expectOneLineError } from '../helpers/ditto.js';
+import { HostProcess } from '../helpers/host-process.js';
 import { pagilaSource } from '../helpers/dumps.js';
 import { leftovers } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
 import type { ReferenceServer } from '../helpers/reference-pg.js';
+
+const ADMIN = 'admin-token-abcdefabcdef';
 
 /**
  * Besides pagila: a self-referencing table (employee.manager_id, a chain 1 <- 2 <- ... <- 20) and
@@ -180,5 +183,39 @@ describe('dump.subset of a live pagila source', () => {
     expectOneLineError(await home.run(['reseed', '--dry-run']), 78, /dump\.subset\.tables names table clients, which the source does not have/);
     home.writeConfig({ runtime: 'local', ports: { min: home.ports.min, max: home.ports.max - 1 }, source: { url: source.dsn } });
     expectOneLineError(await home.run(['reseed', '--dry-run']), 2, /ditto\.yaml has no dump\.subset/);
+  });
+
+  it('the reseed records what it kept with its dump: `status` reads it back; a whole dump records none', async () => {
+    configure({ tables: [{ table: 'customer', percent: 10 }], relations: PAYMENT_07 });
+    const reseeded = await home.run(['reseed', '--json']);
+    expect(reseeded.exitCode, reseeded.stderr).toBe(0);
+    const kept = (JSON.parse(reseeded.stdout) as { subset: { tables: { table: string; rows: number; total: number }[] } }).subset.tables;
+    const status = async () => (JSON.parse((await home.run(['status', '--json'])).stdout) as { dump: { subset: unknown } }).dump.subset;
+    expect(await status()).toEqual({ tables: kept.map(({ table, rows, total }) => ({ table, rows, total })) });
+    // Earlier tests add customers to the source: some of them, whatever their number.
+    expect(kept[0]!.table).toBe('customer');
+    expect(kept[0]!.rows).toBeLessThan(kept[0]!.total);
+    expect((await home.run(['status'])).stdout).toMatch(/^subset\s+\d+ of \d+ rows kept, in \d+ tables/m);
+
+    home.writeConfig({ runtime: 'local', ports: { min: home.ports.min, max: home.ports.max - 1 }, source: { url: source.dsn } });
+    expect((await home.run(['reseed'])).exitCode).toBe(0);
+    expect(await status()).toBeNull();
+    expect((await home.run(['status'])).stdout).not.toMatch(/^subset/m);
+
+    // A host's scheduled reseed (every second here) records the same, and /v2/status reads it back.
+    configure({ tables: [{ table: 'customer', percent: 10 }], relations: PAYMENT_07 }, { host: { admin_tokens: [{ name: 'ops', token: ADMIN }], reseed_cron: '* * * * * *' } });
+    const host = await HostProcess.start(home);
+    try {
+      const hostSubset = async () => ((await host.api('GET', '/v2/status', { token: ADMIN })).json as { dump: { subset: { tables: { table: string }[] } | null } }).dump.subset;
+      const deadline = Date.now() + 60_000;
+      let recorded = await hostSubset();
+      while (recorded === null && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        recorded = await hostSubset();
+      }
+      expect(recorded?.tables.map((t) => t.table)).toEqual(kept.map((t) => t.table));
+    } finally {
+      await host.stop();
+    }
   });
 });

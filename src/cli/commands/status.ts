@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { StatusReport } from '../../model/copy-client.js';
+import type { DumpSubset, StatusReport } from '../../model/copy-client.js';
 import { formatDuration } from '../../config/duration.js';
 import { formatBytes } from '../../support/byte-size.js';
 import { withClient, type GlobalArgs } from '../context.js';
@@ -24,6 +24,7 @@ export function renderStatus(r: StatusReport): string {
     ['runtime', `${r.runtime.name} (${r.runtime.reason})`],
     ['', r.runtime.detail],
     ['dump', describeDump(r.dump)],
+    ...(r.dump.subset ? [['subset', describeSubset(r.dump.subset)]] : []),
     ['pool', `${r.pool.ready}/${r.pool.target} warm copies ready`],
     ['ports', `${r.ports.free} free of ${r.ports.min}-${r.ports.max}`],
     ['copies', `${r.copies.active} active, ${r.copies.provisioning} being made`],
@@ -31,6 +32,12 @@ export function renderStatus(r: StatusReport): string {
     ...(r.prepare ? [['prepare', `${r.prepare.command} (${r.prepare.files} input files, sha256 ${r.prepare.inputsHash.slice(0, 12)}): ${r.prepare.snapshot ? `snapshot ${r.prepare.snapshot}` : 'no snapshot yet (the next up makes it)'}`]] : []),
   ];
   return lines.map(([k, v]) => `${k!.padEnd(8)}${v}`).join('\n') + '\n';
+}
+
+function describeSubset(s: DumpSubset): string {
+  const kept = s.tables.reduce((sum, t) => sum + t.rows, 0);
+  const total = s.tables.reduce((sum, t) => sum + t.total, 0);
+  return `${kept} of ${total} rows kept, in ${s.tables.length} tables (\`ditto status --json\` lists them)`;
 }
 
 function describeDump(d: StatusReport['dump']): string {

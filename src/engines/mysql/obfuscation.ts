@@ -98,14 +98,24 @@ export async function scrubMysql(
       counted.push(...columns.map((c, i) => ({ rule: c.rule, rows: Number(row![`c${i}`]) })));
     }
     const warnings = unmatchedRules(counted);
+    let updating: TableInfo | null = null;
     try {
       await query(SESSION_SETTINGS);
       await query(`SET ${SEED_VARIABLE} = ?`, [Buffer.from(seed, 'utf8')]);
       await query('START TRANSACTION');
-      for (const table of tables) await query(updateStatement(table));
+      for (const table of tables) {
+        updating = table.info;
+        await query(updateStatement(table));
+      }
       await query('COMMIT');
     } catch (err) {
       await query('ROLLBACK').catch(() => {});
+      const collision = updating && (await uniqueCollision(query, updating, err));
+      if (collision) {
+        throw new DittoError('DUMP_INVALID', `obfuscation made two rows equal in unique column ${collision}`, {
+          hint: 'scrub it with a rule whose values stay distinct (hash, or replace with type email or username)',
+        });
+      }
       throw new DittoError('DUMP_INVALID', `obfuscation failed: ${safeMessage(err)}`, {
         hint: 'check the obfuscate rules in ditto.yaml (a unique column cannot be redacted)',
       });
@@ -171,6 +181,23 @@ async function analyze(query: Query, sql: string): Promise<void> {
  * The server's message without the values it quotes (a duplicate entry, an incorrect value):
  * those may be raw. Identifiers (key, column) stay.
  */
+/**
+ * The column(s) of the unique index the UPDATE of `info` collided on (`table.column`), named from
+ * the catalog by the key's name: the server checks each row as it is rewritten, and its message
+ * quotes the colliding value, which must not be shown.
+ */
+async function uniqueCollision(query: Query, info: TableInfo, err: unknown): Promise<string | null> {
+  const e = err as { errno?: number; sqlMessage?: string };
+  // ER_DUP_ENTRY, ER_DUP_ENTRY_WITH_KEY_NAME; MySQL 8 names the key `table.key`, MariaDB `key`.
+  const key = e.errno === 1062 || e.errno === 1586 ? /for key '(?:[^']*\.)?([^'.]+)'$/.exec(e.sqlMessage ?? '')?.[1] : undefined;
+  if (key === undefined) return null;
+  const columns = await query<{ name: string }>(
+    'SELECT COLUMN_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = ? ORDER BY SEQ_IN_INDEX',
+    [info.schema, info.table, key],
+  ).catch(() => []);
+  return columns.length === 0 ? `of ${info.table}` : columns.map((c) => `${info.table}.${c.name}`).join(', ');
+}
+
 function safeMessage(err: unknown): string {
   const e = err as { sqlMessage?: string; message?: string };
   return (e.sqlMessage ?? e.message ?? String(err))

@@ -12,7 +12,8 @@ const TABLES = `
     LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid
     LEFT JOIN pg_class p ON p.oid = i.inhparent
     LEFT JOIN pg_namespace pn ON pn.oid = p.relnamespace
-   WHERE c.relkind IN ('r', 'p') AND ${USER_RELATIONS}`;
+   WHERE c.relkind IN ('r', 'p') AND ${USER_RELATIONS}
+   ORDER BY n.nspname, c.relname`;
 
 const COLUMNS = `
   SELECT a.attrelid AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable
@@ -22,7 +23,7 @@ const COLUMNS = `
    WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND ${USER_RELATIONS}
    ORDER BY a.attrelid, a.attnum`;
 
-/** Keys with their columns in key order (conkey's order, not the table's). */
+/** Keys with their columns in key order (conkey's order, not the table's); tables and keys by name, so a subset's plan order is the same each time. */
 const KEYS = `
   SELECT k.conname AS name, k.contype AS kind, k.conrelid AS oid, k.confrelid AS ref_oid,
          ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(num, ord)
@@ -32,7 +33,8 @@ const KEYS = `
     FROM pg_constraint k
     JOIN pg_class c ON c.oid = k.conrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE k.contype IN ('p', 'u', 'f') AND k.conparentid = 0 AND ${USER_RELATIONS}`;
+   WHERE k.contype IN ('p', 'u', 'f') AND k.conparentid = 0 AND ${USER_RELATIONS}
+   ORDER BY n.nspname, c.relname, k.conname`;
 
 interface TableRow {
   oid: number;
