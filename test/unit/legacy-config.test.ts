@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { translateLegacy } from '../../src/config/legacy.js';
 import { configFrom } from '../../src/config/load.js';
 
@@ -27,8 +27,14 @@ obfuscation:
     - { table: users, column: note, strategy: redact, with: "[gone]", warn_only: true }
 `;
 
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function writeTemp(text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ditto-legacy-'));
+  made.push(dir);
   const file = path.join(dir, 'ditto.yaml');
   fs.writeFileSync(file, text);
   return file;
