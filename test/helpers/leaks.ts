@@ -9,6 +9,7 @@ import { LABEL_COPY_ID, LABEL_GOLDEN, LABEL_HOME, LABEL_MANAGED } from '../../sr
 import { mountsUnder } from '../../src/runtimes/local/clone.js';
 import { scanServers } from '../../src/runtimes/local/processes.js';
 import { defaultLocalRoot, homeKey } from '../../src/runtimes/registry.js';
+import { expect } from 'vitest';
 import type { TestHome } from './ditto.js';
 
 /** Where the local runtime keeps this home's copies. */
@@ -78,4 +79,15 @@ export async function leftovers(home: TestHome, ports: number[] = [], copyIds?: 
     if (leases.length) found.push(`port leases ${leases.map((l) => `${l.port}:${l.copy_id}`).join(', ')}`);
   }
   return found;
+}
+
+/**
+ * The end of a suite that used a home beside servers of its own (a source, a target): every copy
+ * destroyed, the servers stopped, nothing of the home's left, the home removed.
+ */
+export async function closeHome(home: TestHome, ...servers: { stop(): Promise<void> }[]): Promise<void> {
+  await home.run(['down', '--all']);
+  for (const server of servers) await server.stop();
+  expect(await leftovers(home)).toEqual([]);
+  await home.cleanup();
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHome, expectOneLineError, writeSakilaSql } from '../helpers/ditto.js';
 import { dbmlParts, invalidMermaidLines, mermaidParts } from '../helpers/diagrams.js';
 import { pagilaSource } from '../helpers/dumps.js';
-import { leftovers } from '../helpers/leaks.js';
+import { closeHome, leftovers } from '../helpers/leaks.js';
 import { mysqlQuery } from '../helpers/mysql.js';
 import { query } from '../helpers/pg.js';
 import type { ReferenceServer } from '../helpers/reference-pg.js';
@@ -49,12 +49,7 @@ describe('ditto erd of pagila (PostgreSQL)', () => {
     catalogue = await pgCatalogue(source.dsn);
   });
 
-  afterAll(async () => {
-    await home.run(['down', '--all']);
-    await source.stop();
-    expect(await leftovers(home)).toEqual([]);
-    await home.cleanup();
-  });
+  afterAll(() => closeHome(home, source));
 
   it('--source: every table and every foreign key of the catalogue, in valid Mermaid', async () => {
     const result = await home.run(['erd', '--source', source.dsn.replace('postgres@', `postgres:${password}@`)]);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHome, expectOneLineError, writeSakilaSql } from '../helpers/ditto.js';
 import { HostProcess } from '../helpers/host-process.js';
-import { leftovers } from '../helpers/leaks.js';
+import { closeHome } from '../helpers/leaks.js';
 import { processesWhere } from '../helpers/processes.js';
 import { ReferenceMysql } from '../helpers/reference-mysql.js';
 
@@ -49,12 +49,7 @@ describe('ditto target refresh (MariaDB)', () => {
     home.writeConfig(config);
   }, 120_000);
 
-  afterAll(async () => {
-    await home.run(['down', '--all']);
-    await target.stop();
-    expect(await leftovers(home)).toEqual([]);
-    await home.cleanup();
-  });
+  afterAll(() => closeHome(home, target));
 
   it('--dry-run and a refusal without --confirm change nothing; the plan says how the target is kept whole', async () => {
     const before = await contents();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHome, expectOneLineError } from '../helpers/ditto.js';
 import { pagilaSource } from '../helpers/dumps.js';
 import { ENGINE_RUNTIME_CASES, countRows, dumpText, query as anyQuery } from '../helpers/engines.js';
-import { leftovers } from '../helpers/leaks.js';
+import { closeHome, leftovers } from '../helpers/leaks.js';
 import { fingerprint, query } from '../helpers/pg.js';
 import type { ReferenceServer } from '../helpers/reference-pg.js';
 
@@ -190,12 +190,7 @@ describe('obfuscation rules applied by reseed from a live PostgreSQL source (res
     copy = await home.up();
   });
 
-  afterAll(async () => {
-    await home.run(['down', '--all']);
-    await source.stop();
-    expect(await leftovers(home)).toEqual([]);
-    await home.cleanup();
-  });
+  afterAll(() => closeHome(home, source));
 
   it('the copy keeps every table, row count, type, view, function, trigger and sequence', async () => {
     expect(await fingerprint(copy)).toEqual(expected);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGILA, TestHome, writePagilaSql } from '../helpers/ditto.js';
-import { leftovers } from '../helpers/leaks.js';
+import { closeHome } from '../helpers/leaks.js';
 import { fingerprint } from '../helpers/pg.js';
 import { ReferenceServer } from '../helpers/reference-pg.js';
 import { RUNTIME_CASES } from '../helpers/runtimes.js';
@@ -32,12 +32,7 @@ describe.each(RUNTIME_CASES)('pagila as the dump on the $name runtime', ({ confi
     home.writeConfig({ ...config, ports: { min: home.ports.min, max: home.ports.max - 1 }, dump: { path: customDump } });
   });
 
-  afterAll(async () => {
-    await home.run(['down', '--all']);
-    await reference.stop();
-    expect(await leftovers(home)).toEqual([]);
-    await home.cleanup();
-  });
+  afterAll(() => closeHome(home, reference));
 
   it('the reference load is the real pagila', () => {
     const counts = expected.counts as Record<string, number>;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpIdentity } from '../../src/dump/identity.js';
 import { TestHome, expectOneLineError, writePagilaSql } from '../helpers/ditto.js';
 import { pagilaSource } from '../helpers/dumps.js';
-import { leftovers } from '../helpers/leaks.js';
+import { closeHome } from '../helpers/leaks.js';
 import { fingerprint, query } from '../helpers/pg.js';
 import type { ReferenceServer } from '../helpers/reference-pg.js';
 import { DOCKER_CONFIG } from '../helpers/runtimes.js';
@@ -33,12 +33,7 @@ describe('reseed from a live pagila source', () => {
     dump = path.join(home.dir, 'dumps', 'default.dump');
   });
 
-  afterAll(async () => {
-    await home.run(['down', '--all']);
-    await source.stop();
-    expect(await leftovers(home)).toEqual([]);
-    await home.cleanup();
-  });
+  afterAll(() => closeHome(home, source));
 
   it('writes the default dump under the home, private, and records its content hash', async () => {
     // Trust auth accepts any password: the URL carries one so the test can check it is never shown.
@@ -180,12 +175,7 @@ describe('reseed on the Docker runtime', () => {
     source = await pagilaSource(home, DOCKER_CONFIG);
   });
 
-  afterAll(async () => {
-    await home.run(['down', '--all']);
-    await source.stop();
-    expect(await leftovers(home)).toEqual([]);
-    await home.cleanup();
-  });
+  afterAll(() => closeHome(home, source));
 
   it('--from a dump: restored in a container, dumped by a helper container, equal to the source', async () => {
     const input = path.join(home.dir, 'in.dump');

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { TestHome, expectOneLineError } from '../helpers/ditto.js';
 import { HostProcess } from '../helpers/host-process.js';
 import { pagilaSource } from '../helpers/dumps.js';
-import { leftovers } from '../helpers/leaks.js';
+import { closeHome } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
 import type { ReferenceServer } from '../helpers/reference-pg.js';
 
@@ -47,12 +47,7 @@ describe('dump.subset of a live pagila source', () => {
     dump = path.join(home.dir, 'dumps', 'default.dump');
   });
 
-  afterAll(async () => {
-    await home.run(['down', '--all']);
-    await source.stop();
-    expect(await leftovers(home)).toEqual([]);
-    await home.cleanup();
-  });
+  afterAll(() => closeHome(home, source));
 
   it('--dry-run prints what each table keeps, in the plan\'s order, and writes nothing', async () => {
     configure({ tables: [{ table: 'customer', percent: 10 }], relations: PAYMENT_07 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHome, expectOneLineError } from '../helpers/ditto.js';
 import { pagilaSource } from '../helpers/dumps.js';
 import { HostProcess } from '../helpers/host-process.js';
-import { leftovers } from '../helpers/leaks.js';
+import { closeHome } from '../helpers/leaks.js';
 import { query } from '../helpers/pg.js';
 import { ReferenceServer } from '../helpers/reference-pg.js';
 
@@ -58,13 +58,7 @@ describe('ditto target refresh (PostgreSQL)', () => {
     home.writeConfig(config);
   });
 
-  afterAll(async () => {
-    await home.run(['down', '--all']);
-    await source.stop();
-    await target.stop();
-    expect(await leftovers(home)).toEqual([]);
-    await home.cleanup();
-  });
+  afterAll(() => closeHome(home, source, target));
 
   it('refuses without --confirm (nobody to ask on a pipe), and changes nothing', async () => {
     const before = await contents();

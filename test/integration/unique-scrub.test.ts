@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestHome, expectOneLineError } from '../helpers/ditto.js';
-import { leftovers } from '../helpers/leaks.js';
+import { closeHome } from '../helpers/leaks.js';
 import { mysqlQuery } from '../helpers/mysql.js';
 import { query } from '../helpers/pg.js';
 import { ReferenceMysql } from '../helpers/reference-mysql.js';
@@ -64,12 +64,7 @@ describe.each(ENGINES)('obfuscation of unique columns on $name', (engine) => {
     source = await engine.start(home);
   });
 
-  afterAll(async () => {
-    await home.run(['down', '--all']);
-    await source.stop();
-    expect(await leftovers(home)).toEqual([]);
-    await home.cleanup();
-  });
+  afterAll(() => closeHome(home, source));
 
   const configure = (rules: Record<string, unknown>[]) =>
     home.writeConfig({ runtime: 'local', ...engine.config, ports: { min: home.ports.min, max: home.ports.max - 1 }, source: { url: source.dsn }, obfuscate: { rules } });
