@@ -41,7 +41,7 @@ describe('bad input gets one clear line, a non-zero exit, and changes nothing', 
   });
 
   it('down with nothing named', async () => {
-    expectOneLineError(await home.run(['down']), 2, /ids, --all, --label L or --run-id ID/);
+    expectOneLineError(await home.run(['down']), 2, /ids, --all, --label L, --run-id ID or --name NAME \(one of them\)/);
     await expectUnchanged();
   });
 

@@ -3,6 +3,17 @@ import type { Connection } from 'mysql2/promise';
 import { DittoError } from '../../errors.js';
 import type { TestDatabases } from '../engine.js';
 import { quoteId, readSchemaScript, SEAL_PREFIX } from './schema-clone.js';
+import { diskFull } from './server.js';
+
+/**
+ * A template that could not be made, in the server's words: a full disk as such (the template
+ * takes as much room again as the copy's data; the copies floor adds where and how much).
+ */
+function sealFailure(err: unknown): unknown {
+  if (err instanceof DittoError) return err;
+  const why = `making ${TEMPLATE}, the template of per-test databases, failed: ${(err as Error).message}`;
+  return new DittoError(diskFull(why) ? 'NO_SPACE' : 'PROVISION_FAILED', why);
+}
 
 /** The pristine copy of a copy's data that per-test databases are cloned from. */
 const TEMPLATE = 'ditto_template';
@@ -100,6 +111,8 @@ export function mysqlTestDatabases(connect: Connect): TestDatabases {
         const script = await readSchemaScript(conn, database);
         await cloneSchema(conn, script.into(TEMPLATE), TEMPLATE);
         if (script.tables.length > 0) await conn.query(`USE ${TEMPLATE};\n${sealScript(script.tables)}`);
+      }).catch((err: unknown) => {
+        throw sealFailure(err);
       });
     },
 
