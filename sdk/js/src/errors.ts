@@ -19,6 +19,7 @@ const CODES = {
   STATE: [74, 500],
   REMOTE: [69, 502],
   COMMAND_NOT_FOUND: [127, 400],
+  SQL_ERROR: [1, 422],
   INTERRUPTED: [130, 499],
   INTERNAL: [70, 500],
 } as const satisfies Record<string, readonly [exit: number, http: number]>;

@@ -27,6 +27,7 @@ ERROR_CODES: Dict[str, Tuple[int, int]] = {
     "STATE": (74, 500),
     "REMOTE": (69, 502),
     "COMMAND_NOT_FOUND": (127, 400),
+    "SQL_ERROR": (1, 422),
     "INTERRUPTED": (130, 499),
     "INTERNAL": (70, 500),
 }
