@@ -201,6 +201,12 @@ class CommandNotFoundError(DittoError):
     code_name = "COMMAND_NOT_FOUND"
 
 
+class SqlError(DittoError):
+    """A statement the copy's database server refused, in its own words (a host's ``/sql`` route)."""
+
+    code_name = "SQL_ERROR"
+
+
 class InterruptedCopyError(DittoError):
     """The call was interrupted; the half-made copy was removed."""
 
@@ -232,6 +238,7 @@ _CLASSES: Dict[str, Type[DittoError]] = {
         StateError,
         RemoteError,
         CommandNotFoundError,
+        SqlError,
         InterruptedCopyError,
         InternalError,
     )
